@@ -1,0 +1,45 @@
+"""Sphinx configuration for shiptrack-sdk."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE / "_ext"))
+
+from shiptrack_sdk import __version__  # noqa: E402
+
+project = "shiptrack-sdk"
+author = "shiptrack-sdk contributors"
+copyright = "2026, shiptrack-sdk contributors"
+release = __version__
+version = ".".join(__version__.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
+    "sphinx.ext.viewcode",
+    "shiptrack_docs",
+]
+
+html_theme = "furo"
+html_title = f"shiptrack-sdk {release}"
+exclude_patterns = ["_build"]
+nitpicky = False
+
+autodoc_typehints = "description"
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+
+# Every code example in the docs runs against the embedded sandbox.
+doctest_global_setup = """
+from shiptrack_sdk.sandbox import Sandbox
+sandbox = Sandbox().start()
+"""
+doctest_global_cleanup = """
+sandbox.stop()
+"""

@@ -1,0 +1,164 @@
+"""The one cattrs converter every model goes through.
+
+Wire names appear only here (through :func:`register_wire_model`'s ``rename``), datetimes are
+parsed only here, and every wire model keeps the payload it was built from in ``raw``. Each
+provider package registers its models in one function, called once at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timezone
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from dateutil.parser import isoparse
+
+__all__ = ["converter", "parse_datetime", "register_wire_model", "structure", "unstructure"]
+
+T = TypeVar("T")
+
+#: The SDK's single converter.
+converter = cattrs.Converter()
+
+
+def parse_datetime(value: Any) -> datetime:
+    """An aware UTC datetime from an ISO 8601 string or epoch seconds.
+
+    A provider value without an offset is taken as UTC (every provider here documents UTC).
+
+    Raises:
+        ValueError: ``value`` is not a date-time.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, bool):
+        raise ValueError(f"not a date-time: {value!r}")
+    elif isinstance(value, (int, float)):
+        # Epoch milliseconds are far beyond year 5000 when read as seconds.
+        seconds = value / 1000 if abs(value) >= 100_000_000_000 else value
+        parsed = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    elif isinstance(value, str):
+        try:
+            # Fast path: C-implemented, and on 3.11+ it reads the "Z" suffix.
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            try:
+                parsed = isoparse(value)
+            except (ValueError, OverflowError) as exc:
+                raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
+    else:
+        raise ValueError(f"not a date-time: {value!r}")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def format_datetime(value: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.sssZ`` in UTC (millisecond precision)."""
+    utc = value.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _structure_date(value: Any, _: type) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"not a date: {value!r}")
+    return date.fromisoformat(value[:10])
+
+
+converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+converter.register_unstructure_hook(datetime, format_datetime)
+converter.register_structure_hook(date, _structure_date)
+converter.register_unstructure_hook(date, lambda value: value.isoformat())
+
+
+def _has_field(cls: type, name: str) -> bool:
+    return any(a.name == name for a in attrs.fields(cls))
+
+
+def register_wire_model(
+    cls: type[Any],
+    *,
+    rename: Mapping[str, str] | None = None,
+    camel_case: bool = False,
+    keep_raw: bool = True,
+) -> None:
+    """Register structure and unstructure hooks for one wire model.
+
+    Args:
+        cls: An attrs class with snake_case field names.
+        rename: Field name → wire name, for names that differ.
+        camel_case: Derive every wire name as camelCase of the field name
+            (``rename`` still wins).
+        keep_raw: Set the model's ``raw`` field to the mapping it was built from.
+
+    A model with an ``extra`` field collects the keys it does not know there when structured,
+    and writes them back unchanged when unstructured, so a payload survives a round trip.
+    """
+    fields = attrs.fields(cls)
+    names = dict(rename or {})
+    overrides: dict[str, Any] = {}
+    for a in fields:
+        if a.name in ("raw", "extra"):
+            overrides[a.name] = override(omit=True)
+            continue
+        wire = names.get(a.name) or (_camel(a.name) if camel_case else a.name)
+        if wire != a.name:
+            overrides[a.name] = override(rename=wire)
+    known = frozenset(
+        (names.get(a.name) or (_camel(a.name) if camel_case else a.name))
+        for a in fields
+        if a.name not in ("raw", "extra")
+    )
+    base_structure: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(
+        cls, converter, **overrides
+    )
+    base_unstructure: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
+        cls, converter, **overrides
+    )
+    set_raw = keep_raw and _has_field(cls, "raw")
+    set_extra = _has_field(cls, "extra")
+    name = cls.__name__
+
+    def structure_hook(data: Mapping[str, Any], type_: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
+        instance = base_structure(data, type_)
+        # Frozen attrs classes are set the way attrs itself sets them in __init__.
+        if set_raw:
+            object.__setattr__(instance, "raw", data)
+        if set_extra:
+            object.__setattr__(instance, "extra", {k: v for k, v in data.items() if k not in known})
+        return instance
+
+    if set_extra:
+
+        def unstructure_hook(obj: Any) -> dict[str, Any]:
+            out = base_unstructure(obj)
+            for key, value in obj.extra.items():
+                out.setdefault(key, value)
+            return out
+
+        converter.register_unstructure_hook(cls, unstructure_hook)
+    else:
+        converter.register_unstructure_hook(cls, base_unstructure)
+    converter.register_structure_hook(cls, structure_hook)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Structure ``data`` into ``cls`` with the SDK's converter."""
+    return converter.structure(data, cls)
+
+
+def unstructure(obj: Any) -> Any:
+    """Unstructure a model into plain JSON-ready data, with wire names."""
+    return converter.unstructure(obj)

@@ -1,0 +1,413 @@
+"""Authentication shared by every provider, as :class:`requests.auth.AuthBase` classes.
+
+Both classes work on any :class:`requests.Session`, not only inside the SDK's clients::
+
+    session = requests.Session()
+    session.auth = OAuth2ClientCredentials(token_url, client_id, client_secret)
+
+:class:`OAuth2ClientCredentials` builds and reads token requests with oauthlib's
+``BackendApplicationClient`` and accepts requests-oauthlib's compliance hooks
+(``access_token_request``, ``access_token_response``) with their signatures, so a hook
+written for :class:`requests_oauthlib.OAuth2Session` works unchanged. It sends the token
+request itself, through the SDK's transport, for two reasons: requests-oauthlib's
+``fetch_token`` logs request bodies and tokens at DEBUG, and only allows plain HTTP through the
+process-wide ``OAUTHLIB_INSECURE_TRANSPORT`` variable, where the SDK allows it for loopback
+addresses only and changes no process-wide state.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+from oauthlib.common import urldecode
+from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from .errors import APIError, AuthenticationError, ResponseError, ValidationError
+
+if TYPE_CHECKING:
+    from ._http import Transport
+
+__all__ = ["ApiKeyAuth", "OAuth2ClientCredentials", "is_loopback_url"]
+
+logger = logging.getLogger("shiptrack_sdk")
+
+_MASK = "***"
+
+
+def check_header_value(argument: str, value: str) -> str:
+    """``value`` if it can go into an HTTP header, else :class:`ValidationError`."""
+    if not isinstance(value, str) or not value:
+        raise ValidationError(argument, "must be a non-empty string")
+    if any(c in value for c in "\r\n\0"):
+        raise ValidationError(argument, "must not contain CR, LF or NUL characters")
+    return value
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is a loopback address (127.0.0.0/8, ::1 or localhost)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_transport_security(argument: str, url: str) -> None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "https":
+        return
+    if scheme == "http" and is_loopback_url(url):
+        return
+    raise ValidationError(
+        argument,
+        "OAuth2 requires HTTPS; plain HTTP is allowed only to loopback addresses (the sandbox)",
+    )
+
+
+class ApiKeyAuth(AuthBase):
+    """Sends a fixed API key in a header.
+
+    Args:
+        header: The header's name (``"x-api-key"`` for Shiplemon).
+        key: The key. It never appears in a ``repr``, a log line or an error.
+    """
+
+    def __init__(self, header: str, key: str) -> None:
+        self.header = check_header_value("header", header)
+        self._key = check_header_value("api_key", key)
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers[self.header] = self._key
+        return r
+
+    def __repr__(self) -> str:
+        return f"ApiKeyAuth(header={self.header!r}, key={_MASK!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ApiKeyAuth)
+            and other.header == self.header
+            and other._key == self._key
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Token:
+    """An access token and when to renew it; its ``repr`` hides the value."""
+
+    __slots__ = ("renew_at", "scope", "value")
+
+    def __init__(self, value: str, renew_at: float, scope: str | None) -> None:
+        self.value = value
+        self.renew_at = renew_at
+        self.scope = scope
+
+    def fresh(self) -> bool:
+        return time.monotonic() < self.renew_at
+
+    def __repr__(self) -> str:
+        return f"<token {_MASK} scope={self.scope!r}>"
+
+
+ComplianceHook = Callable[..., Any]
+_HOOK_TYPES = ("access_token_request", "access_token_response")
+
+
+class OAuth2ClientCredentials(AuthBase):
+    """OAuth2 client-credentials grant (RFC 6749 §4.4) with a cached bearer token.
+
+    The token is fetched on first use, reused until shortly before it expires, fetched once
+    when several threads need it at the same moment, and, when a request carrying it is
+    answered 401, renewed once and the request replayed once.
+
+    Args:
+        token_url: The token endpoint. HTTPS, or HTTP to a loopback address.
+        client_id: The client id.
+        client_secret: The client secret; never logged, never in a ``repr`` or an error.
+        scope: Space-separated scopes to ask for, or ``None``.
+        client_auth: ``"body"`` sends the credentials as form fields (RFC 6749
+            ``client_secret_post``), ``"basic"`` as HTTP Basic (``client_secret_basic``).
+        extra_params: Further fields for the token request body.
+        timeout: Timeout of the token request (default: connect 5 s, read 30 s).
+        leeway: Renew this many seconds before expiry (at most half the token's lifetime).
+        default_expires_in: Lifetime assumed when the endpoint does not say.
+        compliance_hooks: requests-oauthlib compliance hooks by type.
+        provider: Name used in log lines and errors.
+    """
+
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        scope: str | None = None,
+        client_auth: Literal["body", "basic"] = "body",
+        extra_params: Mapping[str, str] | None = None,
+        timeout: Any = None,
+        leeway: float = 30.0,
+        default_expires_in: float = 300.0,
+        compliance_hooks: Mapping[str, list[ComplianceHook]] | None = None,
+        provider: str = "oauth2",
+    ) -> None:
+        _check_transport_security("token_url", token_url)
+        if client_auth not in ("body", "basic"):
+            raise ValidationError("client_auth", "must be 'body' or 'basic'")
+        self.token_url = token_url
+        self.client_id = check_header_value("client_id", client_id)
+        self._client_secret = check_header_value("client_secret", client_secret)
+        self.scope = scope
+        self.client_auth = client_auth
+        self.extra_params = dict(extra_params or {})
+        self.timeout = timeout
+        self.leeway = leeway
+        self.default_expires_in = default_expires_in
+        self.provider = provider
+        self.compliance_hook: dict[str, list[ComplianceHook]] = {t: [] for t in _HOOK_TYPES}
+        for hook_type, hooks in (compliance_hooks or {}).items():
+            for hook in hooks:
+                self.register_compliance_hook(hook_type, hook)
+        self._token: _Token | None = None
+        self._lock = threading.Lock()
+        self._source: Transport | None = None
+        self._token_transport: Transport | None = None
+        self._checked_hosts: set[str] = set()
+        #: How many token requests this instance has sent (useful in tests and benchmarks).
+        self.token_requests = 0
+
+    def register_compliance_hook(self, hook_type: str, hook: ComplianceHook) -> None:
+        """Add a requests-oauthlib style compliance hook.
+
+        ``access_token_request`` hooks take and return ``(token_url, headers, request_kwargs)``
+        where ``request_kwargs`` holds ``data`` (form fields), ``json`` or ``params``;
+        ``access_token_response`` hooks take and return the :class:`requests.Response`.
+        """
+        if hook_type not in self.compliance_hook:
+            raise ValidationError("hook_type", f"must be one of {', '.join(_HOOK_TYPES)}")
+        self.compliance_hook[hook_type].append(hook)
+
+    def bind(self, transport: Transport) -> None:
+        """Send token requests over ``transport``'s session (one pool per client)."""
+        self._source = transport
+        self._token_transport = None
+
+    # -- pickling: configuration travels, the token and pools are rebuilt where unpickled --
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for key in ("_lock", "_token", "_token_transport"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._token = None
+        self._token_transport = None
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuth2ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, "
+            f"client_secret={_MASK!r}, scope={self.scope!r}, client_auth={self.client_auth!r})"
+        )
+
+    # -- the AuthBase protocol ----------------------------------------------------------------
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        self._check_destination(r.url or "")
+        token = self.access_token()
+        r.headers["Authorization"] = f"Bearer {token}"
+        r.register_hook("response", self._on_response)  # type: ignore[no-untyped-call]
+        return r
+
+    def access_token(self) -> str:
+        """A valid access token, fetched when none is cached or the cached one is expiring."""
+        token = self._token
+        if token is not None and token.fresh():
+            return token.value
+        with self._lock:
+            # Another thread may have fetched while this one waited for the lock.
+            token = self._token
+            if token is None or not token.fresh():
+                token = self._fetch()
+                self._token = token
+            return token.value
+
+    def invalidate(self, token: str | None = None) -> None:
+        """Forget the cached token (only if it is still ``token``, when given)."""
+        with self._lock:
+            if self._token is not None and (token is None or self._token.value == token):
+                self._token = None
+
+    def _check_destination(self, url: str) -> None:
+        host = urlsplit(url).netloc
+        if host in self._checked_hosts:
+            return
+        _check_transport_security("base_url", url)
+        self._checked_hosts.add(host)
+
+    def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        request = response.request
+        if response.status_code != 401 or getattr(request, "_shiptrack_replayed", False):
+            return response
+        sent = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
+        self.invalidate(sent)
+        token = self.access_token()
+        # Drain and release the first answer's connection before replaying, as requests'
+        # own HTTPDigestAuth does.
+        _ = response.content
+        response.close()
+        replay = request.copy()
+        replay.headers["Authorization"] = f"Bearer {token}"
+        replay._shiptrack_replayed = True  # type: ignore[attr-defined]
+        logger.debug("%s: 401 with a cached token; renewed it, replaying once", self.provider)
+        assert response.connection is not None
+        new_response: requests.Response = response.connection.send(replay, **kwargs)
+        new_response.history.append(response)
+        new_response.request = replay
+        return new_response
+
+    # -- the token request ------------------------------------------------------------------
+
+    def _transport(self) -> Transport:
+        transport = self._token_transport
+        if transport is None:
+            from ._http import RetryPolicy, Timeout, Transport
+
+            transport = Transport(
+                provider=self.provider,
+                base_url=self.token_url,
+                session=self._source.session if self._source is not None else None,
+                timeout=Timeout.of(self.timeout) if self.timeout is not None else None,
+                # Token requests are POSTs: retried only when they never left.
+                retry=self._source.retry if self._source is not None else RetryPolicy(),
+                verify=self._source.verify if self._source is not None else True,
+                sleep=self._source.sleep if self._source is not None else time.sleep,
+            )
+            self._token_transport = transport
+        return transport
+
+    def _fetch(self) -> _Token:
+        client = BackendApplicationClient(client_id=self.client_id)
+        include_client_id = self.client_auth == "body"
+        secret_kwargs = {"client_secret": self._client_secret} if include_client_id else {}
+        body = client.prepare_request_body(
+            scope=self.scope,
+            include_client_id=include_client_id,
+            **secret_kwargs,
+            **self.extra_params,
+        )
+        url = self.token_url
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        request_kwargs: dict[str, Any] = {"data": dict(urldecode(body))}
+        for hook in self.compliance_hook["access_token_request"]:
+            url, headers, request_kwargs = hook(url, headers, request_kwargs)
+        _check_transport_security("token_url", url)
+        basic = (
+            HTTPBasicAuth(self.client_id, self._client_secret)
+            if self.client_auth == "basic"
+            else None
+        )
+        if basic is not None:
+            prepared = requests.PreparedRequest()
+            prepared.prepare_headers({})
+            basic(prepared)
+            headers = {**headers, "Authorization": prepared.headers["Authorization"]}
+        transport = self._transport()
+        self.token_requests += 1
+        response = transport.request(
+            "POST",
+            url,
+            data=request_kwargs.get("data"),
+            json_body=request_kwargs.get("json"),
+            params=request_kwargs.get("params"),
+            headers=headers,
+            allow_statuses=frozenset({400, 401, 403}),
+        )
+        for hook in self.compliance_hook["access_token_response"]:
+            response = hook(response)
+        if response.status_code in (400, 401, 403):
+            raise self._token_error(response)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                params = client.parse_request_body_response(response.text)
+        except Warning as changed:
+            # The server granted other scopes than asked: its grant is what holds.
+            params = changed.token  # type: ignore[attr-defined]
+        except OAuth2Error as exc:
+            raise AuthenticationError(
+                exc.description or exc.error,
+                provider=self.provider,
+                method="POST",
+                url=transport.url(url),
+                status=response.status_code,
+                code=exc.error,
+            ) from None
+        except ValueError:
+            raise ResponseError(
+                "token endpoint answer is not JSON",
+                provider=self.provider,
+                method="POST",
+                url=transport.url(url),
+                status=response.status_code,
+            ) from None
+        access_token = params.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise ResponseError(
+                "token endpoint answer has no access_token",
+                provider=self.provider,
+                method="POST",
+                url=transport.url(url),
+                status=response.status_code,
+            )
+        try:
+            expires_in = float(params.get("expires_in") or self.default_expires_in)
+        except (TypeError, ValueError):
+            expires_in = self.default_expires_in
+        renew_in = expires_in - min(self.leeway, expires_in / 2)
+        scope = params.get("scope")
+        if isinstance(scope, list):
+            scope = " ".join(scope)
+        logger.debug("%s: token obtained, renewed in %.0f s", self.provider, renew_in)
+        return _Token(access_token, time.monotonic() + renew_in, scope)
+
+    def _token_error(self, response: requests.Response) -> APIError:
+        from ._http import redact_url
+
+        code: str | None = None
+        description: str | None = None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, Mapping):
+            code = body.get("error") if isinstance(body.get("error"), str) else None
+            description = body.get("error_description") or body.get("message")
+            if not isinstance(description, str):
+                description = None
+        return AuthenticationError(
+            description or "the token endpoint refused the client credentials",
+            provider=self.provider,
+            method="POST",
+            url=redact_url(response.url),
+            status=response.status_code,
+            code=code,
+            body=body,
+            headers=dict(response.headers),
+        )

@@ -1,0 +1,58 @@
+"""Michelin LEX in the embedded sandbox: the token endpoint in Michelin's style, and the
+Shipment Tracking and Order Execution routes (each in its own module).
+
+Routes (under ``/lex``):
+
+* ``POST /idp/v1/internal/oauth/token/accesstoken?grant_type=client_credentials``: client id
+  and secret form-encoded in the body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..sandbox._server import Router, SandboxApp, SandboxRequest, json_response, oauth_token_routes
+
+#: The token path, under the sandbox's ``/lex`` prefix.
+TOKEN_PATH = "/idp/v1/internal/oauth/token/accesstoken"
+
+
+class LexApp(SandboxApp):
+    """LEX's routes and data in the sandbox."""
+
+    name = "lex"
+
+    def __init__(self, sandbox: Any) -> None:
+        super().__init__(sandbox)
+        self.parts: list[Any] = []
+
+    def routes(self, router: Router) -> None:
+        creds = self.sandbox.credentials
+        oauth_token_routes(
+            router,
+            f"{self.prefix}{TOKEN_PATH}",
+            self.sandbox.tokens,
+            {creds.lex_client_id: creds.lex_client_secret},
+            client_auth=("body",),
+            name="lex.token",
+        )
+        for part in self.parts:
+            part.routes(router)
+
+    def reset(self) -> None:
+        for part in self.parts:
+            part.reset()
+
+    def authorized(self, request: SandboxRequest) -> bool:
+        """Whether ``request`` carries a valid bearer token issued to the LEX client."""
+        client = self.sandbox.tokens.check(request.bearer())
+        return bool(client == self.sandbox.credentials.lex_client_id)
+
+    @staticmethod
+    def unauthorized() -> Any:
+        """The gateway's answer to a missing or invalid token."""
+        return json_response(
+            401,
+            {"code": "401", "message": "Invalid or expired access token"},
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )

@@ -1,0 +1,139 @@
+"""The normalized tracking model shared by every provider.
+
+Each provider's wire model converts to :class:`Tracking` (``.to_tracking()``), so code that
+reads tracking does not care where it came from. A provider value that no status mapping knows
+becomes :attr:`TrackingStatus.UNKNOWN`, with the raw value kept in ``provider_status``: the
+SDK never raises on a status it has not seen.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+
+from .errors import ValidationError
+
+__all__ = ["Tracking", "TrackingEvent", "TrackingStatus"]
+
+
+class TrackingStatus(str, enum.Enum):
+    """Where a shipment is, in the five words every provider maps to."""
+
+    #: Known to the carrier (label created, order processed), not yet moving.
+    PRE_TRANSIT = "PRE_TRANSIT"
+    #: Moving: picked up, in a hub, out for delivery.
+    TRANSIT = "TRANSIT"
+    #: Delivered to the recipient (or a pick-up point it chose).
+    DELIVERED = "DELIVERED"
+    #: Something went wrong: failed delivery, damage, return, cancellation.
+    EXCEPTION = "EXCEPTION"
+    #: A provider value that no mapping knows; the raw value is kept beside it.
+    UNKNOWN = "UNKNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_final(self) -> bool:
+        """Whether no further movement is expected (delivered)."""
+        return self is TrackingStatus.DELIVERED
+
+
+def _utc(value: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        raise ValidationError("occurred_at", f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            "occurred_at", "must be time-zone aware (naive datetimes are refused)"
+        )
+    return value.astimezone(timezone.utc)
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
+def _status(value: TrackingStatus | str) -> TrackingStatus:
+    if isinstance(value, TrackingStatus):
+        return value
+    try:
+        return TrackingStatus(value)
+    except ValueError:
+        raise ValidationError(
+            "status", f"{value!r} is not one of {', '.join(s.value for s in TrackingStatus)}"
+        ) from None
+
+
+def _event_sort_key(event: TrackingEvent) -> datetime:
+    return event.occurred_at
+
+
+def _sorted_events(events: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
+    # Providers send history newest first, oldest first or unordered; the model promises
+    # oldest first, so it sorts once here (stable, so same-time events keep their order).
+    return tuple(sorted(events, key=_event_sort_key))
+
+
+@attrs.frozen
+class TrackingEvent:
+    """One step of a shipment's journey.
+
+    Attributes:
+        status: The normalized status this event puts the shipment in.
+        occurred_at: When it happened, as an aware UTC datetime.
+        description: Human-readable text, as the provider wrote it.
+        provider_status: The provider's own status value for this event.
+        provider_status_detail: The provider's finer status, when it has one.
+        location: Where it happened, when the provider says.
+    """
+
+    status: TrackingStatus = attrs.field(converter=_status)
+    occurred_at: datetime = attrs.field(converter=_utc)
+    description: str | None = None
+    provider_status: str | None = None
+    provider_status_detail: str | None = None
+    location: str | None = None
+
+
+@attrs.frozen
+class Tracking:
+    """A shipment's tracking, normalized.
+
+    Attributes:
+        provider: ``"shiplemon"``, ``"exporto"``...
+        shipment_id: The provider's id for the shipment.
+        status: The shipment's current normalized status.
+        events: Every event, oldest first.
+        provider_status: The provider's own current status value (kept verbatim, so an
+            :attr:`TrackingStatus.UNKNOWN` status can still be read).
+        carrier: The carrier's name or code.
+        tracking_ref: The carrier's tracking number.
+        tracking_url: A page where a person can follow the shipment.
+        estimated_delivery: When delivery is expected, if the provider says.
+        raw: The provider payload this was built from (excluded from ``==`` and ``repr``).
+    """
+
+    provider: str
+    shipment_id: str
+    status: TrackingStatus = attrs.field(converter=_status)
+    events: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_sorted_events)
+    provider_status: str | None = None
+    carrier: str | None = None
+    tracking_ref: str | None = None
+    tracking_url: str | None = None
+    estimated_delivery: datetime | None = attrs.field(default=None, converter=_utc_or_none)
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+
+    @property
+    def last_event(self) -> TrackingEvent | None:
+        """The newest event, or ``None`` when there is none."""
+        return self.events[-1] if self.events else None
+
+    @property
+    def is_delivered(self) -> bool:
+        """Whether the shipment's status is :attr:`TrackingStatus.DELIVERED`."""
+        return self.status is TrackingStatus.DELIVERED

@@ -1,0 +1,283 @@
+"""The embedded sandbox: a real local HTTP server that speaks each provider's documented contract.
+
+It is the default target of the demo, of the docs' examples and of the integration tests, and
+it is there for your own tests::
+
+    from shiptrack_sdk.sandbox import Sandbox
+
+    with Sandbox() as sb:
+        client = sb.shiplemon_client()
+        print(client.tracking.get("be96511d-ba23-4268-bd8b-48c9cf930222").to_tracking().status)
+
+Each provider lives under its own prefix (``/shiplemon``, ...), and a provider-neutral OAuth2
+client-credentials endpoint sits at ``/oauth/token`` with a protected ``/oauth/whoami``.
+Faults are injected with :meth:`Sandbox.fault`; every call is recorded (:meth:`Sandbox.calls`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from ..auth import OAuth2ClientCredentials
+from ._server import (
+    Fault,
+    RecordedCall,
+    Router,
+    SandboxApp,
+    SandboxRequest,
+    SandboxResponse,
+    SandboxServer,
+    TokenIssuer,
+    json_response,
+    oauth_token_routes,
+)
+
+if TYPE_CHECKING:
+    from ..lex import LexClient
+    from ..shiplemon import ShiplemonClient
+
+__all__ = ["Fault", "RecordedCall", "Sandbox", "SandboxApp", "SandboxCredentials"]
+
+
+@attrs.frozen
+class SandboxCredentials:
+    """The credentials the sandbox accepts. They are test values, printed freely."""
+
+    shiplemon_api_key: str = "sandbox-shiplemon-key"
+    oauth_client_id: str = "sandbox-client"
+    oauth_client_secret: str = "sandbox-secret"  # a published test credential
+    exporto_client_id: str = "sandbox-exporto-client"
+    exporto_client_secret: str = "sandbox-exporto-secret"
+    lex_client_id: str = "sandbox-lex-client"
+    lex_client_secret: str = "sandbox-lex-secret"
+
+
+class _OAuthApp(SandboxApp):
+    """A provider-neutral OAuth2 token endpoint and a resource that needs its token."""
+
+    name = "oauth"
+
+    def routes(self, router: Router) -> None:
+        creds = self.sandbox.credentials
+        oauth_token_routes(
+            router,
+            "/oauth/token",
+            self.sandbox.tokens,
+            {creds.oauth_client_id: creds.oauth_client_secret},
+        )
+        router.add("GET", "/oauth/whoami", self.whoami, name="oauth.whoami")
+        router.add("POST", "/oauth/echo", self.echo, name="oauth.echo")
+
+    def _client(self, request: SandboxRequest) -> str | None:
+        return self.sandbox.tokens.check(request.bearer())  # type: ignore[no-any-return]
+
+    def whoami(self, request: SandboxRequest) -> SandboxResponse:
+        client = self._client(request)
+        if client is None:
+            return json_response(
+                401,
+                {"error": "invalid_token"},
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return json_response(200, {"client_id": client})
+
+    def echo(self, request: SandboxRequest) -> SandboxResponse:
+        if self._client(request) is None:
+            return json_response(401, {"error": "invalid_token"})
+        return SandboxResponse(200, request.body or b"{}", {"Content-Type": "application/json"})
+
+
+def _provider_apps() -> list[type[SandboxApp]]:
+    # The one place providers join the sandbox.
+    from ..lex._sandbox import LexApp
+    from ..shiplemon._sandbox import ShiplemonApp
+
+    return [ShiplemonApp, LexApp]
+
+
+class Sandbox:
+    """A real HTTP server on 127.0.0.1 serving every provider's contract.
+
+    Args:
+        host: Address to listen on (loopback by default).
+        port: Port; ``0`` picks a free one.
+        latency: Seconds every call waits before it is answered (a network's round trip).
+        token_lifetime: ``expires_in`` of the OAuth2 tokens it issues.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        token_lifetime: int = 1800,
+    ) -> None:
+        self._server = SandboxServer(host=host, port=port, latency=latency)
+        #: The credentials the sandbox accepts.
+        self.credentials = SandboxCredentials()
+        #: The OAuth2 tokens the sandbox has issued.
+        self.tokens = TokenIssuer(lifetime=token_lifetime)
+        self.apps: dict[str, SandboxApp] = {}
+        app_classes: list[type[SandboxApp]] = [_OAuthApp, *_provider_apps()]
+        for app_class in app_classes:
+            app = app_class(self)
+            app.routes(self._server.router)
+            self.apps[app.name] = app
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Start serving (idempotent); returns the sandbox."""
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the listening socket."""
+        self._server.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = self.url if self._server.running else "stopped"
+        return f"<Sandbox {state}>"
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        if not self._server.running:
+            raise RuntimeError("the sandbox is not started; use `with Sandbox() as sb:`")
+        return self._server.url
+
+    def provider_url(self, provider: str) -> str:
+        """The base URL of ``provider``'s routes (``<url>/<provider>``)."""
+        return f"{self.url}/{provider}"
+
+    @property
+    def latency(self) -> float:
+        """Seconds every call waits before it is answered."""
+        return self._server.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._server.latency = seconds
+
+    def reset(self) -> None:
+        """Clear faults and recorded calls and restore every provider's seeded data."""
+        self._server.clear_faults()
+        self._server.clear_calls()
+        for app in self.apps.values():
+            app.reset()
+
+    # -- faults and records ------------------------------------------------------------------
+
+    def fault(
+        self,
+        path: str,
+        *,
+        method: str | None = None,
+        times: int | None = 1,
+        status: int | None = None,
+        body: bytes | str | None = None,
+        content_type: str = "application/json",
+        retry_after: str | int | None = None,
+        delay: float = 0.0,
+        action: Literal["respond", "drop", "reset_mid"] = "respond",
+        after: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> Fault:
+        """Make the next ``times`` calls matching ``path`` (a glob) misbehave.
+
+        Examples::
+
+            sb.fault("/shiplemon/*", status=503, times=2)             # two 503s, then normal
+            sb.fault("/shiplemon/*", status=429, retry_after=1)       # 429 with Retry-After
+            sb.fault("/shiplemon/*", action="drop")                   # connection closed
+            sb.fault("/shiplemon/*", delay=2)                         # slow answer
+            sb.fault("/lex/*", method="POST", after=True, delay=2)    # accepted, then slow
+
+        See :class:`~shiptrack_sdk.sandbox._server.Fault` for every field.
+        """
+        if isinstance(body, str):
+            body = body.encode()
+        return self._server.add_fault(
+            Fault(
+                path=path,
+                method=method,
+                times=times,
+                status=status,
+                body=body,
+                content_type=content_type,
+                retry_after=str(retry_after) if retry_after is not None else None,
+                delay=delay,
+                action=action,
+                after=after,
+                headers=dict(headers or {}),
+            )
+        )
+
+    def clear_faults(self) -> None:
+        """Remove every pending fault."""
+        self._server.clear_faults()
+
+    def calls(self, path: str | None = None, method: str | None = None) -> list[RecordedCall]:
+        """The calls answered so far, optionally filtered by path glob and method."""
+        return self._server.calls(path, method)
+
+    def clear_calls(self) -> None:
+        """Forget the recorded calls and route statistics."""
+        self._server.clear_calls()
+
+    def route_stats(self, route: str) -> tuple[int, int]:
+        """``(calls, max_in_flight)`` of a named route (``"shiplemon.tracking.get"``...)."""
+        return self._server.stats(route)
+
+    @property
+    def route_names(self) -> list[str]:
+        """The names of every route served."""
+        return [r.name for r in self._server.router.routes]
+
+    # -- clients pointed at the sandbox -------------------------------------------------------
+
+    def shiplemon_client(self, **overrides: Any) -> ShiplemonClient:
+        """A :class:`~shiptrack_sdk.shiplemon.ShiplemonClient` pointed at this sandbox."""
+        from ..shiplemon import ShiplemonClient
+
+        options: dict[str, Any] = {
+            "api_key": self.credentials.shiplemon_api_key,
+            "base_url": self.provider_url("shiplemon"),
+        }
+        options.update(overrides)
+        return ShiplemonClient(**options)
+
+    def lex_client(self, **overrides: Any) -> LexClient:
+        """A :class:`~shiptrack_sdk.lex.LexClient` pointed at this sandbox (tracking and orders)."""
+        from ..lex import LexClient
+        from ..lex._sandbox import TOKEN_PATH
+
+        options: dict[str, Any] = {
+            "client_id": self.credentials.lex_client_id,
+            "client_secret": self.credentials.lex_client_secret,
+            "base_url": self.provider_url("lex"),
+            "token_url": f"{self.provider_url('lex')}{TOKEN_PATH}?grant_type=client_credentials",
+        }
+        options.update(overrides)
+        return LexClient(**options)
+
+    def oauth2_auth(self, **overrides: Any) -> OAuth2ClientCredentials:
+        """An :class:`~shiptrack_sdk.auth.OAuth2ClientCredentials` for ``/oauth/token``."""
+        options: dict[str, Any] = {
+            "token_url": f"{self.url}/oauth/token",
+            "client_id": self.credentials.oauth_client_id,
+            "client_secret": self.credentials.oauth_client_secret,
+        }
+        options.update(overrides)
+        return OAuth2ClientCredentials(**options)

@@ -1,0 +1,594 @@
+"""The embedded sandbox's HTTP server: routing, recording, fault injection, OAuth2 tokens.
+
+Provider-neutral: each provider package contributes a :class:`SandboxApp` with its routes and
+data; this module only serves them.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fnmatch
+import hmac
+import json
+import re
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import attrs
+from requests.structures import CaseInsensitiveDict
+
+__all__ = [
+    "Fault",
+    "RecordedCall",
+    "Router",
+    "SandboxApp",
+    "SandboxRequest",
+    "SandboxResponse",
+    "SandboxServer",
+    "TokenIssuer",
+    "json_response",
+]
+
+Handler = Callable[..., "SandboxResponse"]
+
+
+@attrs.define
+class SandboxRequest:
+    """A request as a sandbox route sees it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: CaseInsensitiveDict[str]
+    body: bytes
+    route: str = ""
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        """The first value of query parameter ``name``."""
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> Any:
+        """The body decoded as JSON (``ValueError`` when it is not)."""
+        return json.loads(self.body)
+
+    def bearer(self) -> str | None:
+        """The bearer token of the ``Authorization`` header, if any."""
+        value = self.headers.get("Authorization", "")
+        scheme, _, token = value.partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
+    def basic(self) -> tuple[str, str] | None:
+        """The ``(user, password)`` of an HTTP Basic ``Authorization`` header, if any."""
+        value = self.headers.get("Authorization", "")
+        scheme, _, encoded = value.partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, _, password = base64.b64decode(encoded.strip()).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return user, password
+
+
+@attrs.define
+class SandboxResponse:
+    """What a route answers."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = attrs.field(factory=dict)
+
+
+def json_response(
+    status: int, payload: Any, headers: Mapping[str, str] | None = None
+) -> SandboxResponse:
+    """A JSON answer."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return SandboxResponse(
+        status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    )
+
+
+@attrs.define
+class Fault:
+    """An injected fault: what the next matching calls get instead of the real answer.
+
+    Attributes:
+        path: A glob on the request path (``"/shiplemon/*"``).
+        method: Only this method, or any when ``None``.
+        times: How many calls it affects; ``None`` until cleared.
+        status: Answer this status (with ``body``), instead of the route's answer.
+        body: The body to answer; a JSON error when ``None`` and ``status`` is set.
+        content_type: The body's content type.
+        retry_after: A ``Retry-After`` header value.
+        delay: Seconds to wait before answering (longer than the client's read timeout
+            makes a timeout).
+        action: ``"respond"`` answers; ``"drop"`` closes the connection without a word;
+            ``"reset_mid"`` sends the headers and half the body, then closes.
+        after: Run the route first (its effects happen: the call is accepted), then apply
+            the fault to the answer: how a timeout after the server accepted looks.
+    """
+
+    path: str
+    method: str | None = None
+    times: int | None = 1
+    status: int | None = None
+    body: bytes | None = None
+    content_type: str = "application/json"
+    retry_after: str | None = None
+    delay: float = 0.0
+    action: Literal["respond", "drop", "reset_mid"] = "respond"
+    after: bool = False
+    headers: dict[str, str] = attrs.field(factory=dict)
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
+            path, self.path
+        )
+
+
+@attrs.frozen
+class RecordedCall:
+    """One call the sandbox answered (or dropped)."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+    status: int | None
+    route: str
+    at: float
+
+    def json(self) -> Any:
+        """The request body decoded as JSON."""
+        return json.loads(self.body)
+
+
+class TokenIssuer:
+    """Issues and checks bearer tokens for sandbox OAuth2 endpoints.
+
+    Args:
+        lifetime: Seconds a token lives (the ``expires_in`` answered).
+    """
+
+    def __init__(self, lifetime: int = 1800) -> None:
+        self.lifetime = lifetime
+        self._tokens: dict[str, tuple[str, float, str | None]] = {}
+        self._lock = threading.Lock()
+        #: Token requests answered with a token.
+        self.issued = 0
+
+    def issue(self, client_id: str, scope: str | None = None) -> dict[str, Any]:
+        """A token response for ``client_id``."""
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[token] = (client_id, time.monotonic() + self.lifetime, scope)
+            self.issued += 1
+        answer: dict[str, Any] = {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": self.lifetime,
+        }
+        if scope:
+            answer["scope"] = scope
+        return answer
+
+    def check(self, token: str | None) -> str | None:
+        """The client id a valid ``token`` was issued to, or ``None``."""
+        if not token:
+            return None
+        with self._lock:
+            entry = self._tokens.get(token)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def expire_all(self) -> None:
+        """Make every issued token invalid (as a server-side expiry or revocation would)."""
+        with self._lock:
+            self._tokens.clear()
+
+
+def credentials_match(given: str | None, expected: str) -> bool:
+    """Constant-time comparison of a presented secret."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+@attrs.define
+class _Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    name: str
+
+
+class Router:
+    """Routes ``METHOD /path/{param}`` patterns to handlers."""
+
+    def __init__(self) -> None:
+        self.routes: list[_Route] = []
+
+    def add(self, method: str, pattern: str, handler: Handler, *, name: str | None = None) -> None:
+        """Route ``method pattern`` (``{name}`` matches one path segment) to ``handler``.
+
+        The handler is called as ``handler(request, **params)`` with decoded params.
+        """
+        regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern)) + "$"
+        self.routes.append(
+            _Route(method, re.compile(regex), handler, name or f"{method} {pattern}")
+        )
+
+    def resolve(self, method: str, path: str) -> tuple[_Route | None, dict[str, str], bool]:
+        """The route for a call, its params, and whether the path exists for another method."""
+        other_method = False
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match:
+                if route.method == method:
+                    return route, {k: unquote(v) for k, v in match.groupdict().items()}, False
+                other_method = True
+        return None, {}, other_method
+
+
+class SandboxApp:
+    """One provider's part of the sandbox. Subclasses set ``name`` and add routes."""
+
+    #: The provider's name; its routes live under ``/<name>/``.
+    name: str = ""
+
+    def __init__(self, sandbox: Any) -> None:
+        #: The :class:`~shiptrack_sdk.sandbox.Sandbox` this app is part of.
+        self.sandbox = sandbox
+
+    @property
+    def prefix(self) -> str:
+        return f"/{self.name}"
+
+    def routes(self, router: Router) -> None:
+        """Add this provider's routes to ``router``."""
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        """Restore the seeded data."""
+
+
+class _RouteStats:
+    __slots__ = ("calls", "in_flight", "max_in_flight")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+
+class SandboxServer:
+    """The threaded HTTP server under :class:`~shiptrack_sdk.sandbox.Sandbox`."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        record_limit: int = 100_000,
+    ) -> None:
+        self.host = host
+        self.port = port
+        #: Seconds every call waits before it is handled (a network's round trip).
+        self.latency = latency
+        self.router = Router()
+        self.faults: list[Fault] = []
+        self.record_limit = record_limit
+        self._calls: list[RecordedCall] = []
+        self._stats: dict[str, _RouteStats] = {}
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._httpd is not None:
+            return
+        handler = type("_Handler", (_RequestHandler,), {"sandbox": self})
+        httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        httpd.daemon_threads = True
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"shiptrack-sandbox-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- faults, records, stats --------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> Fault:
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, method: str, path: str, *, after: bool) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.after == after and fault.matches(method, path):
+                    fault.hits += 1
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            self.faults.remove(fault)
+                    return fault
+        return None
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self.faults.clear()
+
+    def record(self, call: RecordedCall) -> None:
+        with self._lock:
+            if len(self._calls) < self.record_limit:
+                self._calls.append(call)
+
+    def calls(self, path: str | None = None, method: str | None = None) -> list[RecordedCall]:
+        with self._lock:
+            calls = list(self._calls)
+        return [
+            c
+            for c in calls
+            if (path is None or fnmatch.fnmatchcase(c.path, path))
+            and (method is None or c.method == method)
+        ]
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self._stats.clear()
+
+    def enter(self, route: str) -> None:
+        with self._lock:
+            stats = self._stats.get(route)
+            if stats is None:
+                stats = self._stats[route] = _RouteStats()
+            stats.calls += 1
+            stats.in_flight += 1
+            stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
+
+    def leave(self, route: str) -> None:
+        with self._lock:
+            self._stats[route].in_flight -= 1
+
+    def stats(self, route: str) -> tuple[int, int]:
+        """``(calls, max_in_flight)`` of the route named ``route``."""
+        with self._lock:
+            stats = self._stats.get(route)
+            return (stats.calls, stats.max_in_flight) if stats else (0, 0)
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
+        route, params, other_method = self.router.resolve(request.method, request.path)
+        if route is None:
+            if other_method:
+                return json_response(405, {"message": f"method {request.method} not allowed"})
+            return json_response(404, {"message": f"no route for {request.path}"})
+        request.route = route.name
+        self.enter(route.name)
+        try:
+            return route.handler(request, **params)
+        finally:
+            self.leave(route.name)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    sandbox: SandboxServer
+    protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm and
+    # delayed ACKs would add ~40 ms to every keep-alive call.
+    disable_nagle_algorithm = True
+    server_version = "shiptrack-sandbox"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+        return
+
+    def _handle(self) -> None:
+        server = self.sandbox
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        request = SandboxRequest(
+            method=self.command,
+            path=split.path,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers=CaseInsensitiveDict(self.headers.items()),
+            body=body,
+        )
+        if server.latency:
+            time.sleep(server.latency)
+        fault = server.take_fault(request.method, request.path, after=False)
+        response: SandboxResponse | None = None
+        if fault is not None:
+            response = self._apply(fault, request, None)
+            if response is None:
+                return
+        else:
+            try:
+                response = server.dispatch(request)
+            except Exception as exc:  # a sandbox bug must answer, not hang the client
+                response = json_response(
+                    500, {"message": f"sandbox error: {type(exc).__name__}: {exc}"}
+                )
+            after = server.take_fault(request.method, request.path, after=True)
+            if after is not None:
+                response = self._apply(after, request, response)
+                if response is None:
+                    return
+        self._record(request, response.status)
+        self._send(response)
+
+    def _apply(
+        self, fault: Fault, request: SandboxRequest, real: SandboxResponse | None
+    ) -> SandboxResponse | None:
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.action == "drop":
+            self._record(request, None)
+            self._abort()
+            return None
+        if fault.status is None:
+            response = real if real is not None else self.sandbox.dispatch(request)
+        else:
+            body = (
+                fault.body
+                if fault.body is not None
+                else json.dumps({"message": f"injected fault: HTTP {fault.status}"}).encode()
+            )
+            response = SandboxResponse(fault.status, body, {"Content-Type": fault.content_type})
+        if fault.body is not None and fault.status is None:
+            response = SandboxResponse(
+                response.status, fault.body, {"Content-Type": fault.content_type}
+            )
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = fault.retry_after
+        response.headers.update(fault.headers)
+        if fault.action == "reset_mid":
+            self._record(request, response.status)
+            self._send_head(response, len(response.body) or 2)
+            self.wfile.write(response.body[: max(1, len(response.body) // 2)])
+            self.wfile.flush()
+            self._abort()
+            return None
+        return response
+
+    def _abort(self) -> None:
+        # SO_LINGER 0 makes close() send a RST: the client sees a reset, not a clean EOF.
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _record(self, request: SandboxRequest, status: int | None) -> None:
+        self.sandbox.record(
+            RecordedCall(
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                headers=dict(request.headers),
+                body=request.body,
+                status=status,
+                route=request.route,
+                at=time.time(),
+            )
+        )
+
+    def _send_head(self, response: SandboxResponse, length: int) -> None:
+        try:
+            phrase = HTTPStatus(response.status).phrase
+        except ValueError:
+            phrase = "Status"
+        self.send_response(response.status, phrase)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+
+    def _send(self, response: SandboxResponse) -> None:
+        self._send_head(response, len(response.body))
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+def oauth_token_routes(
+    router: Router,
+    path: str,
+    issuer: TokenIssuer,
+    clients: Mapping[str, str],
+    *,
+    client_auth: Iterable[Literal["body", "basic"]] = ("body", "basic"),
+    body_format: Literal["form", "json"] = "form",
+    name: str = "oauth.token",
+) -> None:
+    """Add an RFC 6749 client-credentials token endpoint at ``path``.
+
+    Args:
+        clients: client id → client secret accepted.
+        client_auth: How the client may authenticate (form fields and/or HTTP Basic).
+        body_format: ``"form"`` (RFC 6749) or ``"json"`` (what some providers take).
+    """
+    methods = set(client_auth)
+
+    def token(request: SandboxRequest) -> SandboxResponse:
+        content_type = request.headers.get("Content-Type", "")
+        try:
+            if body_format == "json":
+                if "json" not in content_type:
+                    return _oauth_error(400, "invalid_request", "body must be application/json")
+                fields = request.json()
+                if not isinstance(fields, dict):
+                    raise ValueError
+            else:
+                if "x-www-form-urlencoded" not in content_type:
+                    return _oauth_error(
+                        400, "invalid_request", "body must be application/x-www-form-urlencoded"
+                    )
+                fields = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        except (ValueError, UnicodeDecodeError):
+            return _oauth_error(400, "invalid_request", "body could not be read")
+        fields.update({k: v[0] for k, v in request.query.items() if k == "grant_type"})
+        if fields.get("grant_type") != "client_credentials":
+            return _oauth_error(
+                400, "unsupported_grant_type", "grant_type must be client_credentials"
+            )
+        basic = request.basic()
+        if basic is not None and "basic" in methods:
+            client_id, secret = basic
+        elif "body" in methods and "client_id" in fields:
+            client_id, secret = str(fields.get("client_id")), str(fields.get("client_secret", ""))
+        else:
+            return _oauth_error(401, "invalid_client", "client authentication missing")
+        expected = clients.get(client_id)
+        if expected is None or not credentials_match(secret, expected):
+            return _oauth_error(401, "invalid_client", "client authentication failed")
+        scope = fields.get("scope") or None
+        return json_response(200, issuer.issue(client_id, scope), {"Cache-Control": "no-store"})
+
+    router.add("POST", path, token, name=name)
+
+
+def _oauth_error(status: int, error: str, description: str) -> SandboxResponse:
+    return json_response(status, {"error": error, "error_description": description})

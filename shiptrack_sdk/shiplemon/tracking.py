@@ -1,0 +1,157 @@
+"""Shiplemon tracking: pull a shipment's tracking, or put a carrier's tracking history.
+
+* ``GET /public/v1/shipments/{id}/tracking``: shippers pull (Shiplemon suggests every hour at
+  :05 and :35).
+* ``PUT /v1/shipments/{id}/tracking`` (no ``/public``): carriers put the *entire* history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .._client import Resource, aware_datetime, path_id
+from .._convert import format_datetime
+from .._http import TimeoutLike
+from ..errors import ValidationError
+from ..models import TrackingEvent
+from .models import Shipment, ShipmentTracking
+from .status import STATUSES
+
+__all__ = ["HistoryUpdate", "TrackingResource"]
+
+
+@attrs.frozen
+class HistoryUpdate:
+    """One entry of the history a carrier puts.
+
+    Args:
+        status: ``DELIVERED``, ``TRANSIT``, ``PRE_TRANSIT`` or ``EXCEPTION`` (case-sensitive).
+        status_date: When it happened; time-zone aware (sent as ``YYYY-MM-DDTHH:MM:SS.sssZ``).
+        status_details: The carrier's text.
+        status_exact: A finer status, or ``None``.
+    """
+
+    status: str
+    status_date: datetime
+    status_details: str = ""
+    status_exact: str | None = None
+
+    @classmethod
+    def from_event(cls, event: TrackingEvent) -> HistoryUpdate:
+        """The entry for a normalized event (its status must not be ``UNKNOWN``)."""
+        return cls(
+            status=event.status.value,
+            status_date=event.occurred_at,
+            status_details=event.description or "",
+            status_exact=event.provider_status_detail,
+        )
+
+
+HistoryLike = HistoryUpdate | TrackingEvent | Mapping[str, Any]
+
+
+def _history_body(history: Iterable[HistoryLike]) -> list[dict[str, Any]]:
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+        raise ValidationError("history", "must be a list of history entries")
+    entries: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []
+    item: Any
+    for index, item in enumerate(history):
+        where = f"history[{index}]"
+        if isinstance(item, TrackingEvent):
+            item = HistoryUpdate.from_event(item)
+        elif isinstance(item, Mapping):
+            try:
+                item = HistoryUpdate(**item)
+            except TypeError as exc:
+                problems.append((where, f"not a history entry ({exc})"))
+                continue
+        elif not isinstance(item, HistoryUpdate):
+            problems.append((where, f"expected HistoryUpdate, got {type(item).__name__}"))
+            continue
+        if item.status not in STATUSES:
+            problems.append(
+                (
+                    f"{where}.status",
+                    f"{item.status!r} is not one of {', '.join(sorted(STATUSES))} (case-sensitive)",
+                )
+            )
+        try:
+            aware_datetime(item.status_date, f"{where}.status_date")
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+            continue
+        if not isinstance(item.status_details, str):
+            problems.append((f"{where}.status_details", "must be a string"))
+        if item.status_exact is not None and not isinstance(item.status_exact, str):
+            problems.append((f"{where}.status_exact", "must be a string or None"))
+        entries.append(
+            {
+                "status": item.status,
+                "status_date": format_datetime(item.status_date),
+                "status_details": item.status_details,
+                "status_exact": item.status_exact,
+            }
+        )
+    if problems:
+        raise ValidationError.from_problems(problems)
+    if not entries:
+        raise ValidationError("history", "must hold at least one entry (the entire history)")
+    return entries
+
+
+class TrackingResource(Resource):
+    """``client.tracking``: Shiplemon's tracking endpoints."""
+
+    def get(self, shipment_id: str, *, timeout: TimeoutLike | None = None) -> ShipmentTracking:
+        """The tracking of one shipment. ``GET /public/v1/shipments/{id}/tracking``.
+
+        Args:
+            shipment_id: Shiplemon's shipment id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            Every documented field; ``.to_tracking()`` gives the normalized model.
+
+        Raises:
+            ValidationError: ``shipment_id`` is empty.
+            NotFoundError: Shiplemon knows no such shipment.
+        """
+        tracking = self._get(
+            f"public/v1/shipments/{path_id(shipment_id)}/tracking",
+            ShipmentTracking,
+            timeout=timeout,
+        )
+        return attrs.evolve(tracking, shipment_id=shipment_id)
+
+    def update(
+        self,
+        shipment_id: str,
+        history: Sequence[HistoryLike],
+        *,
+        timeout: TimeoutLike | None = None,
+    ) -> Shipment:
+        """Replace a shipment's tracking history. ``PUT /v1/shipments/{id}/tracking``.
+
+        Shiplemon expects the *entire* history on every call, in the body as
+        ``{"tracking_history": [...]}``. Every entry is checked before anything is sent.
+
+        Args:
+            shipment_id: Shiplemon's shipment id.
+            history: Every entry, as :class:`HistoryUpdate`, normalized
+                :class:`~shiptrack_sdk.TrackingEvent` or mappings of the same fields.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            The updated shipment.
+
+        Raises:
+            ValidationError: an id, status or date is refused; every problem is listed.
+        """
+        path = f"v1/shipments/{path_id(shipment_id)}/tracking"
+        body = {"tracking_history": _history_body(history)}
+        return self._put(path, Shipment, json_body=body, timeout=timeout)
