@@ -29,6 +29,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
+from .exporto import ExportoClient
 from .lex import LexClient
 from .models import Tracking, TrackingEvent, TrackingStatus
 from .shiplemon import ShiplemonClient
@@ -38,6 +39,7 @@ __all__ = [
     "ApiKeyAuth",
     "AuthenticationError",
     "BadRequestError",
+    "ExportoClient",
     "LexClient",
     "NotFoundError",
     "OAuth2ClientCredentials",

@@ -230,7 +230,7 @@ class BaseClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.base_url}>"
+        return f"<{type(self).__name__} {redact_url(self.base_url)}>"
 
     def unwrap(self, payload: Any, response: requests.Response) -> Any:
         """The part of a successful answer that holds the model (the whole, by default)."""

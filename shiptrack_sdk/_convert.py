@@ -7,6 +7,7 @@ provider package registers its models in one function, called once at import.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
@@ -39,7 +40,10 @@ def parse_datetime(value: Any) -> datetime:
     elif isinstance(value, (int, float)):
         # Epoch milliseconds are far beyond year 5000 when read as seconds.
         seconds = value / 1000 if abs(value) >= 100_000_000_000 else value
-        parsed = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        try:
+            parsed = datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError) as exc:
+            raise ValueError(f"not a date-time: {value!r}") from exc
     elif isinstance(value, str):
         try:
             # Fast path: C-implemented, and on 3.11+ it reads the "Z" suffix.
@@ -53,7 +57,10 @@ def parse_datetime(value: Any) -> datetime:
         raise ValueError(f"not a date-time: {value!r}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:59-05:00 is past datetime.max in UTC
+        raise ValueError(f"date-time out of range in UTC: {value!r}") from exc
 
 
 def format_datetime(value: datetime) -> str:
@@ -99,8 +106,37 @@ def register_wire_model(
     A model with an ``extra`` field collects the keys it does not know there when structured,
     and writes them back unchanged when unstructured, so a payload survives a round trip.
     """
-    fields = attrs.fields(cls)
     names = dict(rename or {})
+    built: list[Callable[..., Any]] = []
+
+    def build() -> list[Callable[..., Any]]:
+        # Hooks are generated on first use, not at import: generating code for every model
+        # of every provider would add tens of milliseconds to `import shiptrack_sdk`.
+        if built:
+            return built
+        with _build_lock:
+            if not built:
+                built.extend(_make_hooks(cls, names, camel_case=camel_case, keep_raw=keep_raw))
+        return built
+
+    def structure_hook(data: Mapping[str, Any], type_: Any) -> Any:
+        return (built or build())[0](data, type_)
+
+    def unstructure_hook(obj: Any) -> dict[str, Any]:
+        result: dict[str, Any] = (built or build())[1](obj)
+        return result
+
+    converter.register_structure_hook(cls, structure_hook)
+    converter.register_unstructure_hook(cls, unstructure_hook)
+
+
+_build_lock = threading.RLock()
+
+
+def _make_hooks(
+    cls: type[Any], names: Mapping[str, str], *, camel_case: bool, keep_raw: bool
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    fields = attrs.fields(cls)
     overrides: dict[str, Any] = {}
     for a in fields:
         if a.name in ("raw", "extra"):
@@ -135,18 +171,16 @@ def register_wire_model(
             object.__setattr__(instance, "extra", {k: v for k, v in data.items() if k not in known})
         return instance
 
-    if set_extra:
+    if not set_extra:
+        return structure_hook, base_unstructure
 
-        def unstructure_hook(obj: Any) -> dict[str, Any]:
-            out = base_unstructure(obj)
-            for key, value in obj.extra.items():
-                out.setdefault(key, value)
-            return out
+    def unstructure_hook(obj: Any) -> dict[str, Any]:
+        out = base_unstructure(obj)
+        for key, value in obj.extra.items():
+            out.setdefault(key, value)
+        return out
 
-        converter.register_unstructure_hook(cls, unstructure_hook)
-    else:
-        converter.register_unstructure_hook(cls, base_unstructure)
-    converter.register_structure_hook(cls, structure_hook)
+    return structure_hook, unstructure_hook
 
 
 def _camel(name: str) -> str:

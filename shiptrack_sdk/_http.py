@@ -277,7 +277,7 @@ class Transport:
         self._session_lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<Transport {self.provider} {self.base_url}>"
+        return f"<Transport {self.provider} {redact_url(self.base_url)}>"
 
     @property
     def session(self) -> requests.Session:

@@ -18,6 +18,7 @@ addresses only and changes no process-wide state.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import threading
 import time
@@ -28,7 +29,7 @@ from urllib.parse import urlsplit
 
 import requests
 from oauthlib.common import urldecode
-from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error
+from oauthlib.oauth2 import BackendApplicationClient, MissingTokenError, OAuth2Error
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from .errors import APIError, AuthenticationError, ResponseError, ValidationError
@@ -350,6 +351,10 @@ class OAuth2ClientCredentials(AuthBase):
         except Warning as changed:
             # The server granted other scopes than asked: its grant is what holds.
             params = changed.token  # type: ignore[attr-defined]
+        except MissingTokenError:
+            # oauthlib reads a body that is not JSON as a form and then misses the token: an
+            # HTML page or a wrong shape is a bad answer, not refused credentials.
+            raise self._bad_token_answer(response, transport.url(url)) from None
         except OAuth2Error as exc:
             raise AuthenticationError(
                 exc.description or exc.error,
@@ -386,6 +391,26 @@ class OAuth2ClientCredentials(AuthBase):
             scope = " ".join(scope)
         logger.debug("%s: token obtained, renewed in %.0f s", self.provider, renew_in)
         return _Token(access_token, time.monotonic() + renew_in, scope)
+
+    def _bad_token_answer(self, response: requests.Response, url: str) -> ResponseError:
+        from ._http import redact_url
+
+        text = response.text
+        try:
+            json.loads(text)
+        except ValueError:
+            problem, body = "token endpoint answer is not JSON", text[:400]
+        else:
+            # The body is not quoted: a token endpoint's answer is no place to copy from.
+            problem, body = "token endpoint answer has no access_token", None
+        return ResponseError(
+            problem,
+            provider=self.provider,
+            method="POST",
+            url=redact_url(url),
+            status=response.status_code,
+            body=body,
+        )
 
     def _token_error(self, response: requests.Response) -> APIError:
         from ._http import redact_url

@@ -78,7 +78,11 @@ def _sorted_events(events: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]
     return tuple(sorted(events, key=_event_sort_key))
 
 
-@attrs.frozen
+def _short_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@attrs.frozen(repr=False)
 class TrackingEvent:
     """One step of a shipment's journey.
 
@@ -98,8 +102,14 @@ class TrackingEvent:
     provider_status_detail: str | None = None
     location: str | None = None
 
+    def __repr__(self) -> str:
+        text = f"TrackingEvent({self.status.value} at {_short_time(self.occurred_at)}"
+        if self.description:
+            text += f", {self.description[:40]!r}"
+        return text + ")"
 
-@attrs.frozen
+
+@attrs.frozen(repr=False)
 class Tracking:
     """A shipment's tracking, normalized.
 
@@ -137,3 +147,19 @@ class Tracking:
     def is_delivered(self) -> bool:
         """Whether the shipment's status is :attr:`TrackingStatus.DELIVERED`."""
         return self.status is TrackingStatus.DELIVERED
+
+    def __repr__(self) -> str:
+        # Compact on purpose: a notebook cell or a log line shows one shipment in one line.
+        status = self.status.value
+        if self.status is TrackingStatus.UNKNOWN and self.provider_status:
+            status += f" ({self.provider_status!r})"
+        last = self.last_event
+        text = f"Tracking({self.provider}:{self.shipment_id} {status}, {len(self.events)} events"
+        if last is not None:
+            text += f", last {_short_time(last.occurred_at)}"
+        return text + ")"
+
+    def _repr_html_(self) -> str:
+        from .notebook import tracking_html
+
+        return tracking_html(self)

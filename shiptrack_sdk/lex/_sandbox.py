@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..sandbox._server import Router, SandboxApp, SandboxRequest, json_response, oauth_token_routes
+from ._sandbox_orders import OrdersPart
+from ._sandbox_tracking import TrackingPart
 
 #: The token path, under the sandbox's ``/lex`` prefix.
 TOKEN_PATH = "/idp/v1/internal/oauth/token/accesstoken"
@@ -25,6 +27,12 @@ class LexApp(SandboxApp):
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
         self.parts: list[Any] = []
+        #: Shipment Tracking: ``accepted`` holds every message accepted, in order.
+        self.tracking = TrackingPart(self)
+        self.parts.append(self.tracking)
+        #: Order Execution: generated messages, ``received`` posts, the push simulator.
+        self.orders = OrdersPart(self)
+        self.parts.append(self.orders)
 
     def routes(self, router: Router) -> None:
         creds = self.sandbox.credentials

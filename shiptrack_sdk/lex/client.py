@@ -9,6 +9,8 @@ from typing import Any
 from .._client import BaseClient, env_setting, require_setting
 from .._http import ErrorDetails
 from ..auth import OAuth2ClientCredentials
+from .orders import OrdersResource
+from .tracking import TrackingResource
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TOKEN_URL", "PROVIDER", "LexClient", "parse_error"]
 
@@ -90,3 +92,7 @@ class LexClient(BaseClient):
             **options,
         )
         self.auth = auth
+        #: Shipment Tracking: send shipment events (:class:`~.tracking.TrackingResource`).
+        self.tracking = TrackingResource(self)
+        #: Order Execution: poll and post business messages (:class:`~.orders.OrdersResource`).
+        self.orders = OrdersResource(self)

@@ -35,6 +35,7 @@ from ._server import (
 )
 
 if TYPE_CHECKING:
+    from ..exporto import ExportoClient
     from ..lex import LexClient
     from ..shiplemon import ShiplemonClient
 
@@ -91,10 +92,11 @@ class _OAuthApp(SandboxApp):
 
 def _provider_apps() -> list[type[SandboxApp]]:
     # The one place providers join the sandbox.
+    from ..exporto._sandbox import ExportoApp
     from ..lex._sandbox import LexApp
     from ..shiplemon._sandbox import ShiplemonApp
 
-    return [ShiplemonApp, LexApp]
+    return [ShiplemonApp, ExportoApp, LexApp]
 
 
 class Sandbox:
@@ -257,6 +259,19 @@ class Sandbox:
         }
         options.update(overrides)
         return ShiplemonClient(**options)
+
+    def exporto_client(self, **overrides: Any) -> ExportoClient:
+        """An :class:`~shiptrack_sdk.exporto.ExportoClient` pointed at this sandbox."""
+        from ..exporto import ExportoClient
+
+        options: dict[str, Any] = {
+            "client_id": self.credentials.exporto_client_id,
+            "client_secret": self.credentials.exporto_client_secret,
+            "base_url": f"{self.provider_url('exporto')}/v1/",
+            "token_url": f"{self.provider_url('exporto')}/v1/auth/token",
+        }
+        options.update(overrides)
+        return ExportoClient(**options)
 
     def lex_client(self, **overrides: Any) -> LexClient:
         """A :class:`~shiptrack_sdk.lex.LexClient` pointed at this sandbox (tracking and orders)."""

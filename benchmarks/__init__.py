@@ -1,0 +1,1 @@
+"""shiptrack-sdk's benchmark suite (``python -m benchmarks``)."""

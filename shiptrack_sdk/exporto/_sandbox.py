@@ -1,0 +1,420 @@
+"""exporto in the embedded sandbox: the token endpoint, shipments, search and tours.
+
+Routes (under ``/exporto``):
+
+* ``POST /v1/auth/token``: HTTP Basic client credentials, JSON body
+  ``{"grant_type": "client_credentials", "scope": ...}``.
+* ``GET /v1/shipment/search``: filters, ``page`` (0-based) and ``pageSize`` (1..500,
+  default 20); a bare JSON array, as exporto answers.
+* ``GET /v1/shipment/{shipmentId}``
+* ``GET /v1/tour``: every tour, ``[{"tourId", "closingDate", "shipmentCount"}]``.
+* ``GET /v1/tour/{tourId}``: ``{"tourId", "closingDate", "shipmentIds": [...]}``.
+
+Errors answer exporto's documented body ``{"message": ..., "requestId": ...}``. Latency and
+faults come from the sandbox itself; :attr:`ExportoApp.handling_time` adds time spent inside
+each route, where :meth:`~shiptrack_sdk.sandbox.Sandbox.route_stats` counts calls in flight.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from ..sandbox._server import (
+    Router,
+    SandboxApp,
+    SandboxRequest,
+    SandboxResponse,
+    json_response,
+    oauth_token_routes,
+)
+
+#: The token path, under the sandbox's ``/exporto/v1`` prefix.
+TOKEN_PATH = "auth/token"
+
+_MAX_PAGE_SIZE = 500
+_DEFAULT_PAGE_SIZE = 20
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.000Z") if value is not None else None
+
+
+def _utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+
+
+def _line_item(article: int, description: str, hs_code: str, value: float) -> dict[str, Any]:
+    return {
+        "articleId": f"ART-{article}",
+        "sku": f"SKU-{article}",
+        "description": description,
+        "quantity": 1,
+        "value": value,
+        "currency": "EUR",
+        "hsCode": hs_code,
+        "countryOfOrigin": "DE",
+    }
+
+
+def _shipment(
+    shipment_id: str,
+    order: int,
+    *,
+    processed: datetime | None,
+    declared: datetime | None = None,
+    received: datetime | None = None,
+    delivered: datetime | None = None,
+    carrier_state: str | None = None,
+    outbound_ref: str | None = None,
+    kind: str = "outbound",
+    inbound_ref: str | None = None,
+    items: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "shipmentId": shipment_id,
+        "orderId": f"ORD-{order}",
+        "type": kind,
+        "status": "processed" if processed is not None else "announced",
+        "foreignOutboundTrackingId": outbound_ref,
+        "foreignInboundTrackingId": inbound_ref,
+        "domesticInboundTrackingId": f"00340434161{order:09d}",
+        "processedAt": _ts(processed),
+        "declaredAt": _ts(declared),
+        "carrierState": carrier_state,
+        "carrierReceivedAt": _ts(received),
+        "carrierDeliveredAt": _ts(delivered),
+        "lineItems": items
+        if items is not None
+        else [_line_item(4711 + order % 50, "Running shoes", "640411", 89.9)],
+    }
+
+
+#: The documented shipments: the guide's examples and the tests rely on these.
+SEED_SHIPMENTS: tuple[dict[str, Any], ...] = (
+    # Delivered: the whole chain.
+    _shipment(
+        "S-240902-0001",
+        100231,
+        processed=_utc(2024, 9, 2, 9, 14),
+        declared=_utc(2024, 9, 2, 11, 2),
+        received=_utc(2024, 9, 3, 7, 40),
+        delivered=_utc(2024, 9, 5, 13, 22),
+        carrier_state="delivered",
+        outbound_ref="CH0012345678",
+        items=[
+            _line_item(4711, "Running shoes, black, EU 42", "640411", 89.9),
+            _line_item(4712, "Sports socks, 3 pairs", "611595", 12.5),
+        ],
+    ),
+    # With the last-mile carrier.
+    _shipment(
+        "S-240902-0002",
+        100232,
+        processed=_utc(2024, 9, 2, 9, 20),
+        declared=_utc(2024, 9, 2, 11, 5),
+        received=_utc(2024, 9, 3, 8, 5),
+        carrier_state="in_transit",
+        outbound_ref="CH0012345679",
+    ),
+    # Processed and declared, not yet handed over: no carrier state.
+    _shipment(
+        "S-240902-0003",
+        100233,
+        processed=_utc(2024, 9, 2, 10, 1),
+        declared=_utc(2024, 9, 2, 12, 30),
+    ),
+    # A carrier state no mapping knows.
+    _shipment(
+        "S-240902-0004",
+        100234,
+        processed=_utc(2024, 9, 2, 10, 12),
+        declared=_utc(2024, 9, 2, 12, 31),
+        received=_utc(2024, 9, 3, 8, 15),
+        carrier_state="address_research",
+        outbound_ref="CH0012345681",
+    ),
+    # A failed delivery attempt.
+    _shipment(
+        "S-240902-0005",
+        100235,
+        processed=_utc(2024, 9, 2, 10, 40),
+        declared=_utc(2024, 9, 2, 12, 33),
+        received=_utc(2024, 9, 3, 8, 20),
+        carrier_state="failed_attempt",
+        outbound_ref="CH0012345682",
+    ),
+    # A return: inbound, tracked by its foreign leg.
+    _shipment(
+        "S-240904-0101",
+        100190,
+        processed=_utc(2024, 9, 4, 14, 0),
+        received=_utc(2024, 8, 30, 16, 45),
+        delivered=_utc(2024, 9, 3, 10, 10),
+        carrier_state="delivered",
+        kind="inbound",
+        inbound_ref="99.00.123456.78901234",
+    ),
+    # Announced, not yet processed by exporto: in no tour.
+    _shipment("S-240907-0001", 100301, processed=None),
+)
+
+#: The seeded tours: closing date → how many generated shipments join the documented ones.
+SEED_TOURS: tuple[tuple[date, int], ...] = (
+    (date(2024, 9, 2), 19),
+    (date(2024, 9, 3), 37),
+    (date(2024, 9, 4), 52),
+    (date(2024, 9, 5), 41),
+    (date(2024, 9, 6), 28),
+)
+
+
+def tour_id_for(day: date) -> str:
+    """The sandbox's tour id for a closing day: ``T-YYYYMMDD``."""
+    return f"T-{day:%Y%m%d}"
+
+
+def _generated(day: date, n: int) -> dict[str, Any]:
+    """Shipment ``n`` of the tour closed on ``day``: a deterministic mix of states."""
+    base = datetime(day.year, day.month, day.day, 8, tzinfo=timezone.utc)
+    processed = base + timedelta(minutes=7 * (n % 60))
+    declared = processed + timedelta(hours=2)
+    received = base + timedelta(days=1, hours=n % 5)
+    delivered = received + timedelta(days=2, hours=n % 7)
+    sid = f"S-{day:%y%m%d}-{n + 1000:04d}"
+    order = int(f"{day:%m%d}{n:04d}")
+    ref = f"CH{day:%m%d}{n:06d}"
+    bucket = n % 20
+    if bucket < 12:
+        return _shipment(
+            sid,
+            order,
+            processed=processed,
+            declared=declared,
+            received=received,
+            delivered=delivered,
+            carrier_state="delivered",
+            outbound_ref=ref,
+        )
+    if bucket < 17:
+        state = "out_for_delivery" if bucket == 16 else "in_transit"
+        return _shipment(
+            sid,
+            order,
+            processed=processed,
+            declared=declared,
+            received=received,
+            carrier_state=state,
+            outbound_ref=ref,
+        )
+    if bucket < 19:
+        return _shipment(sid, order, processed=processed, declared=declared)
+    return _shipment(
+        sid,
+        order,
+        processed=processed,
+        declared=declared,
+        received=received,
+        carrier_state="failed_attempt",
+        outbound_ref=ref,
+    )
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> SandboxResponse:
+    return json_response(status, {"message": message, "requestId": str(uuid.uuid4())}, headers)
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class ExportoApp(SandboxApp):
+    """exporto's routes and data in the sandbox.
+
+    Attributes:
+        shipments: shipment id → the shipment as exporto answers it (change freely in tests).
+        tours: tour id → ``{"tourId", "closingDate", "shipmentIds"}``.
+        handling_time: Seconds each shipment and tour route spends before answering.
+    """
+
+    name = "exporto"
+
+    def __init__(self, sandbox: Any) -> None:
+        super().__init__(sandbox)
+        self._lock = threading.Lock()
+        self.shipments: dict[str, dict[str, Any]] = {}
+        self.tours: dict[str, dict[str, Any]] = {}
+        self.handling_time = 0.0
+        self.reset()
+
+    @property
+    def api_prefix(self) -> str:
+        """``/exporto/v1``: the base path of every route."""
+        return f"{self.prefix}/v1"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.handling_time = 0.0
+            self.shipments = {s["shipmentId"]: copy.deepcopy(s) for s in SEED_SHIPMENTS}
+            self.tours = {}
+            for day, count in SEED_TOURS:
+                ids = [
+                    s["shipmentId"]
+                    for s in SEED_SHIPMENTS
+                    if s["processedAt"] and s["processedAt"].startswith(day.isoformat())
+                ]
+                for n in range(count):
+                    shipment = _generated(day, n)
+                    self.shipments[shipment["shipmentId"]] = shipment
+                    ids.append(shipment["shipmentId"])
+                self.tours[tour_id_for(day)] = {
+                    "tourId": tour_id_for(day),
+                    "closingDate": day.isoformat(),
+                    "shipmentIds": ids,
+                }
+
+    def add_tour(self, count: int, *, closing_date: date | None = None) -> str:
+        """Add a tour of ``count`` new processed shipments; returns its id.
+
+        Args:
+            count: How many shipments (a thousand or more is fine).
+            closing_date: The tour's day; by default the day after the newest tour.
+        """
+        with self._lock:
+            if closing_date is None:
+                newest = max(date.fromisoformat(t["closingDate"]) for t in self.tours.values())
+                closing_date = newest + timedelta(days=1)
+            tour_id = tour_id_for(closing_date)
+            suffix = 1
+            while tour_id in self.tours:
+                suffix += 1
+                tour_id = f"{tour_id_for(closing_date)}-{suffix}"
+            taken = sum(1 for sid in self.shipments if sid.startswith(f"S-{closing_date:%y%m%d}-"))
+            ids = []
+            for n in range(taken, taken + count):
+                shipment = _generated(closing_date, n)
+                self.shipments[shipment["shipmentId"]] = shipment
+                ids.append(shipment["shipmentId"])
+            self.tours[tour_id] = {
+                "tourId": tour_id,
+                "closingDate": closing_date.isoformat(),
+                "shipmentIds": ids,
+            }
+        return tour_id
+
+    # -- routes -------------------------------------------------------------------------------
+
+    def routes(self, router: Router) -> None:
+        p = self.api_prefix
+        creds = self.sandbox.credentials
+        oauth_token_routes(
+            router,
+            f"{p}/{TOKEN_PATH}",
+            self.sandbox.tokens,
+            {creds.exporto_client_id: creds.exporto_client_secret},
+            client_auth=("basic",),
+            body_format="json",
+            name="exporto.token",
+        )
+        # The search route comes first: "search" would otherwise match {shipmentId}.
+        router.add("GET", f"{p}/shipment/search", self.search, name="exporto.shipment.search")
+        router.add(
+            "GET", f"{p}/shipment/{{shipmentId}}", self.get_shipment, name="exporto.shipment.get"
+        )
+        router.add("GET", f"{p}/tour", self.list_tours, name="exporto.tour.list")
+        router.add("GET", f"{p}/tour/{{tourId}}", self.get_tour, name="exporto.tour.get")
+
+    def _denied(self, request: SandboxRequest) -> SandboxResponse | None:
+        if self.handling_time:
+            time.sleep(self.handling_time)
+        client = self.sandbox.tokens.check(request.bearer())
+        if client != self.sandbox.credentials.exporto_client_id:
+            return _error(
+                401,
+                "Unauthorized: missing, invalid or expired access token",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+        return None
+
+    def get_shipment(self, request: SandboxRequest, shipmentId: str) -> SandboxResponse:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        with self._lock:
+            shipment = copy.deepcopy(self.shipments.get(shipmentId))
+        if shipment is None:
+            return _error(404, f"Shipment {shipmentId} not found")
+        return json_response(200, shipment)
+
+    def search(self, request: SandboxRequest) -> SandboxResponse:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        try:
+            page = int(request.param("page", "0") or "0")
+            size = int(request.param("pageSize", str(_DEFAULT_PAGE_SIZE)) or "0")
+        except ValueError:
+            return _error(400, "page and pageSize must be integers")
+        if page < 0 or not 1 <= size <= _MAX_PAGE_SIZE:
+            return _error(400, f"page must be >= 0 and pageSize between 1 and {_MAX_PAGE_SIZE}")
+        kind = request.param("type")
+        if kind is not None and kind not in ("inbound", "outbound"):
+            return _error(400, "type must be inbound or outbound")
+        since: dict[str, datetime] = {}
+        for param, field in (
+            ("processedAt", "processedAt"),
+            ("carrierReceivedAtUpdatedAt", "carrierReceivedAt"),
+            ("carrierDeliveredAtUpdatedAt", "carrierDeliveredAt"),
+        ):
+            value = request.param(param)
+            if value is not None:
+                try:
+                    since[field] = _parse_time(value)
+                except ValueError:
+                    return _error(400, f"{param} must be an ISO 8601 date-time")
+        exact = {
+            key: value
+            for key in ("foreignOutboundTrackingId", "foreignInboundTrackingId")
+            if (value := request.param(key)) is not None
+        }
+        with self._lock:
+            found = [
+                s
+                for s in self.shipments.values()
+                if all(s.get(k) == v for k, v in exact.items())
+                and (kind is None or s["type"] == kind)
+                and all(s.get(f) and _parse_time(s[f]) >= t for f, t in since.items())
+            ]
+            found.sort(key=lambda s: (s["processedAt"] or "", s["shipmentId"]))
+            answer = copy.deepcopy(found[page * size : (page + 1) * size])
+        return json_response(200, answer)
+
+    def list_tours(self, request: SandboxRequest) -> SandboxResponse:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        with self._lock:
+            tours = [
+                {
+                    "tourId": t["tourId"],
+                    "closingDate": t["closingDate"],
+                    "shipmentCount": len(t["shipmentIds"]),
+                }
+                for t in sorted(self.tours.values(), key=lambda t: (t["closingDate"], t["tourId"]))
+            ]
+        return json_response(200, tours)
+
+    def get_tour(self, request: SandboxRequest, tourId: str) -> SandboxResponse:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        with self._lock:
+            tour = copy.deepcopy(self.tours.get(tourId))
+        if tour is None:
+            return _error(404, f"Tour {tourId} not found")
+        return json_response(200, tour)

@@ -1,0 +1,231 @@
+"""exporto shipments: one shipment by id, or a search walked page by page.
+
+* ``GET shipment/{shipmentId}``: the shipment's processing chain and carrier state.
+* ``GET shipment/search``: shipments matching filters, ``page`` (0-based) and ``pageSize``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import attrs
+
+from .._client import Resource, aware_datetime, path_id
+from .._convert import format_datetime
+from .._http import TimeoutLike
+from ..errors import ValidationError
+from ._envelope import list_payload
+from .models import Shipment
+
+__all__ = ["SHIPMENT_TYPES", "ShipmentsResource"]
+
+logger = logging.getLogger("shiptrack_sdk")
+
+#: The values of a shipment's ``type``.
+SHIPMENT_TYPES = frozenset({"inbound", "outbound"})
+
+#: Search keyword → exporto's query parameter.
+_TEXT_FILTERS = {
+    "foreign_outbound_tracking_id": "foreignOutboundTrackingId",
+    "foreign_inbound_tracking_id": "foreignInboundTrackingId",
+}
+_TIME_FILTERS = {
+    "processed_at": "processedAt",
+    "carrier_received_at_updated_at": "carrierReceivedAtUpdatedAt",
+    "carrier_delivered_at_updated_at": "carrierDeliveredAtUpdatedAt",
+}
+
+
+def _text(value: Any, argument: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(argument, "must be a non-empty string")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError(argument, "must not contain control characters")
+    return value
+
+
+def _time(value: Any, argument: str) -> str:
+    if isinstance(value, datetime):
+        return format_datetime(aware_datetime(value, argument))
+    if isinstance(value, date):
+        return value.isoformat()
+    raise ValidationError(
+        argument, f"expected an aware datetime or a date, got {type(value).__name__}"
+    )
+
+
+def _positive_int(value: Any, argument: str, *, minimum: int = 1) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValidationError(argument, f"must be an integer >= {minimum}")
+    return value
+
+
+class ShipmentsResource(Resource):
+    """``client.shipments``: exporto's shipment endpoints.
+
+    The paths are class attributes, so a subclass (or an instance) can point them elsewhere.
+    """
+
+    #: The path of one shipment; ``{shipmentId}`` is replaced by the quoted id.
+    path = "shipment/{shipmentId}"
+    #: The path of the shipment search.
+    search_path = "shipment/search"
+
+    def get(self, shipment_id: str, *, timeout: TimeoutLike | None = None) -> Shipment:
+        """One shipment. ``GET shipment/{shipmentId}``.
+
+        Args:
+            shipment_id: exporto's shipment id.
+            timeout: Overrides the client's timeout for this call.
+
+        Returns:
+            Every field exporto sent; ``.to_tracking()`` gives the normalized model.
+
+        Raises:
+            ValidationError: ``shipment_id`` is empty or not a string.
+            NotFoundError: exporto knows no such shipment.
+        """
+        quoted = path_id(shipment_id)
+        shipment = self._get(self.path.format(shipmentId=quoted), Shipment, timeout=timeout)
+        if not shipment.shipment_id:
+            shipment = attrs.evolve(shipment, shipment_id=str(shipment_id))
+        return shipment
+
+    def search_page(
+        self,
+        page: int = 0,
+        *,
+        page_size: int = 50,
+        foreign_outbound_tracking_id: str | None = None,
+        foreign_inbound_tracking_id: str | None = None,
+        processed_at: datetime | date | None = None,
+        carrier_received_at_updated_at: datetime | date | None = None,
+        carrier_delivered_at_updated_at: datetime | date | None = None,
+        type: str | None = None,
+        timeout: TimeoutLike | None = None,
+    ) -> builtins.list[Shipment]:
+        """One page of a shipment search. ``GET shipment/search``.
+
+        Takes the filters of :meth:`search`, and ``page`` (0-based).
+
+        Returns:
+            The shipments of that page (an empty list past the last page).
+
+        Raises:
+            ValidationError: a filter, ``page`` or ``page_size`` is refused.
+        """
+        params = _search_params(
+            page_size=page_size,
+            foreign_outbound_tracking_id=foreign_outbound_tracking_id,
+            foreign_inbound_tracking_id=foreign_inbound_tracking_id,
+            processed_at=processed_at,
+            carrier_received_at_updated_at=carrier_received_at_updated_at,
+            carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
+            type=type,
+        )
+        params["page"] = _positive_int(page, "page", minimum=0)
+        return self._page(params, timeout)
+
+    def search(
+        self,
+        *,
+        foreign_outbound_tracking_id: str | None = None,
+        foreign_inbound_tracking_id: str | None = None,
+        processed_at: datetime | date | None = None,
+        carrier_received_at_updated_at: datetime | date | None = None,
+        carrier_delivered_at_updated_at: datetime | date | None = None,
+        type: str | None = None,
+        page_size: int = 50,
+        start_page: int = 0,
+        timeout: TimeoutLike | None = None,
+    ) -> Iterator[Shipment]:
+        """Every shipment matching the filters, walking the pages. ``GET shipment/search``.
+
+        The arguments are checked at once; the pages are requested as the iterator is
+        consumed, one at a time, until a page holds fewer than ``page_size`` shipments.
+
+        Args:
+            foreign_outbound_tracking_id: The last-mile carrier's tracking number.
+            foreign_inbound_tracking_id: The tracking number of a return's foreign leg.
+            processed_at: Sent as ``processedAt``.
+            carrier_received_at_updated_at: Sent as ``carrierReceivedAtUpdatedAt``.
+            carrier_delivered_at_updated_at: Sent as ``carrierDeliveredAtUpdatedAt``.
+            type: ``"outbound"`` or ``"inbound"``.
+            page_size: Shipments per page (``pageSize``).
+            start_page: The first page to ask for (0-based).
+            timeout: Overrides the client's timeout for each page.
+
+        Datetimes must be time-zone aware and are sent in UTC as
+        ``YYYY-MM-DDTHH:MM:SS.sssZ``; a :class:`~datetime.date` is sent as ``YYYY-MM-DD``.
+
+        Raises:
+            ValidationError: a filter, ``page_size`` or ``start_page`` is refused (raised by
+                this call, before any request).
+        """
+        params = _search_params(
+            page_size=page_size,
+            foreign_outbound_tracking_id=foreign_outbound_tracking_id,
+            foreign_inbound_tracking_id=foreign_inbound_tracking_id,
+            processed_at=processed_at,
+            carrier_received_at_updated_at=carrier_received_at_updated_at,
+            carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
+            type=type,
+        )
+        first = _positive_int(start_page, "start_page", minimum=0)
+        return self._walk(params, first, timeout)
+
+    def _page(self, params: dict[str, Any], timeout: TimeoutLike | None) -> builtins.list[Shipment]:
+        page: builtins.list[Shipment] = self._get(
+            self.search_path,
+            builtins.list[Shipment],
+            params=params,
+            timeout=timeout,
+            unwrap=lambda payload, response: list_payload(payload, response, keys=("shipments",)),
+        )
+        return page
+
+    def _walk(
+        self, params: dict[str, Any], first: int, timeout: TimeoutLike | None
+    ) -> Iterator[Shipment]:
+        page_size: int = params["pageSize"]
+        seen: set[str] = set()
+        page = first
+        while True:
+            shipments = self._page({**params, "page": page}, timeout)
+            ids = [s.shipment_id for s in shipments if s.shipment_id]
+            if len(shipments) >= page_size and ids and seen.issuperset(ids):
+                # A server that ignores ``page`` would answer the same page forever.
+                logger.warning(
+                    "exporto: search page %d repeats shipments already seen; stopping", page
+                )
+                return
+            seen.update(ids)
+            yield from shipments
+            if len(shipments) < page_size:
+                return
+            page += 1
+
+
+def _search_params(
+    *,
+    page_size: Any,
+    type: Any,
+    **filters: Any,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for argument, wire in _TEXT_FILTERS.items():
+        if filters.get(argument) is not None:
+            params[wire] = _text(filters[argument], argument)
+    for argument, wire in _TIME_FILTERS.items():
+        if filters.get(argument) is not None:
+            params[wire] = _time(filters[argument], argument)
+    if type is not None:
+        if type not in SHIPMENT_TYPES:
+            raise ValidationError("type", f"must be one of {', '.join(sorted(SHIPMENT_TYPES))}")
+        params["type"] = type
+    params["pageSize"] = _positive_int(page_size, "page_size")
+    return params

@@ -1,0 +1,194 @@
+"""LEX Shipment Tracking in the embedded sandbox.
+
+Route (under ``/lex``): ``POST /lex-shipmenttracking-v1/shipment-tracking`` (bearer token).
+
+It checks bodies as a strict server would, independently of the SDK's own validator: a
+non-empty JSON array of at most :data:`MAX_MESSAGES` objects, each with an ``event`` holding
+``code``, ``businessReference`` and ``occurredAt`` (ISO 8601 with an offset), a
+``documentUrl`` for the codes in :attr:`TrackingPart.document_required_codes`, and the SDK's
+field names typed as documented. A body with problems is refused whole, ``400`` with
+``{"code", "message", "errors": [{"path", "message"}]}``; an accepted one is answered
+``200 {"accepted": n}`` and its messages appended to :attr:`TrackingPart.accepted`, so tests
+can assert each message arrived exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from ..sandbox._server import Router, SandboxRequest, SandboxResponse, json_response
+
+#: The endpoint, under the sandbox's ``/lex`` prefix.
+TRACKING_PATH = "/lex-shipmenttracking-v1/shipment-tracking"
+#: The most messages one call may carry.
+MAX_MESSAGES = 1000
+
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+
+# Object fields and their string members, by SDK wire name.
+_STRINGS = {
+    "event": ("code", "businessReference", "type", "description"),
+    "anomaly": ("code", "description"),
+    "location": ("name", "city", "postalCode", "countryCode"),
+    "party": ("id", "name", "contactName", "phone", "email"),
+    "address": ("street", "city", "postalCode", "region", "countryCode"),
+    "carrier": ("id", "name", "trackingNumber", "trackingUrl"),
+}
+
+
+def _error(
+    status: int, message: str, errors: list[dict[str, str]] | None = None
+) -> SandboxResponse:
+    payload: dict[str, Any] = {"code": str(status), "message": message}
+    if errors is not None:
+        payload["errors"] = errors
+    return json_response(status, payload)
+
+
+class _Check:
+    def __init__(self, document_required_codes: frozenset[str]) -> None:
+        self.document_required_codes = document_required_codes
+        self.errors: list[dict[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.append({"path": path, "message": message})
+
+    def obj(
+        self,
+        path: str,
+        value: Any,
+        kind: str,
+        *,
+        required: bool = False,
+        required_fields: tuple[str, ...] = (),
+    ) -> bool:
+        if value is None:
+            if required:
+                self.add(path, "is required")
+            return False
+        if not isinstance(value, dict):
+            self.add(path, "must be an object")
+            return False
+        for name in _STRINGS[kind]:
+            item = value.get(name)
+            if name in required_fields:
+                self.required_text(f"{path}.{name}", item)
+            elif item is not None and (not isinstance(item, str) or not item.strip()):
+                self.add(f"{path}.{name}", "must be a non-empty string")
+        country = value.get("countryCode")
+        if isinstance(country, str) and not _COUNTRY.match(country):
+            self.add(f"{path}.countryCode", "must be an ISO 3166-1 alpha-2 code")
+        return True
+
+    def required_text(self, path: str, value: Any) -> None:
+        if not isinstance(value, str) or not value.strip():
+            self.add(path, "is required (a non-empty string)")
+
+    def message(self, path: str, message: Any) -> None:
+        if not isinstance(message, dict):
+            self.add(path, "must be an object")
+            return
+        event = message.get("event")
+        code = None
+        if self.obj(
+            f"{path}.event",
+            event,
+            "event",
+            required=True,
+            required_fields=("code", "businessReference"),
+        ) and isinstance(event, dict):
+            code = event.get("code")
+            when = event.get("occurredAt")
+            if not isinstance(when, str) or not _DATETIME.match(when):
+                self.add(f"{path}.event.occurredAt", "must be an ISO 8601 date-time with offset")
+            self.obj(f"{path}.event.location", event.get("location"), "location")
+        self.obj(f"{path}.anomaly", message.get("anomaly"), "anomaly", required_fields=("code",))
+        url = message.get("documentUrl")
+        if url is None:
+            if code in self.document_required_codes:
+                self.add(f"{path}.documentUrl", f"is required for event code {code}")
+        elif not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            self.add(f"{path}.documentUrl", "must be an http(s) URL")
+        for name in ("shipFrom", "shipTo", "sender"):
+            party = message.get(name)
+            if self.obj(f"{path}.{name}", party, "party") and isinstance(party, dict):
+                self.obj(f"{path}.{name}.address", party.get("address"), "address")
+        self.obj(f"{path}.carrier", message.get("carrier"), "carrier")
+        self.items(f"{path}.attributes", message.get("attributes"), ("name",), ("value",))
+        self.items(f"{path}.deliveryNotes", message.get("deliveryNotes"), ("number",), ())
+
+    def items(
+        self, path: str, value: Any, required: tuple[str, ...], strings: tuple[str, ...]
+    ) -> None:
+        if value is None:
+            return
+        if not isinstance(value, list):
+            self.add(path, "must be an array")
+            return
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.add(f"{path}[{i}]", "must be an object")
+                continue
+            for name in required:
+                self.required_text(f"{path}[{i}].{name}", item.get(name))
+            for name in strings:
+                if not isinstance(item.get(name), str):
+                    self.add(f"{path}[{i}].{name}", "must be a string")
+
+
+class TrackingPart:
+    """The Shipment Tracking part of the sandbox's LEX app.
+
+    Attributes:
+        accepted: Every message accepted so far, in order, as received (JSON objects).
+        calls: How many calls were accepted.
+        document_required_codes: Event codes the sandbox refuses without a ``documentUrl``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        self.accepted: list[dict[str, Any]] = []
+        self.calls = 0
+        self.document_required_codes: frozenset[str] = frozenset({"LIV"})
+
+    def reset(self) -> None:
+        with self._lock:
+            self.accepted = []
+            self.calls = 0
+        self.document_required_codes = frozenset({"LIV"})
+
+    def routes(self, router: Router) -> None:
+        router.add("POST", f"{self.app.prefix}{TRACKING_PATH}", self.send, name="lex.tracking.send")
+
+    def references(self) -> list[str]:
+        """The ``event.businessReference`` of every accepted message, in order."""
+        with self._lock:
+            return [m["event"]["businessReference"] for m in self.accepted]
+
+    def send(self, request: SandboxRequest) -> SandboxResponse:
+        if not self.app.authorized(request):
+            denied: SandboxResponse = self.app.unauthorized()
+            return denied
+        if "json" not in request.headers.get("Content-Type", ""):
+            return _error(415, "Content-Type must be application/json")
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "Body is not valid JSON")
+        if not isinstance(body, list) or not body:
+            return _error(400, "Body must be a non-empty array of shipment tracking messages")
+        if len(body) > MAX_MESSAGES:
+            return _error(413, f"At most {MAX_MESSAGES} messages per call")
+        check = _Check(self.document_required_codes)
+        for i, message in enumerate(body):
+            check.message(f"[{i}]", message)
+        if check.errors:
+            return _error(400, f"{len(check.errors)} invalid field(s)", check.errors)
+        with self._lock:
+            self.accepted.extend(body)
+            self.calls += 1
+        return json_response(200, {"accepted": len(body)})

@@ -1,0 +1,531 @@
+"""LEX Order Execution business messages: the envelope and the typed payloads.
+
+Every message exchanged with LEX, polled (``GET``), posted (``POST``) or pushed, is a
+:class:`BusinessMessage` envelope: an id, a message type, a timestamp, the partner and warehouse
+it concerns, and a payload. The payload is typed by the message type:
+
+.. list-table::
+   :header-rows: 1
+
+   * - ``type``
+     - ``payload``
+   * - ``SHIPMENT_ORDER``
+     - :class:`ShipmentOrder`: goods to ship out of the warehouse
+   * - ``RECEIVING_ORDER``
+     - :class:`ReceivingOrder`: goods expected into the warehouse
+   * - ``ITEM_MASTER``
+     - :class:`ItemMaster`: an item's reference data
+   * - ``ORDER_STATUS``
+     - :class:`OrderStatus`: progress of a shipment or receiving order
+   * - anything else
+     - the payload as it came, a plain mapping (never an error)
+
+Field names are the SDK's (snake_case); their camelCase wire names live only in
+:func:`_register` at the bottom of this module. Unknown fields are kept in ``extra`` and sent
+back unchanged, and every model keeps the mapping it was read from in ``raw``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, timezone
+from typing import Any
+
+import attrs
+import cattrs
+
+from .._convert import converter, register_wire_model
+
+__all__ = [
+    "PAYLOAD_TYPES",
+    "Address",
+    "BusinessMessage",
+    "ItemMaster",
+    "MessageType",
+    "OrderLine",
+    "OrderStatus",
+    "Payload",
+    "ReceivingOrder",
+    "SendResult",
+    "ShipmentOrder",
+    "message_key",
+    "register_payload_type",
+]
+
+logger = logging.getLogger("shiptrack_sdk")
+
+
+def _raw() -> Any:
+    return attrs.field(factory=dict, eq=False, repr=False)
+
+
+def _extra() -> Any:
+    return attrs.field(factory=dict)
+
+
+class MessageType(str, enum.Enum):
+    """The message types the SDK reads into typed payloads.
+
+    :attr:`BusinessMessage.type` is a plain string, so a type this enumeration does not know
+    still arrives; these members compare equal to their values
+    (``message.type == MessageType.SHIPMENT_ORDER``).
+    """
+
+    #: Goods to ship out of the warehouse (outbound).
+    SHIPMENT_ORDER = "SHIPMENT_ORDER"
+    #: Goods expected into the warehouse (inbound).
+    RECEIVING_ORDER = "RECEIVING_ORDER"
+    #: An item's reference data.
+    ITEM_MASTER = "ITEM_MASTER"
+    #: Progress of a shipment or receiving order.
+    ORDER_STATUS = "ORDER_STATUS"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class Address:
+    """A postal address with its contact.
+
+    Attributes:
+        name: Company or person.
+        line1: First address line.
+        line2: Second address line.
+        city: City.
+        postal_code: Postal code.
+        region: State, province or region.
+        country: ISO 3166 country code.
+        contact_name: Who to contact there.
+        phone: Phone number.
+        email: E-mail address.
+    """
+
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    region: str | None = None
+    country: str | None = None
+    contact_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+
+@attrs.frozen
+class OrderLine:
+    """One line of an order: an item, a quantity and its unit.
+
+    Attributes:
+        line_number: The line's number in the order (kept as text: ``"0010"`` stays so).
+        item: The item code.
+        description: The item's description.
+        quantity: How many, in ``unit``.
+        unit: Unit of measure (``"EA"``, ``"PCE"``, ``"KG"``...).
+        batch: Batch or lot number.
+    """
+
+    line_number: str | None = None
+    item: str | None = None
+    description: str | None = None
+    quantity: float | None = None
+    unit: str | None = None
+    batch: str | None = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+
+@attrs.frozen
+class ShipmentOrder:
+    """Payload of ``SHIPMENT_ORDER``: goods the warehouse is to ship out.
+
+    Attributes:
+        order_number: Michelin's order number.
+        order_type: The kind of order (``"SALES"``, ``"TRANSFER"``...).
+        customer_reference: The customer's own reference (purchase order...).
+        ship_from: Where the goods leave from (the warehouse).
+        ship_to: Where the goods go.
+        requested_ship_date: When to ship.
+        requested_delivery_date: When the customer expects the goods.
+        carrier: The carrier to hand the goods to.
+        service_level: The carrier's service.
+        lines: What to ship.
+        notes: Free text for the warehouse.
+    """
+
+    order_number: str | None = None
+    order_type: str | None = None
+    customer_reference: str | None = None
+    ship_from: Address | None = None
+    ship_to: Address | None = None
+    requested_ship_date: date | None = None
+    requested_delivery_date: date | None = None
+    carrier: str | None = None
+    service_level: str | None = None
+    lines: tuple[OrderLine, ...] = ()
+    notes: str | None = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+
+@attrs.frozen
+class ReceivingOrder:
+    """Payload of ``RECEIVING_ORDER``: goods the warehouse is to receive.
+
+    Attributes:
+        order_number: Michelin's order number.
+        order_type: The kind of order (``"PURCHASE"``, ``"RETURN"``, ``"TRANSFER"``...).
+        supplier_reference: The supplier's reference (delivery note, ASN...).
+        ship_from: Where the goods come from.
+        expected_arrival_date: When they are expected.
+        carrier: Who brings them.
+        container_number: Container or trailer number.
+        lines: What to receive.
+        notes: Free text for the warehouse.
+    """
+
+    order_number: str | None = None
+    order_type: str | None = None
+    supplier_reference: str | None = None
+    ship_from: Address | None = None
+    expected_arrival_date: date | None = None
+    carrier: str | None = None
+    container_number: str | None = None
+    lines: tuple[OrderLine, ...] = ()
+    notes: str | None = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+
+@attrs.frozen
+class ItemMaster:
+    """Payload of ``ITEM_MASTER``: one item's reference data.
+
+    Attributes:
+        item: The item code.
+        description: The item's description.
+        unit: Base unit of measure.
+        gtin: GTIN / EAN barcode.
+        gross_weight: Gross weight, in ``weight_unit``.
+        net_weight: Net weight, in ``weight_unit``.
+        weight_unit: ``"KG"``, ``"LB"``...
+        length: Length, in ``dimension_unit``.
+        width: Width, in ``dimension_unit``.
+        height: Height, in ``dimension_unit``.
+        dimension_unit: ``"CM"``, ``"MM"``, ``"IN"``...
+        category: Product category.
+        units_per_pallet: How many units make a pallet.
+        dangerous_goods: Whether the item is classified as dangerous goods.
+        status: The item's status (``"ACTIVE"``, ``"BLOCKED"``...).
+    """
+
+    item: str | None = None
+    description: str | None = None
+    unit: str | None = None
+    gtin: str | None = None
+    gross_weight: float | None = None
+    net_weight: float | None = None
+    weight_unit: str | None = None
+    length: float | None = None
+    width: float | None = None
+    height: float | None = None
+    dimension_unit: str | None = None
+    category: str | None = None
+    units_per_pallet: int | None = None
+    dangerous_goods: bool | None = None
+    status: str | None = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+
+@attrs.frozen
+class OrderStatus:
+    """Payload of ``ORDER_STATUS``: where a shipment or receiving order stands.
+
+    Attributes:
+        order_number: The order it is about.
+        order_type: ``"SHIPMENT"`` or ``"RECEIVING"`` (or the partner's own word).
+        status: The status code (``"RECEIVED"``, ``"PICKED"``, ``"SHIPPED"``...). Kept as
+            sent: status codes are agreed per partner.
+        reason: A reason code, for a cancellation or a discrepancy.
+        status_date: When the order reached the status (aware UTC).
+        carrier: The carrier that took the goods.
+        tracking_number: The carrier's tracking number.
+        lines: The quantities the status confirms, line by line.
+        notes: Free text.
+    """
+
+    order_number: str | None = None
+    order_type: str | None = None
+    status: str | None = None
+    reason: str | None = None
+    status_date: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    lines: tuple[OrderLine, ...] = ()
+    notes: str | None = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+
+#: What :attr:`BusinessMessage.payload` holds: a typed payload, or the payload as it came (a
+#: mapping) for a type the SDK does not know or a payload it could not read.
+Payload = ShipmentOrder | ReceivingOrder | ItemMaster | OrderStatus | Mapping[str, Any] | None
+
+#: Message type → payload model. Extend it with :func:`register_payload_type`.
+PAYLOAD_TYPES: dict[str, type[Any]] = {}
+
+
+def _type_key(message_type: str) -> str:
+    # "SHIPMENT_ORDER", "ShipmentOrder", "shipment-order" are one type: the contract's
+    # spelling is not published.
+    return re.sub(r"[^0-9A-Za-z]", "", message_type).upper()
+
+
+_TYPE_KEYS: dict[str, type[Any]] = {}
+
+
+def register_payload_type(message_type: str, model: type[Any]) -> None:
+    """Read the payload of messages of ``message_type`` into ``model``.
+
+    ``model`` is a frozen attrs class registered with the SDK's converter
+    (:func:`shiptrack_sdk._convert.register_wire_model`). Types are matched ignoring case and
+    punctuation: ``"SHIPMENT_ORDER"``, ``"ShipmentOrder"`` and ``"shipment-order"`` are one.
+    """
+    PAYLOAD_TYPES[message_type] = model
+    _TYPE_KEYS[_type_key(message_type)] = model
+
+
+def _type_value(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@attrs.frozen
+class BusinessMessage:
+    """One LEX business message: the envelope and its payload.
+
+    Attributes:
+        id: The message's unique id.
+        type: The message type, as sent (see :class:`MessageType`).
+        timestamp: When LEX recorded the message (aware UTC); what ``GET`` pages by.
+        partner_id: The 3PL partner the message is for or from.
+        warehouse_id: The warehouse it concerns.
+        payload: A :class:`ShipmentOrder`, :class:`ReceivingOrder`, :class:`ItemMaster` or
+            :class:`OrderStatus` for those types; for any other type, or a payload that could
+            not be read as its type (a warning is logged), the payload as it came, a mapping.
+        extra: Envelope fields the SDK does not know, kept and sent back unchanged.
+        raw: The message as it came.
+    """
+
+    id: str | None = None
+    type: str | None = attrs.field(default=None, converter=_type_value)
+    timestamp: datetime | None = None
+    partner_id: str | None = None
+    warehouse_id: str | None = None
+    payload: Payload = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+    @classmethod
+    def create(
+        cls,
+        type: str | MessageType,
+        payload: Payload,
+        *,
+        id: str | None = None,
+        timestamp: datetime | None = None,
+        partner_id: str | None = None,
+        warehouse_id: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> BusinessMessage:
+        """A new message to send: ``id`` defaults to a fresh UUID, ``timestamp`` to now (UTC)."""
+        return cls(
+            id=id or str(uuid.uuid4()),
+            type=type,
+            timestamp=timestamp or datetime.now(timezone.utc),
+            partner_id=partner_id,
+            warehouse_id=warehouse_id,
+            payload=payload,
+            extra=dict(extra or {}),
+        )
+
+    @property
+    def is_typed(self) -> bool:
+        """Whether :attr:`payload` was read into a typed model (not left as a mapping)."""
+        return self.payload is not None and not isinstance(self.payload, Mapping)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The message as LEX's JSON: wire names, ``extra`` fields merged back, fields that
+        are ``None`` left out."""
+        wire: dict[str, Any] = _without_none(converter.unstructure(self))
+        return wire
+
+
+def _without_none(value: Any) -> Any:
+    # Absent rather than null: the contract's view of nulls is not published, and an absent
+    # optional field is what every JSON reader accepts. Whole quantities are written as
+    # integers (8, not 8.0), which integer fields of any JSON reader accept.
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_none(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def message_key(message: BusinessMessage) -> str:
+    """What identifies ``message`` for de-duplication: its id, or a digest of its content when
+    it has none."""
+    if message.id:
+        return message.id
+    content = json.dumps(message.raw, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+
+
+@attrs.frozen
+class SendResult:
+    """What LEX answered to a posted message.
+
+    Attributes:
+        id: The message id LEX acknowledged, when it says.
+        status: LEX's word for the outcome (``"ACCEPTED"``...), when it says.
+        extra: Further fields of the answer.
+        raw: The answer as it came (empty when LEX answered without a body).
+    """
+
+    id: str | None = None
+    status: str | None = None
+    extra: Mapping[str, Any] = _extra()
+    raw: Mapping[str, Any] = _raw()
+
+
+# -- reading pages -------------------------------------------------------------------------------
+
+#: Keys under which an answer object may wrap its list of messages.
+_WRAPPER_KEYS = ("messages", "businessMessages", "items", "data", "content", "results", "records")
+
+
+def message_list(document: Any) -> list[Any] | None:
+    """The list of messages in a ``GET`` answer or a push delivery, or ``None`` when the
+    document has none of the accepted shapes.
+
+    Accepted: a JSON array of messages; an object wrapping the array under one of
+    ``messages``, ``businessMessages``, ``items``, ``data``, ``content``, ``results`` or
+    ``records`` (one level of nesting under ``data`` too); an empty object (no messages); one
+    message object on its own.
+    """
+    if isinstance(document, list):
+        return document
+    if not isinstance(document, Mapping):
+        return None
+    if not document:
+        return []
+    for key in _WRAPPER_KEYS:
+        value = document.get(key)
+        if isinstance(value, list):
+            return value
+        if key == "data" and isinstance(value, Mapping):
+            inner = message_list(value)
+            if inner is not None:
+                return inner
+    try:
+        single = converter.structure(document, BusinessMessage)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return [document] if single.id or single.type else None
+
+
+# -- converter hooks -----------------------------------------------------------------------------
+
+
+def _typed_payload(message: BusinessMessage) -> BusinessMessage:
+    payload = message.payload
+    if not isinstance(payload, Mapping) or not message.type:
+        return message
+    model = _TYPE_KEYS.get(_type_key(message.type))
+    if model is None:
+        return message
+    try:
+        typed = converter.structure(payload, model)
+    except (
+        cattrs.BaseValidationError,
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
+        # A message is never lost for a payload the SDK cannot read: it stays a mapping.
+        logger.warning(
+            "lex: payload of message %s (type %s) could not be read as %s, kept as a mapping: %s",
+            message.id,
+            message.type,
+            model.__name__,
+            _problem(exc),
+        )
+        return message
+    object.__setattr__(message, "payload", typed)
+    return message
+
+
+def _problem(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        notes = cattrs.transform_error(exc)
+        if notes:
+            return str(notes[0])
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _unstructure_payload(value: Any) -> Any:
+    if value is None or isinstance(value, Mapping):
+        return value
+    return converter.unstructure(value)
+
+
+def _register() -> None:
+    register_wire_model(
+        Address,
+        camel_case=True,
+        rename={"line1": "addressLine1", "line2": "addressLine2", "country": "countryCode"},
+    )
+    register_wire_model(
+        OrderLine, camel_case=True, rename={"item": "itemCode", "batch": "batchNumber"}
+    )
+    for model in (ShipmentOrder, ReceivingOrder):
+        register_wire_model(model, camel_case=True)
+    register_wire_model(ItemMaster, camel_case=True, rename={"item": "itemCode"})
+    register_wire_model(
+        OrderStatus, camel_case=True, rename={"status": "statusCode", "reason": "reasonCode"}
+    )
+    register_wire_model(SendResult, camel_case=True, rename={"id": "messageId"})
+
+    # The payload arrives as it is; the envelope's hook reads it by message type.
+    converter.register_structure_hook(Payload, lambda value, _: value)
+    converter.register_unstructure_hook(Payload, _unstructure_payload)
+    register_wire_model(
+        BusinessMessage, camel_case=True, rename={"id": "messageId", "type": "messageType"}
+    )
+    envelope = converter.get_structure_hook(BusinessMessage)
+
+    def structure_message(data: Mapping[str, Any], type_: Any) -> BusinessMessage:
+        return _typed_payload(envelope(data, type_))
+
+    converter.register_structure_hook(BusinessMessage, structure_message)
+
+    register_payload_type(MessageType.SHIPMENT_ORDER.value, ShipmentOrder)
+    register_payload_type(MessageType.RECEIVING_ORDER.value, ReceivingOrder)
+    register_payload_type(MessageType.ITEM_MASTER.value, ItemMaster)
+    register_payload_type(MessageType.ORDER_STATUS.value, OrderStatus)
+
+
+_register()

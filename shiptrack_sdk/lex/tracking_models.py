@@ -1,0 +1,621 @@
+"""The messages a carrier or TMS sends to LEX Shipment Tracking, and their validation.
+
+Michelin's portal describes what a tracking message holds — one event (a code, a type and a
+business reference number), anomaly information, a document URL (required for some events,
+for legal reasons), free-text attributes, ship-from and ship-to, the carrier, a list of
+delivery notes and the sender — but not its field names, which are in the interface contract
+each partner receives. The names below are therefore **the SDK's**: snake_case here, camelCase
+on the wire (``document_url`` → ``documentUrl``), listed in the LEX tracking guide. Whatever a
+partner's contract adds goes into ``extra`` (on the message and on each part) and is sent
+unchanged, so the SDK never blocks a specification that has more.
+
+Models are not checked when they are built: :class:`TrackingValidator` checks a whole list
+and reports every problem at once, each with the message's index and the field's path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from .._convert import _camel, converter, register_wire_model
+from ..errors import ValidationError
+
+__all__ = [
+    "DEFAULT_DOCUMENT_REQUIRED_CODES",
+    "DEFAULT_LIMITS",
+    "DEFAULT_REQUIRED_PARTS",
+    "OPTIONAL_PARTS",
+    "Address",
+    "Anomaly",
+    "Attribute",
+    "Carrier",
+    "DeliveryNote",
+    "Location",
+    "Party",
+    "ShipmentEvent",
+    "TrackingMessage",
+    "TrackingValidator",
+    "validate_messages",
+]
+
+
+def _extra() -> Any:
+    # Part of equality (it is content that is sent), but not of the hash: a dict cannot be.
+    return attrs.field(factory=dict, hash=False)
+
+
+def _tuple(value: Any) -> Any:
+    # A lone model or a string passed where a list is expected is kept as it is, so the
+    # validator names it instead of the SDK splitting a string into characters.
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        return value
+    return tuple(value)
+
+
+@attrs.frozen
+class Address:
+    """A postal address (of a party).
+
+    Attributes:
+        street: Street and number, one line (further lines go into ``extra``).
+        city: City.
+        postal_code: Postal code, as written in the country.
+        region: State, province or region, when the country uses one.
+        country_code: ISO 3166-1 alpha-2 code (``"FR"``, ``"ES"``).
+        extra: Further fields of the partner's contract, sent unchanged.
+    """
+
+    street: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    region: str | None = None
+    country_code: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class Party:
+    """A ship-from, ship-to or sender party.
+
+    Attributes:
+        id: The party's code (a Michelin site or customer code, the partner's id...).
+        name: The party's name. One of ``id`` and ``name`` is required.
+        address: Its postal address.
+        contact_name: A person to contact.
+        phone: A phone number.
+        email: An e-mail address.
+        extra: Further fields of the partner's contract, sent unchanged.
+    """
+
+    id: str | None = None
+    name: str | None = None
+    address: Address | None = None
+    contact_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class Carrier:
+    """The carrier moving the shipment.
+
+    Attributes:
+        id: The carrier's code (in Michelin's carrier list, or a SCAC). One of ``id`` and
+            ``name`` is required.
+        name: The carrier's name.
+        tracking_number: The carrier's own tracking number of the shipment.
+        tracking_url: A page where a person can follow the shipment.
+        extra: Further fields of the partner's contract, sent unchanged.
+    """
+
+    id: str | None = None
+    name: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class Location:
+    """Where an event happened.
+
+    Attributes:
+        name: The place as a person would say it (a depot, a hub, "Madrid").
+        city: City.
+        postal_code: Postal code.
+        country_code: ISO 3166-1 alpha-2 code.
+        extra: Further fields of the partner's contract, sent unchanged.
+    """
+
+    name: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country_code: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class ShipmentEvent:
+    """The one event a tracking message reports.
+
+    Attributes:
+        code: The event code, from the INOVERT code list of the partner's contract
+            (``"LIV"`` delivered, ``"MLV"`` out for delivery...). Required.
+        business_reference: The business reference number the event is about (the shipment
+            or delivery number Michelin knows). Required.
+        occurred_at: When it happened; time-zone aware (sent in UTC, ISO 8601). Required.
+        type: The event type of the partner's contract, when it has one (for INOVERT, the
+            justification that qualifies the code, such as ``"CFM"``, conform).
+        description: Free text, as the carrier wrote it.
+        location: Where it happened.
+        extra: Further fields of the partner's contract, sent unchanged.
+    """
+
+    code: str
+    business_reference: str
+    occurred_at: datetime
+    type: str | None = None
+    description: str | None = None
+    location: Location | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class Anomaly:
+    """What went wrong, when the event reports a problem (refused, damaged, absent...).
+
+    Attributes:
+        code: The anomaly (reason) code of the partner's contract. Required.
+        description: Free text.
+        extra: Further fields of the partner's contract, sent unchanged.
+    """
+
+    code: str
+    description: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class DeliveryNote:
+    """A delivery note the shipment carries.
+
+    Attributes:
+        number: The delivery note's number. Required.
+        extra: Further fields of the partner's contract, sent unchanged.
+    """
+
+    number: str
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen
+class Attribute:
+    """A free-text attribute, for whatever the situation makes relevant.
+
+    Attributes:
+        name: The attribute's name. Required.
+        value: Its value, as text.
+    """
+
+    name: str
+    value: str
+
+
+@attrs.frozen
+class TrackingMessage:
+    """One shipment tracking message: one event, and what enriches it.
+
+    Attributes:
+        event: The event. Required.
+        anomaly: What went wrong, when the event reports a problem.
+        document_url: A document proving the event (proof of delivery...); required for
+            the event codes configured in :class:`TrackingValidator` (``LIV`` by default).
+        attributes: Free-text name/value attributes.
+        ship_from: Where the shipment leaves from.
+        ship_to: Where it goes.
+        carrier: The carrier moving it (required by default).
+        delivery_notes: The delivery notes it carries.
+        sender: Who sends the message: the carrier, or its TMS (required by default).
+        extra: Further top-level fields of the partner's contract, sent unchanged. A key
+            that is also one of the fields above is refused by the validator.
+    """
+
+    event: ShipmentEvent
+    anomaly: Anomaly | None = None
+    document_url: str | None = None
+    attributes: tuple[Attribute, ...] = attrs.field(default=(), converter=_tuple)
+    ship_from: Party | None = None
+    ship_to: Party | None = None
+    carrier: Carrier | None = None
+    delivery_notes: tuple[DeliveryNote, ...] = attrs.field(default=(), converter=_tuple)
+    sender: Party | None = None
+    extra: Mapping[str, Any] = _extra()
+
+    def to_wire(self) -> dict[str, Any]:
+        """This message as the JSON object sent to LEX (wire names, empty fields left out)."""
+        result: dict[str, Any] = converter.unstructure(self)
+        return result
+
+
+# -- validation ---------------------------------------------------------------------------
+
+#: Event codes whose messages must carry a ``document_url``: INOVERT's ``LIV`` (delivered),
+#: whose proof of delivery Michelin requires for legal reasons.
+DEFAULT_DOCUMENT_REQUIRED_CODES: frozenset[str] = frozenset({"LIV"})
+
+#: The parts that must be present on every message, by default.
+DEFAULT_REQUIRED_PARTS: frozenset[str] = frozenset({"event", "carrier", "sender"})
+
+#: The parts that may be made required (``required_parts=``).
+OPTIONAL_PARTS: frozenset[str] = frozenset(
+    {"anomaly", "document_url", "ship_from", "ship_to", "carrier", "sender", "delivery_notes"}
+)
+
+#: Longest text accepted, by kind of field: codes follow EDIFACT's an..35; references,
+#: names and free text are generous bounds that only catch mistakes (a whole file in a
+#: field), not a partner's real data.
+DEFAULT_LIMITS: Mapping[str, int] = {
+    "code": 35,
+    "reference": 70,
+    "name": 256,
+    "text": 2048,
+    "url": 2048,
+}
+
+_PARTY_FIELDS = {
+    "id": "reference",
+    "name": "name",
+    "contact_name": "name",
+    "phone": "name",
+    "email": "name",
+}
+_ADDRESS_FIELDS = {
+    "street": "name",
+    "city": "name",
+    "postal_code": "code",
+    "region": "name",
+    "country_code": "country",
+}
+_LOCATION_FIELDS = {
+    "name": "name",
+    "city": "name",
+    "postal_code": "code",
+    "country_code": "country",
+}
+_CARRIER_FIELDS = {
+    "id": "reference",
+    "name": "name",
+    "tracking_number": "reference",
+    "tracking_url": "url",
+}
+
+
+def _str_set(values: Iterable[str]) -> frozenset[str]:
+    if isinstance(values, str):  # one code, not its characters
+        return frozenset({values})
+    return frozenset(values)
+
+
+def _wire_names(cls: type[Any]) -> frozenset[str]:
+    return frozenset(_camel(a.name) for a in attrs.fields(cls) if a.name != "extra")
+
+
+@attrs.frozen
+class TrackingValidator:
+    """Checks tracking messages before anything is sent; reports every problem at once.
+
+    Args:
+        document_required_codes: Event codes whose messages need a ``document_url``
+            (default: ``{"LIV"}``). Pass the codes of your contract; an empty set checks none.
+        required_parts: Parts every message must have, among ``event`` (always required),
+            ``carrier``, ``sender``, ``ship_from``, ``ship_to``, ``anomaly``,
+            ``document_url`` and ``delivery_notes`` (default: event, carrier, sender).
+        limits: Longest text by kind (``code``, ``reference``, ``name``, ``text``, ``url``);
+            given keys replace :data:`DEFAULT_LIMITS`' ones.
+
+    Checks: required parts present; event code, business reference and anomaly code
+    non-empty; ``occurred_at`` a time-zone aware datetime; ``document_url`` an absolute
+    http(s) URL, present for the configured codes; every text a string of sane length, never
+    empty (use ``None``); country codes of two letters; ``extra`` JSON-serializable, with
+    string keys that do not shadow a field.
+    """
+
+    document_required_codes: frozenset[str] = attrs.field(
+        default=DEFAULT_DOCUMENT_REQUIRED_CODES, converter=_str_set
+    )
+    required_parts: frozenset[str] = attrs.field(default=DEFAULT_REQUIRED_PARTS, converter=_str_set)
+    limits: Mapping[str, int] = attrs.field(factory=dict, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        unknown = self.required_parts - OPTIONAL_PARTS - {"event"}
+        if unknown:
+            raise ValidationError(
+                "required_parts",
+                f"unknown part(s) {', '.join(sorted(unknown))}; choose among "
+                + ", ".join(sorted(OPTIONAL_PARTS | {"event"})),
+            )
+        for code in self.document_required_codes:
+            if not isinstance(code, str) or not code:
+                raise ValidationError("document_required_codes", "must hold non-empty strings")
+        for kind, limit in self.limits.items():
+            if kind not in DEFAULT_LIMITS:
+                raise ValidationError(
+                    "limits", f"unknown kind {kind!r}; choose among {', '.join(DEFAULT_LIMITS)}"
+                )
+            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+                raise ValidationError(f"limits[{kind!r}]", "must be a positive integer")
+        object.__setattr__(self, "limits", {**DEFAULT_LIMITS, **self.limits})
+
+    def problems(
+        self, messages: Iterable[Any], *, argument: str = "messages"
+    ) -> list[tuple[str, str]]:
+        """Every problem of ``messages``, as ``(path, problem)`` pairs (empty when valid)."""
+        if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Iterable):
+            return [(argument, "must be a list of TrackingMessage")]
+        found: list[tuple[str, str]] = []
+        for index, message in enumerate(messages):
+            _MessageCheck(self, f"{argument}[{index}]", found).message(message)
+        return found
+
+    def validate(self, messages: Iterable[Any], *, argument: str = "messages") -> None:
+        """Raise :class:`~shiptrack_sdk.ValidationError` listing every problem, if any."""
+        found = self.problems(messages, argument=argument)
+        if found:
+            raise ValidationError.from_problems(found)
+
+
+def validate_messages(
+    messages: Iterable[Any],
+    *,
+    document_required_codes: Collection[str] = DEFAULT_DOCUMENT_REQUIRED_CODES,
+    required_parts: Collection[str] = DEFAULT_REQUIRED_PARTS,
+    limits: Mapping[str, int] | None = None,
+) -> None:
+    """Check ``messages`` as :meth:`TrackingValidator.validate` does, with these settings.
+
+    Raises:
+        ValidationError: every problem at once, in ``problems`` as
+            ``("messages[3].event.code", "must not be empty")`` pairs.
+    """
+    TrackingValidator(
+        document_required_codes=document_required_codes,
+        required_parts=required_parts,
+        limits=dict(limits or {}),
+    ).validate(messages)
+
+
+class _MessageCheck:
+    """Checks one message, appending ``(path, problem)`` pairs."""
+
+    def __init__(
+        self, validator: TrackingValidator, path: str, found: list[tuple[str, str]]
+    ) -> None:
+        self.v = validator
+        self.path = path
+        self.found = found
+
+    def add(self, where: str, problem: str) -> None:
+        self.found.append((f"{self.path}.{where}" if where else self.path, problem))
+
+    # -- values ---------------------------------------------------------------------------
+
+    def text(self, where: str, value: Any, kind: str, *, required: bool = False) -> None:
+        if value is None:
+            if required:
+                self.add(where, "is required")
+            return
+        if not isinstance(value, str):
+            self.add(where, f"expected a string, got {type(value).__name__}")
+            return
+        if not value.strip():
+            self.add(where, "must not be empty" + ("" if required else " (use None)"))
+            return
+        if kind == "country":
+            if len(value) != 2 or not value.isascii() or not value.isalpha():
+                self.add(where, f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+            return
+        if kind == "url":
+            self.url(where, value)
+            return
+        limit = self.v.limits[kind]
+        if len(value) > limit:
+            self.add(where, f"is {len(value)} characters long; at most {limit}")
+        if kind in ("code", "reference") and any(ord(c) < 32 for c in value):
+            self.add(where, "must not contain control characters")
+
+    def url(self, where: str, value: str) -> None:
+        limit = self.v.limits["url"]
+        if len(value) > limit:
+            self.add(where, f"is {len(value)} characters long; at most {limit}")
+            return
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            self.add(where, f"{value[:80]!r} is not an absolute http(s) URL")
+        elif any(c.isspace() or ord(c) < 32 for c in value):
+            self.add(where, "must not contain spaces or control characters (percent-encode)")
+
+    def check_extra(self, where: str, obj: Any) -> None:
+        extra = obj.extra
+        here = f"{where}.extra" if where else "extra"
+        if not isinstance(extra, Mapping):
+            self.add(here, f"expected a mapping, got {type(extra).__name__}")
+            return
+        if not extra:
+            return
+        known = _wire_names(type(obj))
+        for key in extra:
+            if not isinstance(key, str):
+                self.add(here, f"keys must be strings, got {key!r}")
+            elif key in known:
+                self.add(
+                    f"{here}.{key}",
+                    "is a field of the model; set the field instead of passing it in extra",
+                )
+        try:
+            json.dumps(extra)
+        except (TypeError, ValueError) as exc:
+            self.add(here, f"is not JSON-serializable ({exc})")
+
+    def model(self, where: str, value: Any, cls: type[Any], *, required: bool) -> bool:
+        """Whether ``value`` is a ``cls`` to check further (problems added otherwise)."""
+        if value is None:
+            if required:
+                self.add(where, "is required")
+            return False
+        if not isinstance(value, cls):
+            self.add(where, f"expected {cls.__name__}, got {type(value).__name__}")
+            return False
+        return True
+
+    def fields(self, where: str, obj: Any, kinds: Mapping[str, str]) -> None:
+        for name, kind in kinds.items():
+            self.text(f"{where}.{name}", getattr(obj, name), kind)
+        self.check_extra(where, obj)
+
+    # -- parts ----------------------------------------------------------------------------
+
+    def message(self, message: Any) -> None:
+        if not isinstance(message, TrackingMessage):
+            self.add("", f"expected TrackingMessage, got {type(message).__name__}")
+            return
+        required = self.v.required_parts
+        self.event(message.event)
+        if self.model("anomaly", message.anomaly, Anomaly, required="anomaly" in required):
+            self.anomaly(message.anomaly)
+        code = message.event.code if isinstance(message.event, ShipmentEvent) else None
+        needs_document = "document_url" in required or (
+            isinstance(code, str) and code in self.v.document_required_codes
+        )
+        if message.document_url is None and needs_document:
+            reason = f" for event code {code!r}" if "document_url" not in required else ""
+            self.add("document_url", f"is required{reason} (proof of the event)")
+        else:
+            self.text("document_url", message.document_url, "url")
+        for name in ("ship_from", "ship_to", "sender"):
+            party = getattr(message, name)
+            if self.model(name, party, Party, required=name in required):
+                self.party(name, party)
+        if self.model("carrier", message.carrier, Carrier, required="carrier" in required):
+            self.fields("carrier", message.carrier, _CARRIER_FIELDS)
+            self.one_of("carrier", message.carrier)
+        self.attributes(message.attributes)
+        self.delivery_notes(message.delivery_notes, required="delivery_notes" in required)
+        self.check_extra("", message)
+
+    def event(self, event: Any) -> None:
+        if not self.model("event", event, ShipmentEvent, required=True):
+            return
+        self.text("event.code", event.code, "code", required=True)
+        self.text("event.business_reference", event.business_reference, "reference", required=True)
+        self.text("event.type", event.type, "code")
+        self.text("event.description", event.description, "text")
+        when = event.occurred_at
+        if when is None:
+            self.add("event.occurred_at", "is required")
+        elif not isinstance(when, datetime):
+            self.add("event.occurred_at", f"expected a datetime, got {type(when).__name__}")
+        elif when.tzinfo is None or when.utcoffset() is None:
+            self.add(
+                "event.occurred_at",
+                "must be time-zone aware (e.g. datetime(..., tzinfo=timezone.utc))",
+            )
+        if self.model("event.location", event.location, Location, required=False):
+            self.fields("event.location", event.location, _LOCATION_FIELDS)
+        self.check_extra("event", event)
+
+    def anomaly(self, anomaly: Any) -> None:
+        self.text("anomaly.code", anomaly.code, "code", required=True)
+        self.text("anomaly.description", anomaly.description, "text")
+        self.check_extra("anomaly", anomaly)
+
+    def party(self, where: str, party: Party) -> None:
+        self.fields(where, party, _PARTY_FIELDS)
+        self.one_of(where, party)
+        if self.model(f"{where}.address", party.address, Address, required=False):
+            self.fields(f"{where}.address", party.address, _ADDRESS_FIELDS)
+
+    def one_of(self, where: str, obj: Any) -> None:
+        if obj.id is None and obj.name is None:
+            self.add(where, "needs an id or a name")
+
+    def attributes(self, attributes: Sequence[Any]) -> None:
+        if not isinstance(attributes, tuple):
+            self.add("attributes", "must be a list of Attribute")
+            return
+        for i, attribute in enumerate(attributes):
+            where = f"attributes[{i}]"
+            if self.model(where, attribute, Attribute, required=True):
+                self.text(f"{where}.name", attribute.name, "name", required=True)
+                if not isinstance(attribute.value, str):
+                    self.add(
+                        f"{where}.value",
+                        f"expected a string, got {type(attribute.value).__name__}",
+                    )
+                else:
+                    self.text(f"{where}.value", attribute.value or None, "text")
+
+    def delivery_notes(self, notes: Sequence[Any], *, required: bool) -> None:
+        if not isinstance(notes, tuple):
+            self.add("delivery_notes", "must be a list of DeliveryNote")
+            return
+        if required and not notes:
+            self.add("delivery_notes", "is required (at least one)")
+        for i, note in enumerate(notes):
+            where = f"delivery_notes[{i}]"
+            if self.model(where, note, DeliveryNote, required=True):
+                self.text(f"{where}.number", note.number, "reference", required=True)
+                self.check_extra(where, note)
+
+
+# -- wire format ----------------------------------------------------------------------------
+
+
+def _omit_empty(cls: type[Any]) -> None:
+    """Leave ``None`` fields and empty lists out of ``cls``'s JSON.
+
+    Absent is clearer than ``null`` to a strict server that types its fields. Keys that come
+    from ``extra`` are sent as given, ``None`` included.
+    """
+    base = converter.get_unstructure_hook(cls)
+    has_extra = any(a.name == "extra" for a in attrs.fields(cls))
+
+    def unstructure(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = base(obj)
+        extra: Mapping[str, Any] = obj.extra if has_extra else {}
+        empty = [k for k, v in out.items() if v is None or (isinstance(v, (list, tuple)) and not v)]
+        for key in empty:
+            if key in extra:
+                out[key] = extra[key]
+            else:
+                del out[key]
+        return out
+
+    converter.register_unstructure_hook(cls, unstructure)
+
+
+def _register() -> None:
+    for cls in (
+        Address,
+        Party,
+        Carrier,
+        Location,
+        ShipmentEvent,
+        Anomaly,
+        DeliveryNote,
+        Attribute,
+        TrackingMessage,
+    ):
+        register_wire_model(cls, camel_case=True)
+        _omit_empty(cls)
+
+
+_register()

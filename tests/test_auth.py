@@ -1,0 +1,474 @@
+"""Authentication: ApiKeyAuth, and OAuth2ClientCredentials against the sandbox's real token
+endpoint over HTTP (``/oauth/token``, protecting ``/oauth/whoami``)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import pickle
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import responses
+
+from shiptrack_sdk import RetryPolicy
+from shiptrack_sdk._client import BaseClient
+from shiptrack_sdk._http import Transport
+from shiptrack_sdk.auth import ApiKeyAuth, OAuth2ClientCredentials, is_loopback_url
+from shiptrack_sdk.errors import AuthenticationError, ResponseError, ValidationError
+from shiptrack_sdk.sandbox import Sandbox
+from tests.conftest import SleepRecorder
+
+WHOAMI = "/oauth/whoami"
+
+
+def form(body: bytes) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(body.decode()).items()}
+
+
+@pytest.fixture
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as s:
+        yield s
+
+
+def sdk_transport(
+    sb: Sandbox, auth: OAuth2ClientCredentials, sleeps: SleepRecorder | None = None
+) -> Transport:
+    """A transport with ``auth`` bound, as every SDK client builds it."""
+    transport = Transport(
+        provider="acme",
+        base_url=sb.url,
+        auth=auth,
+        retry=RetryPolicy(backoff_factor=0.001),
+        sleep=sleeps or SleepRecorder(),
+    )
+    auth.bind(transport)
+    return transport
+
+
+class _Client(BaseClient):
+    provider = "acme"
+
+
+# -- ApiKeyAuth -------------------------------------------------------------------------------
+
+
+def test_api_key_auth_sets_its_header() -> None:
+    request = requests.Request("GET", "https://api.example.test/x").prepare()
+    ApiKeyAuth("x-api-key", "k-1")(request)
+    assert request.headers["x-api-key"] == "k-1"
+
+
+def test_api_key_auth_works_on_any_session(sb: Sandbox, session: requests.Session) -> None:
+    session.auth = ApiKeyAuth("x-api-key", sb.credentials.shiplemon_api_key)
+    url = f"{sb.provider_url('shiplemon')}/public/v1/shipments/6650a1f2c3d4e5f601234567/tracking"
+    assert session.get(url).json()["data"]["tracking_status"] == "TRANSIT"
+    session.auth = ApiKeyAuth("x-api-key", "wrong")
+    assert session.get(url).status_code == 401
+
+
+def test_api_key_auth_repr_hides_the_key() -> None:
+    auth = ApiKeyAuth("x-api-key", "very-secret-key")
+    assert "very-secret-key" not in repr(auth)
+    assert repr(auth) == "ApiKeyAuth(header='x-api-key', key='***')"
+    assert auth == ApiKeyAuth("x-api-key", "very-secret-key")
+    assert auth != ApiKeyAuth("x-api-key", "other")
+
+
+@pytest.mark.parametrize(
+    ("header", "key", "argument"),
+    [("x-api-key", "", "api_key"), ("x-api-key", "a\r\nX: y", "api_key"), ("", "k", "header")],
+)
+def test_api_key_auth_refuses_what_cannot_be_a_header(header: str, key: str, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        ApiKeyAuth(header, key)
+    assert info.value.argument == argument
+
+
+# -- OAuth2 client credentials: the token request ---------------------------------------------
+
+
+def test_token_request_with_credentials_in_the_body(sb: Sandbox, session: requests.Session) -> None:
+    session.auth = sb.oauth2_auth()
+    response = session.get(f"{sb.url}{WHOAMI}")
+    assert response.json() == {"client_id": "sandbox-client"}
+    (token_call,) = sb.calls("/oauth/token", "POST")
+    assert token_call.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert "Authorization" not in token_call.headers
+    assert form(token_call.body) == {
+        "grant_type": "client_credentials",
+        "client_id": "sandbox-client",
+        "client_secret": "sandbox-secret",
+    }
+    (call,) = sb.calls(WHOAMI)
+    assert call.headers["Authorization"].startswith("Bearer ")
+    assert sb.tokens.check(call.headers["Authorization"].removeprefix("Bearer ")) == (
+        "sandbox-client"
+    )
+
+
+def test_token_request_with_basic_client_auth(sb: Sandbox, session: requests.Session) -> None:
+    session.auth = sb.oauth2_auth(client_auth="basic", scope="tracking:read")
+    assert session.get(f"{sb.url}{WHOAMI}").status_code == 200
+    (token_call,) = sb.calls("/oauth/token", "POST")
+    expected = base64.b64encode(b"sandbox-client:sandbox-secret").decode()
+    assert token_call.headers["Authorization"] == f"Basic {expected}"
+    assert form(token_call.body) == {"grant_type": "client_credentials", "scope": "tracking:read"}
+
+
+def test_client_auth_must_be_body_or_basic() -> None:
+    with pytest.raises(ValidationError) as info:
+        OAuth2ClientCredentials(
+            "https://a.test/token",
+            "id",
+            "secret",
+            client_auth="jwt",  # type: ignore[arg-type]
+        )
+    assert info.value.argument == "client_auth"
+
+
+# -- caching, renewal, threads ----------------------------------------------------------------
+
+
+def test_token_is_cached(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    transport = sdk_transport(sb, auth)
+    issued = sb.tokens.issued
+    for _ in range(6):
+        assert transport.request("GET", WHOAMI).status_code == 200
+    assert auth.token_requests == 1
+    assert sb.tokens.issued - issued == 1
+    assert len(sb.calls("/oauth/token")) == 1
+    assert len(sb.calls(WHOAMI)) == 6
+
+
+def test_token_requests_go_through_the_clients_pooled_session(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    client = _Client(base_url=sb.url, auth=auth)
+    client._transport.request("GET", WHOAMI)
+    assert auth._transport().session is client.session
+
+
+class FakeClock:
+    """Replaces the ``time`` module inside ``shiptrack_sdk.auth``: a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleep = time.sleep
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_token_renewed_before_it_expires(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shiptrack_sdk.auth as auth_module
+
+    clock = FakeClock()
+    monkeypatch.setattr(auth_module, "time", clock)
+    auth = sb.oauth2_auth(leeway=60)
+    transport = sdk_transport(sb, auth)
+    transport.request("GET", WHOAMI)
+    assert auth.token_requests == 1
+    # The sandbox's tokens live 1800 s; renewal is due 60 s before.
+    clock.now += 1739
+    transport.request("GET", WHOAMI)
+    assert auth.token_requests == 1
+    clock.now += 2
+    transport.request("GET", WHOAMI)
+    assert auth.token_requests == 2
+    # Renewed before expiry: the server never had to refuse a token.
+    assert [c.status for c in sb.calls(WHOAMI)] == [200, 200, 200]
+
+
+def test_token_renewed_before_a_short_lifetime_runs_out() -> None:
+    # Over real time: a 1 s token is renewed after half its life (the leeway is capped at half),
+    # so no request ever carries an expired token.
+    with Sandbox(token_lifetime=1) as sb:
+        auth = sb.oauth2_auth()
+        transport = sdk_transport(sb, auth)
+        transport.request("GET", WHOAMI)
+        time.sleep(0.6)
+        transport.request("GET", WHOAMI)
+        assert auth.token_requests == 2
+        assert sb.tokens.issued == 2
+        assert [c.status for c in sb.calls(WHOAMI)] == [200, 200]
+
+
+def test_cold_token_fetched_once_for_16_threads(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    transport = sdk_transport(sb, auth)
+    issued = sb.tokens.issued
+    # A slow token endpoint: every thread asks while the first fetch is still under way.
+    sb.fault("/oauth/token", delay=0.1)
+    barrier = threading.Barrier(16)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            statuses.append(transport.request("GET", WHOAMI).status_code)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert errors == []
+    assert statuses == [200] * 16
+    assert auth.token_requests == 1
+    assert sb.tokens.issued - issued == 1
+    assert len(sb.calls("/oauth/token")) == 1
+
+
+# -- 401 with a cached token ------------------------------------------------------------------
+
+
+def test_401_with_a_cached_token_renews_once_and_replays_once(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    transport = sdk_transport(sb, auth)
+    transport.request("GET", WHOAMI)
+    sb.tokens.expire_all()  # the server forgets every token (revocation, restart...)
+    response = transport.request("GET", WHOAMI)
+    assert response.status_code == 200
+    assert auth.token_requests == 2
+    calls = sb.calls(WHOAMI)
+    assert [c.status for c in calls] == [200, 401, 200]
+    # The replay carried the new token.
+    assert calls[1].headers["Authorization"] != calls[2].headers["Authorization"]
+    assert len(response.history) == 1 and response.history[0].status_code == 401
+
+
+def test_401_replay_on_a_plain_session(sb: Sandbox, session: requests.Session) -> None:
+    auth = sb.oauth2_auth()
+    session.auth = auth
+    session.get(f"{sb.url}{WHOAMI}")
+    sb.tokens.expire_all()
+    assert session.get(f"{sb.url}{WHOAMI}").status_code == 200
+    assert auth.token_requests == 2
+
+
+def test_a_401_that_persists_raises_without_looping(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    transport = sdk_transport(sb, auth)
+    sb.fault(WHOAMI, status=401, times=None)
+    with pytest.raises(AuthenticationError) as info:
+        transport.request("GET", WHOAMI)
+    assert info.value.status == 401
+    assert len(sb.calls(WHOAMI)) == 2  # the call and one replay
+    assert auth.token_requests == 2  # the first token and one renewal
+
+
+def test_a_401_after_a_replay_is_not_replayed_again(sb: Sandbox, session: requests.Session) -> None:
+    auth = sb.oauth2_auth()
+    session.auth = auth
+    sb.fault(WHOAMI, status=401, times=None)
+    assert session.get(f"{sb.url}{WHOAMI}").status_code == 401
+    assert len(sb.calls(WHOAMI)) == 2
+
+
+# -- token endpoint failures ------------------------------------------------------------------
+
+
+def test_refused_client_credentials_raise_authentication_error(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth(client_secret="wrong-secret")
+    transport = sdk_transport(sb, auth)
+    with pytest.raises(AuthenticationError) as info:
+        transport.request("GET", WHOAMI)
+    exc = info.value
+    assert exc.status == 401
+    assert exc.code == "invalid_client"
+    assert exc.error_message == "client authentication failed"
+    assert "client authentication failed" in str(exc)
+    assert exc.url == f"{sb.url}/oauth/token"
+    assert sb.calls(WHOAMI) == []  # nothing sent without a token
+    assert len(sb.calls("/oauth/token")) == 1  # a refusal is not retried
+
+
+def test_oauth2_error_in_a_200_answer(sb: Sandbox) -> None:
+    body = '{"error": "invalid_scope", "error_description": "scope tracking:write not granted"}'
+    sb.fault("/oauth/token", status=200, body=body)
+    with pytest.raises(AuthenticationError) as info:
+        sdk_transport(sb, sb.oauth2_auth()).request("GET", WHOAMI)
+    assert info.value.code == "invalid_scope"
+    assert info.value.error_message == "scope tracking:write not granted"
+
+
+def test_bad_request_at_the_token_endpoint(sb: Sandbox) -> None:
+    def wrong_grant(url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> Any:
+        kwargs["data"]["grant_type"] = "password"
+        return url, headers, kwargs
+
+    auth = sb.oauth2_auth(compliance_hooks={"access_token_request": [wrong_grant]})
+    with pytest.raises(AuthenticationError) as info:
+        sdk_transport(sb, auth).request("GET", WHOAMI)
+    assert info.value.status == 400
+    assert info.value.code == "unsupported_grant_type"
+    assert info.value.error_message == "grant_type must be client_credentials"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("<html>login</html>", "token endpoint answer is not JSON"),
+        ('{"token_type": "bearer"}', "token endpoint answer has no access_token"),
+    ],
+)
+def test_token_answer_without_a_token_is_a_response_error(
+    sb: Sandbox, body: str, problem: str
+) -> None:
+    sb.fault("/oauth/token", status=200, body=body)
+    with pytest.raises(ResponseError) as info:
+        sdk_transport(sb, sb.oauth2_auth()).request("GET", WHOAMI)
+    assert problem in str(info.value)
+    assert info.value.status == 200
+    assert info.value.url == f"{sb.url}/oauth/token"
+    assert sb.calls(WHOAMI) == []
+
+
+def test_a_token_endpoint_outage_is_retried(sb: Sandbox, sleeps: SleepRecorder) -> None:
+    auth = sb.oauth2_auth()
+    sb.fault("/oauth/token", status=503)
+    assert sdk_transport(sb, auth, sleeps).request("GET", WHOAMI).status_code == 200
+    assert auth.token_requests == 2
+    assert len(sleeps.delays) == 1
+
+
+# -- HTTPS only, except loopback; no process-wide state ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8080/t", True),
+        ("http://127.9.9.9/t", True),
+        ("http://localhost/t", True),
+        ("http://[::1]:80/t", True),
+        ("http://10.0.0.1/t", False),
+        ("http://auth.example.com/t", False),
+        ("http://127.0.0.1.example.com/t", False),
+    ],
+)
+def test_is_loopback_url(url: str, loopback: bool) -> None:
+    assert is_loopback_url(url) is loopback
+
+
+def test_plain_http_to_a_remote_token_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    with pytest.raises(ValidationError) as info:
+        OAuth2ClientCredentials("http://auth.example.com/oauth/token", "id", "secret")
+    assert info.value.argument == "token_url"
+    assert "HTTPS" in str(info.value)
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+    # HTTPS is fine anywhere.
+    OAuth2ClientCredentials("https://auth.example.com/oauth/token", "id", "secret")
+
+
+def test_plain_http_to_a_remote_api_is_refused_before_anything_is_sent() -> None:
+    auth = OAuth2ClientCredentials("https://auth.example.test/token", "id", "secret")
+    transport = Transport(provider="acme", base_url="http://api.example.test", auth=auth)
+    auth.bind(transport)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        with pytest.raises(ValidationError) as info:
+            transport.request("GET", "/x")
+        assert len(mocked.calls) == 0
+    assert info.value.argument == "base_url"
+    assert auth.token_requests == 0
+
+
+def test_a_hook_cannot_move_the_token_request_to_plain_http(sb: Sandbox) -> None:
+    def downgrade(url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> Any:
+        return "http://auth.example.com/token", headers, kwargs
+
+    auth = sb.oauth2_auth(compliance_hooks={"access_token_request": [downgrade]})
+    with pytest.raises(ValidationError):
+        sdk_transport(sb, auth).request("GET", WHOAMI)
+    assert sb.calls("/oauth/token") == []
+
+
+def test_oauth2_over_loopback_http_changes_no_process_state(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    before = dict(os.environ)
+    auth = sb.oauth2_auth()
+    sdk_transport(sb, auth).request("GET", WHOAMI)
+    assert auth.token_requests == 1
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ
+    assert dict(os.environ) == before
+
+
+# -- compliance hooks -------------------------------------------------------------------------
+
+
+def test_compliance_hooks_are_applied(sb: Sandbox) -> None:
+    seen: list[int] = []
+
+    def add_audience(url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> Any:
+        kwargs["data"]["audience"] = "tracking-api"
+        return url, {**headers, "X-Partner": "acme"}, kwargs
+
+    def record_answer(response: requests.Response) -> requests.Response:
+        seen.append(response.status_code)
+        return response
+
+    auth = sb.oauth2_auth(compliance_hooks={"access_token_request": [add_audience]})
+    auth.register_compliance_hook("access_token_response", record_answer)
+    assert sdk_transport(sb, auth).request("GET", WHOAMI).status_code == 200
+    (token_call,) = sb.calls("/oauth/token")
+    assert form(token_call.body)["audience"] == "tracking-api"
+    assert form(token_call.body)["client_id"] == "sandbox-client"
+    assert token_call.headers["X-Partner"] == "acme"
+    assert seen == [200]
+
+
+def test_unknown_hook_type_is_refused() -> None:
+    auth = OAuth2ClientCredentials("https://a.test/token", "id", "secret")
+    with pytest.raises(ValidationError):
+        auth.register_compliance_hook("protected_request", lambda *a: a)
+
+
+# -- repr and pickling ------------------------------------------------------------------------
+
+
+def test_repr_hides_the_secret_and_the_token(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    token = auth.access_token()
+    text = repr(auth) + repr(auth._token)
+    assert "sandbox-secret" not in text
+    assert token not in text
+    assert "client_secret='***'" in repr(auth)
+
+
+def test_pickling_drops_the_token(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    transport = sdk_transport(sb, auth)
+    transport.request("GET", WHOAMI)
+    token = auth.access_token()
+    data = pickle.dumps(auth)
+    assert token.encode() not in data
+    clone = pickle.loads(data)
+    assert clone._token is None
+    # The clone fetches its own token and works.
+    with requests.Session() as s:
+        s.auth = clone
+        assert s.get(f"{sb.url}{WHOAMI}").status_code == 200
+    assert clone.access_token() != token
+    assert clone.token_requests == 2  # the count travelled; one more fetch in the clone
+
+
+def test_pickling_a_client_with_oauth2(sb: Sandbox) -> None:
+    auth = sb.oauth2_auth()
+    client = _Client(base_url=sb.url, auth=auth)
+    client._transport.request("GET", WHOAMI)
+    clone = pickle.loads(pickle.dumps(client))
+    assert clone._transport.request("GET", WHOAMI).status_code == 200
+

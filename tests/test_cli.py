@@ -1,0 +1,201 @@
+"""The ``shiptrack`` command line, run as a user runs it: a subprocess with this Python."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from shiptrack_sdk import __version__
+from shiptrack_sdk.cli import DEMO_SHIPLEMON_IDS, main
+from shiptrack_sdk.sandbox import Sandbox
+
+TIMEOUT = 60
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The test's environment (no SHIPTRACK_* of the machine) plus ``extra``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SHIPTRACK_")}
+    clean.update(extra)
+    return clean
+
+
+def run(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shiptrack_sdk", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        env=env(PYTHONIOENCODING="utf-8", **env_vars),
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def live_sb() -> Iterator[Sandbox]:
+    # Its own server: subprocesses reach it while tests in this process keep it running.
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+def sandbox_env(sb: Sandbox) -> dict[str, str]:
+    return {
+        "SHIPTRACK_SHIPLEMON_BASE_URL": sb.provider_url("shiplemon"),
+        "SHIPTRACK_SHIPLEMON_API_KEY": sb.credentials.shiplemon_api_key,
+    }
+
+
+def test_demo_prints_normalized_timelines() -> None:
+    result = run("demo")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"shiptrack-sdk {__version__} demo" in out
+    for sid in DEMO_SHIPLEMON_IDS:
+        assert f"shiplemon  {sid}  " in out
+    # The delivered sample, events oldest first with their normalized status.
+    block = out.split("shiplemon  be96511d-ba23-4268-bd8b-48c9cf930222  DELIVERED")[1]
+    lines = block.strip().splitlines()[:3]
+    assert re.match(r"^2024-07-12 14:17 UTC  PRE_TRANSIT\s+ΔΗΜΙΟΥΡΓΙΑ", lines[0].strip())
+    assert re.match(r"^2024-07-15 09:45 UTC  TRANSIT\s+ΠΡΟΣ ΠΑΡΑΔΟΣΗ \[WITH_COURIER\]", lines[1].strip())
+    assert re.match(r"^2024-07-15 10:02 UTC  DELIVERED\s+ΠΑΡΑΛΑΒΗ", lines[2].strip())
+    assert result.stderr == ""
+
+
+def test_demo_json() -> None:
+    result = run("demo", "--json")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout[result.stdout.index("[") :])
+    assert [t["shipment_id"] for t in payload] == list(DEMO_SHIPLEMON_IDS)
+    for tracking in payload:
+        times = [e["occurred_at"] for e in tracking["events"]]
+        assert times == sorted(times)
+        assert tracking["provider"] == "shiplemon"
+        assert tracking["status"] in {"PRE_TRANSIT", "TRANSIT", "DELIVERED", "EXCEPTION"}
+
+
+def test_track_against_a_service_from_the_environment(live_sb: Sandbox) -> None:
+    result = run(
+        "track", "shiplemon", "6650a1f2c3d4e5f601234567", "60476d7500e47cb69693a202",
+        **sandbox_env(live_sb),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "shiplemon  6650a1f2c3d4e5f601234567  TRANSIT  ACS Courier  ref 7204519386" in (
+        result.stdout
+    )
+    assert "Out for delivery [OUT_FOR_DELIVERY]" in result.stdout
+    assert "shiplemon  60476d7500e47cb69693a202  EXCEPTION" in result.stdout
+    calls = live_sb.calls("/shiplemon/public/v1/shipments/*/tracking", "GET")
+    assert {c.headers["x-api-key"] for c in calls} == {live_sb.credentials.shiplemon_api_key}
+    assert all(c.headers["User-Agent"] == f"shiptrack-sdk/{__version__}" for c in calls)
+
+
+def test_track_json_output_parses(live_sb: Sandbox) -> None:
+    result = run(
+        "track", "shiplemon", "be96511d-ba23-4268-bd8b-48c9cf930222", "--json",
+        **sandbox_env(live_sb),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (tracking,) = json.loads(result.stdout)
+    assert tracking["shipment_id"] == "be96511d-ba23-4268-bd8b-48c9cf930222"
+    assert tracking["status"] == "DELIVERED"
+    assert tracking["carrier"] == "ELTA Courier"
+    assert [e["status"] for e in tracking["events"]] == ["PRE_TRANSIT", "TRANSIT", "DELIVERED"]
+    assert tracking["events"][0]["occurred_at"] == "2024-07-12T14:17:00.000Z"
+
+
+def test_missing_credentials_exit_2_with_one_line(live_sb: Sandbox) -> None:
+    result = run(
+        "track",
+        "shiplemon",
+        "x",
+        SHIPTRACK_SHIPLEMON_BASE_URL=live_sb.provider_url("shiplemon"),
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "api_key" in lines[0] and "SHIPTRACK_SHIPLEMON_API_KEY" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_api_error_exits_1_with_one_line(live_sb: Sandbox) -> None:
+    result = run("track", "shiplemon", "no-such-shipment", **sandbox_env(live_sb))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "NotFoundError" in lines[0] and "404" in lines[0] and "Shipment not found" in lines[0]
+
+
+def test_debug_logs_requests_without_the_key(live_sb: Sandbox) -> None:
+    result = run(
+        "--debug", "track", "shiplemon", "6650a1f2c3d4e5f601234567", **sandbox_env(live_sb)
+    )
+    assert result.returncode == 0
+    assert "shiplemon GET http://" in result.stderr
+    assert "(attempt 1/4)" in result.stderr
+    assert live_sb.credentials.shiplemon_api_key not in result.stderr + result.stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    result = run("track", "nosuchprovider", "x")
+    assert result.returncode == 2
+    assert run().returncode == 2
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"shiptrack-sdk {__version__}"
+
+
+def test_main_in_process(live_sb: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    for name, value in sandbox_env(live_sb).items():
+        monkeypatch.setenv(name, value)
+    assert main(["track", "shiplemon", "6650a1f2c3d4e5f601234569"]) == 0
+    assert "6650a1f2c3d4e5f601234569  PRE_TRANSIT  BOX NOW" in capsys.readouterr().out
+
+
+def test_sandbox_module_serves_until_interrupted() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shiptrack_sdk.sandbox", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env(),
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.match(r"^shiptrack sandbox serving at (http://127\.0\.0\.1:\d+)$", first.strip())
+        assert match, first
+        url = match[1]
+        lines = [process.stdout.readline() for _ in range(4)]
+        assert any(f"SHIPTRACK_SHIPLEMON_BASE_URL={url}/shiplemon" in line for line in lines)
+        # It serves: the documented 404 body for an unknown shipment.
+        answer = requests.get(
+            f"{url}/shiplemon/public/v1/shipments/nope/tracking",
+            headers={"x-api-key": "sandbox-shiplemon-key"},
+            timeout=5,
+        )
+        assert answer.status_code == 404
+        assert answer.json()["error"]["code"] == "NOT_FOUND"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=TIMEOUT) == 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=TIMEOUT)
+        if process.stdout:
+            process.stdout.close()
+        if process.stderr:
+            process.stderr.close()

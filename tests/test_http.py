@@ -1,0 +1,516 @@
+"""The shared transport, unit level: request shapes and error mapping with ``responses``;
+timeouts, User-Agent and the retry policy as units. Behaviour over real HTTP is in
+``test_http_integration.py``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import random
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime as http_date
+from typing import Any
+
+import pytest
+import requests
+import responses
+import urllib3
+from responses import matchers
+
+from shiptrack_sdk import RetryPolicy, Timeout, __version__
+from shiptrack_sdk._client import BaseClient
+from shiptrack_sdk._http import (
+    USER_AGENT,
+    ErrorDetails,
+    Transport,
+    parse_retry_after,
+    redact_url,
+)
+from shiptrack_sdk.auth import ApiKeyAuth
+from shiptrack_sdk.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from tests.conftest import SleepRecorder
+
+BASE = "https://api.example.test/v2"
+
+
+def make_transport(sleeps: SleepRecorder | None = None, **kwargs: Any) -> Transport:
+    options: dict[str, Any] = {"provider": "acme", "base_url": BASE}
+    if sleeps is not None:
+        options["sleep"] = sleeps
+    options.update(kwargs)
+    return Transport(**options)
+
+
+class _Client(BaseClient):
+    provider = "acme"
+
+
+@pytest.fixture
+def mocked() -> Any:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps
+
+
+# -- request shapes ---------------------------------------------------------------------------
+
+
+def test_user_agent_is_shiptrack_sdk_and_its_version() -> None:
+    assert USER_AGENT == f"shiptrack-sdk/{__version__}"
+
+
+def test_get_sends_exact_url_query_headers_and_timeout(mocked: responses.RequestsMock) -> None:
+    mocked.get(
+        f"{BASE}/things/1",
+        json={"ok": True},
+        match=[matchers.query_param_matcher({"page": "2", "size": "50"})],
+    )
+    transport = make_transport(auth=ApiKeyAuth("x-api-key", "k-123"))
+    answer = transport.request_json("GET", "things/1", params={"page": 2, "size": 50})
+    assert answer == {"ok": True}
+    request = mocked.calls[0].request
+    assert request.url == f"{BASE}/things/1?page=2&size=50"
+    assert request.headers["User-Agent"] == f"shiptrack-sdk/{__version__}"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["x-api-key"] == "k-123"
+    assert request.body is None
+    assert request.req_kwargs["timeout"] == (5.0, 30.0)
+    assert request.req_kwargs["verify"] is True
+
+
+def test_json_body_is_compact_utf8_with_content_type(mocked: responses.RequestsMock) -> None:
+    mocked.put(f"{BASE}/things/1", json={"ok": True})
+    make_transport().request("PUT", "/things/1", json_body={"text": "ΠΑΡΑΔΟΣΗ", "n": [1, 2]})
+    request = mocked.calls[0].request
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.body == '{"text":"ΠΑΡΑΔΟΣΗ","n":[1,2]}'.encode()
+
+
+def test_caller_headers_and_user_agent_override(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/a", json={})
+    make_transport(user_agent="my-app/1.0").request("GET", "a", headers={"X-Trace": "t1"})
+    headers = mocked.calls[0].request.headers
+    assert headers["User-Agent"] == "my-app/1.0"
+    assert headers["X-Trace"] == "t1"
+
+
+def test_absolute_urls_pass_unchanged_and_paths_join_the_base() -> None:
+    transport = make_transport()
+    assert transport.base_url == BASE + "/"
+    assert transport.url("/x/y") == f"{BASE}/x/y"
+    assert transport.url("x/y") == f"{BASE}/x/y"
+    assert transport.url("https://auth.example.test/token") == "https://auth.example.test/token"
+
+
+# -- timeouts ---------------------------------------------------------------------------------
+
+
+def test_timeout_defaults_to_connect_5_read_30() -> None:
+    assert Timeout() == Timeout(5.0, 30.0)
+    assert make_transport().timeout.as_tuple() == (5.0, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (3, Timeout(3.0, 3.0)),
+        (2.5, Timeout(2.5, 2.5)),
+        ((1, 60), Timeout(1.0, 60.0)),
+        (Timeout(2, 4), Timeout(2, 4)),
+    ],
+)
+def test_timeout_of(value: Any, expected: Timeout) -> None:
+    assert Timeout.of(value) == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, True, (1,), (1, 0), (1, "x"), "5", None])
+def test_bad_timeouts_are_refused(value: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        Timeout.of(value)
+    assert info.value.argument == "timeout"
+
+
+def test_timeout_per_client_and_per_call(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/a", json={})
+    mocked.get(f"{BASE}/b", json={})
+    client = _Client(base_url=BASE, auth=None, timeout=(2, 7))
+    assert client.timeout == Timeout(2.0, 7.0)
+    client._transport.request("GET", "a")
+    client._transport.request("GET", "b", timeout=0.5)
+    assert mocked.calls[0].request.req_kwargs["timeout"] == (2.0, 7.0)
+    assert mocked.calls[1].request.req_kwargs["timeout"] == (0.5, 0.5)
+
+
+def test_timeout_and_retries_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHIPTRACK_TIMEOUT", "3,45")
+    monkeypatch.setenv("SHIPTRACK_MAX_RETRIES", "7")
+    client = _Client(base_url=BASE, auth=None)
+    assert client.timeout == Timeout(3.0, 45.0)
+    assert client.retry.max_retries == 7
+    # A constructor keyword wins over the environment.
+    client = _Client(base_url=BASE, auth=None, timeout=9, max_retries=1)
+    assert client.timeout == Timeout(9.0, 9.0)
+    assert client.retry.max_retries == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("SHIPTRACK_TIMEOUT", "soon"), ("SHIPTRACK_MAX_RETRIES", "-1")]
+)
+def test_bad_environment_settings_are_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as info:
+        _Client(base_url=BASE, auth=None)
+    assert info.value.argument == name
+
+
+def test_client_refuses_a_bad_base_url_and_session() -> None:
+    with pytest.raises(ValidationError) as info:
+        _Client(base_url="ftp://x", auth=None)
+    assert info.value.argument == "base_url"
+    with pytest.raises(ValidationError) as info:
+        _Client(base_url=BASE, auth=None, session=object())  # type: ignore[arg-type]
+    assert info.value.argument == "session"
+
+
+def test_verify_false_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="shiptrack_sdk"):
+        make_transport(verify=False)
+    assert "verification is disabled" in caplog.text
+
+
+# -- retry policy -----------------------------------------------------------------------------
+
+
+def test_retry_policy_defaults() -> None:
+    policy = RetryPolicy()
+    assert policy.max_retries == 3
+    assert policy.statuses == frozenset({429, 502, 503, 504})
+
+
+@pytest.mark.parametrize("retries", [-1, True, 1.5])
+def test_retry_policy_refuses_bad_max_retries(retries: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        RetryPolicy(max_retries=retries)
+    assert info.value.argument == "max_retries"
+
+
+def test_retry_policy_refuses_negative_backoff() -> None:
+    with pytest.raises(ValidationError):
+        RetryPolicy(backoff_factor=-1)
+
+
+def test_backoff_grows_exponentially_with_equal_jitter() -> None:
+    policy = RetryPolicy(backoff_factor=1.0, backoff_max=100.0)
+    random.seed(1234)
+    for retry in range(1, 6):
+        full = 2.0 ** (retry - 1)
+        samples = [policy.backoff(retry) for _ in range(200)]
+        assert all(full / 2 <= s <= full for s in samples)
+        # Jittered: not one fixed value.
+        assert len(set(samples)) > 100
+    # Each retry waits longer than the previous one at least half the time, on average more.
+    means = [sum(policy.backoff(r) for _ in range(200)) / 200 for r in range(1, 5)]
+    assert means == sorted(means)
+
+
+def test_backoff_is_capped() -> None:
+    policy = RetryPolicy(backoff_factor=1.0, backoff_max=4.0)
+    assert all(2.0 <= policy.backoff(10) <= 4.0 for _ in range(100))
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("-5", 0.0),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+    ],
+)
+def test_parse_retry_after_seconds(header: str | None, expected: float | None) -> None:
+    assert parse_retry_after(header) == expected
+
+
+def test_parse_retry_after_http_date() -> None:
+    now = datetime(2024, 7, 15, 10, 0, tzinfo=timezone.utc)
+    assert parse_retry_after(http_date(now + timedelta(seconds=90), usegmt=True), now=now) == 90
+    # A date in the past means: now.
+    assert parse_retry_after(http_date(now - timedelta(hours=1), usegmt=True), now=now) == 0
+
+
+def test_get_put_delete_retried_on_retryable_statuses(mocked: responses.RequestsMock) -> None:
+    sleeps = SleepRecorder()
+    transport = make_transport(sleeps, retry=RetryPolicy(backoff_factor=0.001))
+    for method in ("GET", "PUT", "DELETE"):
+        for status in (429, 502, 503, 504):
+            mocked.add(method, f"{BASE}/r", status=status)
+        mocked.add(method, f"{BASE}/r", json={"ok": method})
+    for method in ("GET", "PUT", "DELETE"):
+        # 429, 502, 503 are retried; the 504 is the fourth attempt: retries are exhausted.
+        with pytest.raises(ServerError) as info:
+            transport.request(method, "r")
+        assert info.value.status == 504
+        assert transport.request(method, "r").json() == {"ok": method}
+    assert len(mocked.calls) == 3 * 5
+    assert len(sleeps.delays) == 3 * 3
+
+
+def test_post_is_not_retried_on_an_error_status(mocked: responses.RequestsMock) -> None:
+    sleeps = SleepRecorder()
+    mocked.post(f"{BASE}/r", status=503)
+    with pytest.raises(ServerError):
+        make_transport(sleeps).request("POST", "r", json_body={})
+    assert len(mocked.calls) == 1
+    assert sleeps.delays == []
+
+
+def test_non_retryable_statuses_are_not_retried(mocked: responses.RequestsMock) -> None:
+    sleeps = SleepRecorder()
+    mocked.get(f"{BASE}/r", status=500)
+    with pytest.raises(ServerError):
+        make_transport(sleeps).request("GET", "r")
+    assert len(mocked.calls) == 1
+
+
+def _refused() -> requests.ConnectionError:
+    # What requests raises when the connection cannot be opened.
+    reason = urllib3.exceptions.NewConnectionError(None, "Connection refused")  # type: ignore[arg-type]
+    return requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/r", reason))  # type: ignore[arg-type]
+
+
+def test_post_retried_when_the_connection_could_not_be_opened(
+    mocked: responses.RequestsMock,
+) -> None:
+    sleeps = SleepRecorder()
+    mocked.post(f"{BASE}/r", body=_refused())
+    mocked.post(f"{BASE}/r", json={"ok": True})
+    assert make_transport(sleeps).request_json("POST", "r", json_body={}) == {"ok": True}
+    assert len(sleeps.delays) == 1
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        requests.ReadTimeout("read timed out"),
+        requests.ConnectionError("Connection aborted: RemoteDisconnected"),
+        requests.exceptions.ChunkedEncodingError("IncompleteRead"),
+    ],
+)
+def test_post_not_retried_when_it_may_have_reached_the_server(
+    mocked: responses.RequestsMock, exc: Exception
+) -> None:
+    sleeps = SleepRecorder()
+    mocked.post(f"{BASE}/r", body=exc)
+    with pytest.raises(TransportError) as info:
+        make_transport(sleeps).request("POST", "r", json_body={})
+    assert info.value.may_have_reached_server is True
+    assert len(mocked.calls) == 1
+    assert sleeps.delays == []
+
+
+def test_max_retries_zero_disables_retrying(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/r", body=requests.ConnectTimeout("connect timed out"))
+    sleeps = SleepRecorder()
+    with pytest.raises(TransportError) as info:
+        make_transport(sleeps, retry=RetryPolicy(max_retries=0)).request("GET", "r")
+    assert info.value.may_have_reached_server is False
+    assert len(mocked.calls) == 1
+
+
+# -- error mapping ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (404, NotFoundError),
+        (409, APIError),
+        (422, BadRequestError),
+        (500, ServerError),
+    ],
+)
+def test_error_statuses_map_to_the_error_tree(
+    mocked: responses.RequestsMock, status: int, cls: type[APIError]
+) -> None:
+    mocked.get(
+        f"{BASE}/r",
+        status=status,
+        json={"code": "E42", "message": "it went wrong", "requestId": "rq-1"},
+    )
+    with pytest.raises(cls) as info:
+        make_transport().request("GET", "r")
+    exc = info.value
+    assert type(exc) is cls
+    assert exc.status == status
+    assert (exc.provider, exc.method, exc.url) == ("acme", "GET", f"{BASE}/r")
+    assert (exc.code, exc.error_message, exc.request_id) == ("E42", "it went wrong", "rq-1")
+    assert exc.body == {"code": "E42", "message": "it went wrong", "requestId": "rq-1"}
+    assert "rq-1" in str(exc) and "it went wrong" in str(exc)
+
+
+def test_a_provider_error_parser_reads_its_body(mocked: responses.RequestsMock) -> None:
+    def parse(body: Any) -> ErrorDetails:
+        return ErrorDetails(code=body["e"]["c"], message=body["e"]["m"], metadata=body["e"]["x"])
+
+    mocked.get(
+        f"{BASE}/r",
+        status=400,
+        json={"e": {"c": "BAD", "m": "no", "x": [1]}},
+        headers={"X-Request-Id": "hdr-7"},
+    )
+    with pytest.raises(BadRequestError) as info:
+        make_transport(error_parser=parse).request("GET", "r")
+    assert (info.value.code, info.value.error_message, info.value.metadata) == ("BAD", "no", [1])
+    # The request id comes from a header when the body has none.
+    assert info.value.request_id == "hdr-7"
+    assert info.value.headers["X-Request-Id"] == "hdr-7"
+
+
+def test_a_failing_error_parser_does_not_hide_the_error(mocked: responses.RequestsMock) -> None:
+    def parse(body: Any) -> ErrorDetails:
+        raise KeyError("surprise")
+
+    mocked.get(f"{BASE}/r", status=404, json={"unexpected": 1})
+    with pytest.raises(NotFoundError) as info:
+        make_transport(error_parser=parse).request("GET", "r")
+    assert info.value.code is None
+
+
+def test_an_html_error_page_becomes_the_message(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/r", status=500, body="<html><h1>Internal error</h1></html>")
+    with pytest.raises(ServerError) as info:
+        make_transport().request("GET", "r")
+    assert info.value.body == "<html><h1>Internal error</h1></html>"
+    assert "Internal error" in str(info.value)
+
+
+def test_rate_limit_error_carries_retry_after(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/r", status=429, headers={"Retry-After": "17"})
+    with pytest.raises(RateLimitError) as info:
+        make_transport(retry=RetryPolicy(max_retries=0)).request("GET", "r")
+    assert info.value.retry_after == 17
+
+
+def test_allowed_statuses_are_returned(mocked: responses.RequestsMock) -> None:
+    mocked.post(f"{BASE}/r", status=400, json={"error": "invalid_client"})
+    response = make_transport().request("POST", "r", allow_statuses=frozenset({400}))
+    assert response.status_code == 400
+
+
+def test_requests_exceptions_become_transport_errors_chained(
+    mocked: responses.RequestsMock,
+) -> None:
+    cause = requests.exceptions.SSLError("certificate verify failed for https://x/?key=s3cr3t")
+    mocked.get(f"{BASE}/r", body=cause)
+    with pytest.raises(TransportError) as info:
+        make_transport(retry=RetryPolicy(max_retries=0)).request("GET", "r")
+    assert "TLS error" in str(info.value)
+    assert info.value.__cause__ is cause
+    # The message is the SDK's own: requests' text (which may carry a URL query) is not repeated.
+    assert "s3cr3t" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [(b"", "empty body"), (b"<html>oops</html>", "not JSON"), (b'{"a": [1, 2', "not JSON")],
+)
+def test_decode_json_refuses_what_is_not_json(
+    mocked: responses.RequestsMock, body: bytes, problem: str
+) -> None:
+    mocked.get(f"{BASE}/r", body=body)
+    with pytest.raises(ResponseError) as info:
+        make_transport().request_json("GET", "r")
+    text = str(info.value)
+    assert problem in text
+    assert "[acme]" in text and f"GET {BASE}/r" in text and "HTTP 200" in text
+    assert body[:5].decode() in info.value.body_excerpt
+
+
+def test_body_size_limit_without_content_length(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/r", body=json.dumps({"pad": "x" * 5000}))
+    with pytest.raises(ResponseError) as info:
+        make_transport(max_response_bytes=1000).request("GET", "r")
+    assert "exceeds the limit of 1000 bytes" in str(info.value)
+
+
+def test_body_size_limit_from_content_length(mocked: responses.RequestsMock) -> None:
+    mocked.get(
+        f"{BASE}/r", body=json.dumps({"pad": "x" * 5000}), auto_calculate_content_length=True
+    )
+    with pytest.raises(ResponseError) as info:
+        make_transport(max_response_bytes=1000).request("GET", "r")
+    assert "bytes exceeds the limit of 1000 bytes" in str(info.value)
+
+
+def test_a_body_within_the_limit_is_read(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/r", json={"pad": "x" * 500})
+    assert make_transport(max_response_bytes=1000).request_json("GET", "r") == {"pad": "x" * 500}
+
+
+# -- URLs in logs and errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://a.test/x?page=2", "https://a.test/x?page=2"),
+        ("https://user:pw@a.test/x", "https://***@a.test/x"),
+        (
+            "https://a.test/t?grant_type=client_credentials&client_secret=s&api_key=k&n=1",
+            "https://a.test/t?grant_type=client_credentials&client_secret=%2A%2A%2A"
+            "&api_key=%2A%2A%2A&n=1",
+        ),
+        ("https://a.test/t?access_token=abc", "https://a.test/t?access_token=%2A%2A%2A"),
+    ],
+)
+def test_redact_url(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+
+
+# -- session ----------------------------------------------------------------------------------
+
+
+def test_one_session_per_transport_made_lazily_and_closed() -> None:
+    transport = make_transport()
+    session = transport.session
+    assert isinstance(session, requests.Session)
+    assert transport.session is session
+    transport.close()
+    assert transport.session is not session
+
+
+def test_a_callers_session_is_used_and_left_open() -> None:
+    session = requests.Session()
+    client = _Client(base_url=BASE, auth=None, session=session)
+    assert client.session is session
+    client.close()
+    assert client.session is session
+
+
+def test_pickled_transport_rebuilds_its_own_session() -> None:
+    transport = make_transport()
+    _ = transport.session
+    clone = pickle.loads(pickle.dumps(transport))
+    assert clone._session is None
+    assert isinstance(clone.session, requests.Session)
+    assert clone.base_url == transport.base_url
+    assert repr(clone) == f"<Transport acme {BASE}/>"

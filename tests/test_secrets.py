@@ -1,0 +1,193 @@
+"""No secret ever shows: sentinel credentials through representative calls, every logger at
+DEBUG; no sentinel in any log record, exception message, ``repr`` or ``str``."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import pickle
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+import requests
+
+import shiptrack_sdk.sandbox as sandbox_module
+from shiptrack_sdk import RetryPolicy, ShiplemonClient
+from shiptrack_sdk._http import Transport
+from shiptrack_sdk.errors import ShiptrackError
+from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
+from shiptrack_sdk.shiplemon import HistoryUpdate
+
+API_KEY = "SENTINEL-APIKEY-7f3c1e0d"
+CLIENT_SECRET = "SENTINEL-SECRET-91ab4d2c"
+SID = "be96511d-ba23-4268-bd8b-48c9cf930222"
+GET_PATH = f"/shiplemon/public/v1/shipments/{SID}/tracking"
+UTC = timezone.utc
+
+
+@pytest.fixture
+def secret_sb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A sandbox that accepts the sentinel credentials."""
+    creds = SandboxCredentials(shiplemon_api_key=API_KEY, oauth_client_secret=CLIENT_SECRET)
+    monkeypatch.setattr(sandbox_module, "SandboxCredentials", lambda: creds)
+    with Sandbox() as sb:
+        assert sb.credentials.shiplemon_api_key == API_KEY
+        yield sb
+
+
+def no_sleep(seconds: float) -> None:
+    """Retries here need not wait (and a transport must stay picklable)."""
+
+
+class Seen:
+    """Everything a user could read: returned objects, raised errors."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def add(self, obj: Any) -> None:
+        self.texts.append(repr(obj))
+        self.texts.append(str(obj))
+        if isinstance(obj, BaseException):
+            self.texts.append(repr(vars(obj)))
+            self.texts.append(repr(obj.args))
+            for linked in (obj.__cause__, obj.__context__):
+                if linked is not None:
+                    self.texts.append(repr(linked))
+                    self.texts.append(str(linked))
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = fn(*args, **kwargs)
+        except ShiptrackError as exc:
+            self.add(exc)
+            return None
+        self.add(result)
+        return result
+
+
+def assert_nowhere(
+    secrets: list[str], caplog: pytest.LogCaptureFixture, seen: Seen, min_records: int = 1
+) -> None:
+    records = caplog.records
+    assert len(records) >= min_records  # the calls were logged at all
+    logged = [caplog.text]
+    for record in records:
+        logged.append(record.getMessage())
+        logged.append(repr(record.args))
+    for secret in secrets:
+        assert secret
+        for text in logged:
+            assert secret not in text, f"secret in a log record: {text!r}"
+        for text in seen.texts:
+            assert secret not in text, f"secret in a repr, str or error: {text[:300]!r}"
+
+
+HISTORY = [HistoryUpdate("TRANSIT", datetime(2024, 7, 15, 9, 45, tzinfo=UTC), "With courier")]
+
+
+def test_api_key_never_shows(secret_sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger: the SDK's, urllib3's, oauthlib's...
+    sb = secret_sb
+    seen = Seen()
+    client = sb.shiplemon_client(backoff_factor=0.001)
+    client._transport.sleep = no_sleep
+    seen.add(client)
+    seen.add(client.tracking)
+    seen.add(client._transport)
+    seen.add(client._transport.auth)
+    seen.add(client.session.headers)
+
+    tracking = seen.call(client.tracking.get, SID)
+    seen.add(tracking.to_tracking())
+    seen.call(client.tracking.update, SID, HISTORY)
+    seen.call(client.tracking.get, "no-such-shipment")
+    seen.call(client.tracking.update, SID, [{"status": "delivered", "status_date": "x"}])
+    sb.fault(GET_PATH, status=503)
+    seen.call(client.tracking.get, SID)
+    sb.fault(GET_PATH, status=429, retry_after=1000)
+    seen.call(client.tracking.get, SID)
+    sb.fault(GET_PATH, action="drop", times=None)
+    seen.call(client.tracking.get, SID)
+    sb.clear_faults()
+    sb.fault(GET_PATH, status=200, body="<html>maintenance</html>")
+    seen.call(client.tracking.get, SID)
+    sb.fault(GET_PATH, delay=0.2)
+    seen.call(client.tracking.get, SID, timeout=(1, 0.02))
+    seen.add(pickle.loads(pickle.dumps(client)))
+
+    # A refused key that contains the real one.
+    wrong = sb.shiplemon_client(api_key=API_KEY + "-WRONG")
+    seen.add(wrong)
+    seen.call(wrong.tracking.get, SID)
+    # A secret in the base URL's user info is masked in reprs, logs and errors.
+    leaky = ShiplemonClient(
+        api_key=API_KEY, base_url=sb.provider_url("shiplemon").replace("//", f"//u:{API_KEY}@")
+    )
+    seen.add(leaky)
+    seen.add(leaky._transport)
+    seen.call(leaky.tracking.get, SID)
+    seen.call(leaky.tracking.get, "missing")
+    assert_nowhere([API_KEY], caplog, seen, min_records=10)
+
+
+def test_api_key_from_the_environment_never_shows(
+    secret_sb: Sandbox, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("SHIPTRACK_SHIPLEMON_API_KEY", API_KEY)
+    monkeypatch.setenv("SHIPTRACK_SHIPLEMON_BASE_URL", secret_sb.provider_url("shiplemon"))
+    seen = Seen()
+    client = ShiplemonClient()
+    seen.add(client)
+    seen.call(client.tracking.get, SID)
+    seen.call(client.tracking.get, "missing")
+    assert_nowhere([API_KEY], caplog, seen)
+
+
+@pytest.mark.parametrize("client_auth", ["body", "basic"])
+def test_client_secret_and_tokens_never_show(
+    secret_sb: Sandbox, caplog: pytest.LogCaptureFixture, client_auth: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sb = secret_sb
+    seen = Seen()
+    auth = sb.oauth2_auth(client_auth=client_auth)
+    transport = Transport(
+        provider="acme",
+        base_url=sb.url,
+        auth=auth,
+        retry=RetryPolicy(backoff_factor=0.001),
+        sleep=no_sleep,
+    )
+    auth.bind(transport)
+    seen.add(auth)
+    seen.call(transport.request_json, "GET", "/oauth/whoami")
+    seen.add(auth._token)
+    sb.tokens.expire_all()  # 401, renewal, replay
+    seen.call(transport.request_json, "GET", "/oauth/whoami")
+    seen.call(transport.request_json, "POST", "/oauth/echo", json_body={"hello": "world"})
+    sb.fault("/oauth/whoami", status=401, times=None)  # a 401 that persists
+    seen.call(transport.request, "GET", "/oauth/whoami")
+    sb.clear_faults()
+    sb.fault("/oauth/whoami", action="drop")
+    seen.call(transport.request, "GET", "/oauth/whoami")
+    seen.add(pickle.loads(pickle.dumps(auth)))
+
+    # Refused credentials, with a secret that contains the real one.
+    bad = sb.oauth2_auth(client_auth=client_auth, client_secret=CLIENT_SECRET + "-WRONG")
+    seen.add(bad)
+    with requests.Session() as session:
+        session.auth = bad
+        seen.call(session.get, f"{sb.url}/oauth/whoami")
+
+    tokens = {
+        c.headers["Authorization"].removeprefix("Bearer ")
+        for c in sb.calls("/oauth/whoami")
+        if c.headers.get("Authorization", "").startswith("Bearer ")
+    }
+    assert len(tokens) >= 3
+    basic = base64.b64encode(f"sandbox-client:{CLIENT_SECRET}".encode()).decode()
+    assert_nowhere([CLIENT_SECRET, basic, *tokens], caplog, seen, min_records=8)
