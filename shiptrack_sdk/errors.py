@@ -37,6 +37,9 @@ __all__ = [
     "ValidationError",
 ]
 
+#: How many problems a ValidationError's message lists (``.problems`` has them all).
+_LISTED_PROBLEMS = 10
+
 #: How much of a response body an error message quotes.
 BODY_EXCERPT = 200
 
@@ -72,8 +75,12 @@ class ValidationError(ShiptrackError, ValueError):
         self.argument = argument
         self.problems: tuple[tuple[str, str], ...] = tuple(problems or ((argument, message),))
         if len(self.problems) > 1:
-            listing = "; ".join(f"{arg}: {msg}" for arg, msg in self.problems)
+            shown = self.problems[:_LISTED_PROBLEMS]
+            listing = "; ".join(f"{arg}: {msg}" for arg, msg in shown)
+            more = len(self.problems) - len(shown)
             text = f"{len(self.problems)} problems: {listing}"
+            if more:
+                text += f"; and {more} more (see .problems)"
         else:
             text = f"{argument}: {message}"
         super().__init__(text)

@@ -281,8 +281,8 @@ class OrderStatus:
 #: mapping) for a type the SDK does not know or a payload it could not read.
 Payload = ShipmentOrder | ReceivingOrder | ItemMaster | OrderStatus | Mapping[str, Any] | None
 
-#: Message type → payload model. Extend it with :func:`register_payload_type`.
-PAYLOAD_TYPES: dict[str, type[Any]] = {}
+#: Message type → payload model (an attrs class). Extend it with :func:`register_payload_type`.
+PAYLOAD_TYPES: dict[str, Any] = {}
 
 
 def _type_key(message_type: str) -> str:
@@ -291,10 +291,10 @@ def _type_key(message_type: str) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", message_type).upper()
 
 
-_TYPE_KEYS: dict[str, type[Any]] = {}
+_TYPE_KEYS: dict[str, Any] = {}
 
 
-def register_payload_type(message_type: str, model: type[Any]) -> None:
+def register_payload_type(message_type: str, model: Any) -> None:
     """Read the payload of messages of ``message_type`` into ``model``.
 
     ``model`` is a frozen attrs class registered with the SDK's converter

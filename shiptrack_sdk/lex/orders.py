@@ -53,11 +53,13 @@ MAX_FETCH_SIZE = 100
 
 # How far a cursor jumps past a timestamp it cannot page through.
 _SKIP_STEP = timedelta(microseconds=1)
-# When a jump does not move the server's answer (it rounds the bound), the next jumps are
-# 1 ms, then 1 s; after that the server is taken not to honour minTimestamp at all.
+# When the server answers a full page with nothing after the bound (it rounds the bound
+# down), the bound moves to the next whole millisecond, then second; after that the server is
+# taken not to honour minTimestamp at all.
 _ESCALATION_STEP = timedelta(milliseconds=1)
 _MAX_ESCALATIONS = 2
 _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _check_fetch_size(value: Any, argument: str = "fetch_size") -> int:
@@ -308,6 +310,12 @@ def _send_body(message: Any) -> Any:
     return body if body is not None else envelope.to_wire()
 
 
+def _next_boundary(value: datetime, step: timedelta) -> datetime:
+    """The first multiple of ``step`` (since the epoch) after ``value``."""
+    since_epoch = value - _EPOCH
+    return _EPOCH + (since_epoch // step + 1) * step
+
+
 def _sort_key(floor: datetime | None) -> Callable[[BusinessMessage], datetime]:
     default = floor if floor is not None else _EARLIEST
 
@@ -328,9 +336,10 @@ class MessageStream(Iterator[BusinessMessage]):
     share one, a bound on that timestamp can never reach past the first hundred, and the
     stream moves its bound one microsecond past it, logs a warning and records the timestamp
     in :attr:`gaps` (messages after the hundredth at that timestamp may be missed: LEX's
-    paging cannot return them). If LEX rounds the bound so the jump does not move it, the
-    jump grows to 1 ms, then 1 s; if even that does not move it, :class:`ResponseError` is
-    raised rather than loop forever.
+    paging cannot return them). If LEX answers a full page with nothing after the bound (it
+    rounds the bound down), the bound moves to the next whole millisecond after the newest
+    timestamp answered, then the next whole second; if even that does not help,
+    :class:`~shiptrack_sdk.errors.ResponseError` is raised rather than loop forever.
 
     Attributes:
         pages: Pages fetched so far.
@@ -491,13 +500,20 @@ class MessageStream(Iterator[BusinessMessage]):
                     provider="lex",
                     method="GET",
                 )
+            # The server rounds the bound down: move it to the next whole millisecond (then
+            # second) after the newest timestamp answered, which rounding keeps.
             step = _ESCALATION_STEP * (1000**escalation)
+            newest = max((m.timestamp for m in page if m.timestamp is not None), default=current)
+            target = _next_boundary(newest, step)
+            if target <= current:
+                target = _next_boundary(current, step)
             logger.warning(
-                "lex: a full page with nothing at or after %s; moving the bound by %s",
+                "lex: a full page with nothing after %s (the server seems to round "
+                "minTimestamp); asking from %s",
                 current.isoformat(),
-                step,
+                target.isoformat(),
             )
-            self._jump(current + step)
+            self._jump(target)
             return size, escalation + 1
         return self._fetch_size, 0
 

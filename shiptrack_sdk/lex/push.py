@@ -78,6 +78,7 @@ __all__ = [
     "InMemoryDedupStore",
     "IntrospectionVerifier",
     "InvalidTokenError",
+    "LengthRequiredError",
     "MalformedDeliveryError",
     "MissingDependencyError",
     "MissingTokenError",

@@ -173,7 +173,12 @@ class Sandbox:
         self._server.latency = seconds
 
     def reset(self) -> None:
-        """Clear faults and recorded calls and restore every provider's seeded data."""
+        """Clear faults and recorded calls and restore every provider's seeded data.
+
+        Calls still being answered (a delayed answer a client gave up on) are let finish
+        first, for up to 5 seconds, so that they are not recorded after the reset.
+        """
+        self._server.wait_idle(timeout=5.0)
         self._server.clear_faults()
         self._server.clear_calls()
         for app in self.apps.values():
@@ -247,6 +252,29 @@ class Sandbox:
         """The names of every route served."""
         return [r.name for r in self._server.router.routes]
 
+    def environment(self) -> dict[str, str]:
+        """``SHIPTRACK_*`` variables that point every client (and the command line) here.
+
+        Example::
+
+            os.environ.update(sandbox.environment())
+            ShiplemonClient()      # now talks to the sandbox
+        """
+        creds = self.credentials
+        lex = self.provider_url("lex")
+        return {
+            "SHIPTRACK_SHIPLEMON_BASE_URL": self.provider_url("shiplemon"),
+            "SHIPTRACK_SHIPLEMON_API_KEY": creds.shiplemon_api_key,
+            "SHIPTRACK_EXPORTO_BASE_URL": f"{self.provider_url('exporto')}/v1/",
+            "SHIPTRACK_EXPORTO_TOKEN_URL": f"{self.provider_url('exporto')}/v1/auth/token",
+            "SHIPTRACK_EXPORTO_CLIENT_ID": creds.exporto_client_id,
+            "SHIPTRACK_EXPORTO_CLIENT_SECRET": creds.exporto_client_secret,
+            "SHIPTRACK_LEX_BASE_URL": lex,
+            "SHIPTRACK_LEX_TOKEN_URL": f"{lex}{_lex_token_path()}?grant_type=client_credentials",
+            "SHIPTRACK_LEX_CLIENT_ID": creds.lex_client_id,
+            "SHIPTRACK_LEX_CLIENT_SECRET": creds.lex_client_secret,
+        }
+
     # -- clients pointed at the sandbox -------------------------------------------------------
 
     def shiplemon_client(self, **overrides: Any) -> ShiplemonClient:
@@ -296,3 +324,9 @@ class Sandbox:
         }
         options.update(overrides)
         return OAuth2ClientCredentials(**options)
+
+
+def _lex_token_path() -> str:
+    from ..lex._sandbox import TOKEN_PATH
+
+    return TOKEN_PATH

@@ -73,7 +73,8 @@ class SandboxRequest:
         if scheme.lower() != "basic":
             return None
         try:
-            user, _, password = base64.b64decode(encoded.strip()).decode().partition(":")
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+            user, _, password = decoded.partition(":")
         except (ValueError, UnicodeDecodeError):
             return None
         return user, password
@@ -293,6 +294,8 @@ class SandboxServer:
         self._calls: list[RecordedCall] = []
         self._stats: dict[str, _RouteStats] = {}
         self._lock = threading.Lock()
+        self._active = 0
+        self._idle = threading.Condition()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -330,6 +333,23 @@ class SandboxServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    # -- calls being answered ----------------------------------------------------------------
+
+    def call_started(self) -> None:
+        with self._idle:
+            self._active += 1
+
+    def call_finished(self) -> None:
+        with self._idle:
+            self._active -= 1
+            if not self._active:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no call is being answered; ``False`` if ``timeout`` ran out first."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._active == 0, timeout)
 
     # -- faults, records, stats --------------------------------------------------------------
 
@@ -432,6 +452,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             super().handle()
 
     def _handle(self) -> None:
+        self.sandbox.call_started()
+        try:
+            self._answer()
+        finally:
+            self.sandbox.call_finished()
+
+    def _answer(self) -> None:
         server = self.sandbox
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)

@@ -208,9 +208,7 @@ def status_message() -> BusinessMessage:
 def test_send_posts_one_message_as_the_json_body(
     rsps: responses.RequestsMock, client: LexClient
 ) -> None:
-    rsps.add(
-        responses.POST, URL, json={"messageId": "3pl-status-000124", "status": "ACCEPTED"}
-    )
+    rsps.add(responses.POST, URL, json={"messageId": "3pl-status-000124", "status": "ACCEPTED"})
     result = client.orders.send(status_message())
     assert result == SendResult(id="3pl-status-000124", status="ACCEPTED")
     (call,) = api_calls(rsps)
@@ -251,7 +249,7 @@ def test_send_passes_a_wire_mapping_unchanged(
         lambda: (status_message(),),
         lambda: [load_fixture("lex", "orders_post_order_status.json")],
         lambda: iter([status_message()]),
-        lambda: [],
+        list,
     ],
 )
 def test_send_refuses_a_list_with_a_clear_error(

@@ -78,7 +78,8 @@ def test_receiving_item_master_and_status_payloads() -> None:
     assert isinstance(receiving, ReceivingOrder)
     assert receiving.container_number == "MSKU1234567"
     assert receiving.expected_arrival_date == date(2024, 9, 9)
-    assert receiving.ship_from is not None and receiving.ship_from.country == "TH"
+    assert receiving.ship_from is not None
+    assert receiving.ship_from.country == "TH"
     assert receiving.lines == (
         OrderLine(line_number="0010", item="MI-XMD-3158022", quantity=120, unit="EA"),
     )
@@ -136,8 +137,10 @@ def test_unreadable_payload_is_kept_as_a_mapping_and_logged(
     assert all(not m.is_typed for m in messages)
     assert messages[0].payload == {"orderNumber": "SO-4500200", "lines": "see attachment"}
     text = caplog.text
-    assert "8f1c2a4e-0100" in text and "ShipmentOrder" in text
-    assert "8f1c2a4e-0101" in text and "OrderStatus" in text
+    assert "8f1c2a4e-0100" in text
+    assert "ShipmentOrder" in text
+    assert "8f1c2a4e-0101" in text
+    assert "OrderStatus" in text
 
 
 def test_wire_round_trip_is_exact() -> None:
@@ -168,8 +171,10 @@ def test_create_fills_id_and_time_and_stores_the_type_as_a_plain_string() -> Non
     message = BusinessMessage.create(MessageType.ITEM_MASTER, ItemMaster(item="X"))
     assert message.type == "ITEM_MASTER"
     assert type(message.type) is str
-    assert message.id and len(message.id) == 36
-    assert message.timestamp is not None and message.timestamp.tzinfo is not None
+    assert message.id
+    assert len(message.id) == 36
+    assert message.timestamp is not None
+    assert message.timestamp.tzinfo is not None
     assert BusinessMessage.create("X", {}).id != BusinessMessage.create("X", {}).id
 
 
@@ -196,7 +201,8 @@ def test_models_are_frozen_and_raw_is_out_of_eq_and_repr() -> None:
 )
 def test_message_list_reads_the_accepted_shapes(document: Any, count: int) -> None:
     found = message_list(document)
-    assert found is not None and len(found) == count
+    assert found is not None
+    assert len(found) == count
 
 
 @pytest.mark.parametrize("document", ["text", 42, None, {"unexpected": 1}, {"messages": "x"}])
