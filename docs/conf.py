@@ -21,12 +21,14 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
+    "sphinx.ext.intersphinx",
     "shiptrack_docs",
+    "shiptrack_notebook",
 ]
 
 html_theme = "furo"
 html_title = f"shiptrack-sdk {release}"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "examples/*.ipynb"]
 nitpicky = False
 
 autodoc_typehints = "description"
@@ -34,6 +36,16 @@ autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+
+# Links to Python, requests and attrs. Each project's own inventory is read when the network
+# is reachable; offline (CI), a small fallback inventory of the objects these docs name is used
+# (docs/_inventories/build.py), so the links resolve either way.
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", (None, "_inventories/python.inv")),
+    "requests": ("https://requests.readthedocs.io/en/latest", (None, "_inventories/requests.inv")),
+    "attrs": ("https://www.attrs.org/en/stable", (None, "_inventories/attrs.inv")),
+}
+intersphinx_timeout = 3
 
 # Every code example in the docs runs against the embedded sandbox.
 doctest_global_setup = """

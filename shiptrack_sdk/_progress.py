@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -42,7 +43,11 @@ class Progress:
             self._callback = progress
         elif progress is True:
             try:
-                from tqdm.auto import tqdm
+                with warnings.catch_warnings():
+                    # Without ipywidgets, tqdm.auto warns and falls back to a text bar, which
+                    # is what a notebook without widgets should get anyway.
+                    warnings.simplefilter("ignore")
+                    from tqdm.auto import tqdm
             except ImportError:  # the optional extra is not installed: report nothing
                 tqdm = None
             if tqdm is not None:

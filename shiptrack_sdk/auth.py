@@ -396,6 +396,7 @@ class OAuth2ClientCredentials(AuthBase):
         from ._http import redact_url
 
         text = response.text
+        body: str | None
         try:
             json.loads(text)
         except ValueError:

@@ -26,7 +26,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, TextIO
 
 from . import __version__

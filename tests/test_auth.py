@@ -244,7 +244,8 @@ def test_401_with_a_cached_token_renews_once_and_replays_once(sb: Sandbox) -> No
     assert [c.status for c in calls] == [200, 401, 200]
     # The replay carried the new token.
     assert calls[1].headers["Authorization"] != calls[2].headers["Authorization"]
-    assert len(response.history) == 1 and response.history[0].status_code == 401
+    assert len(response.history) == 1
+    assert response.history[0].status_code == 401
 
 
 def test_401_replay_on_a_plain_session(sb: Sandbox, session: requests.Session) -> None:
@@ -455,7 +456,7 @@ def test_pickling_drops_the_token(sb: Sandbox) -> None:
     token = auth.access_token()
     data = pickle.dumps(auth)
     assert token.encode() not in data
-    clone = pickle.loads(data)
+    clone = pickle.loads(data)  # noqa: S301 (our own bytes)
     assert clone._token is None
     # The clone fetches its own token and works.
     with requests.Session() as s:
@@ -469,6 +470,5 @@ def test_pickling_a_client_with_oauth2(sb: Sandbox) -> None:
     auth = sb.oauth2_auth()
     client = _Client(base_url=sb.url, auth=auth)
     client._transport.request("GET", WHOAMI)
-    clone = pickle.loads(pickle.dumps(client))
+    clone = pickle.loads(pickle.dumps(client))  # noqa: S301 (our own bytes)
     assert clone._transport.request("GET", WHOAMI).status_code == 200
-

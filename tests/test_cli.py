@@ -30,7 +30,7 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def run(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 (this Python, the package's own entry point)
         [sys.executable, "-m", "shiptrack_sdk", *args],
         capture_output=True,
         text=True,
@@ -67,7 +67,9 @@ def test_demo_prints_normalized_timelines() -> None:
     assert header in out
     lines = out.split(header)[1].splitlines()[1:4]
     assert re.match(r"^2024-07-12 14:17 UTC  PRE_TRANSIT\s+ΔΗΜΙΟΥΡΓΙΑ", lines[0].strip())
-    assert re.match(r"^2024-07-15 09:45 UTC  TRANSIT\s+ΠΡΟΣ ΠΑΡΑΔΟΣΗ \[WITH_COURIER\]", lines[1].strip())
+    assert re.match(
+        r"^2024-07-15 09:45 UTC  TRANSIT\s+ΠΡΟΣ ΠΑΡΑΔΟΣΗ \[WITH_COURIER\]", lines[1].strip()
+    )
     assert re.match(r"^2024-07-15 10:02 UTC  DELIVERED\s+ΠΑΡΑΛΑΒΗ", lines[2].strip())
     assert result.stderr == ""
 
@@ -115,7 +117,8 @@ def test_missing_credentials_exit_2_with_one_line(live_sb: Sandbox) -> None:
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "api_key" in lines[0] and "SHIPTRACK_SHIPLEMON_API_KEY" in lines[0]
+    assert "api_key" in lines[0]
+    assert "SHIPTRACK_SHIPLEMON_API_KEY" in lines[0]
     assert "Traceback" not in result.stderr
 
 
@@ -124,7 +127,9 @@ def test_api_error_exits_1_with_one_line(live_sb: Sandbox) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "NotFoundError" in lines[0] and "404" in lines[0] and "Shipment not found" in lines[0]
+    assert "NotFoundError" in lines[0]
+    assert "404" in lines[0]
+    assert "Shipment not found" in lines[0]
 
 
 def test_debug_logs_requests_without_the_key(live_sb: Sandbox) -> None:
@@ -141,6 +146,15 @@ def test_usage_errors_exit_2() -> None:
     result = run("track", "nosuchprovider", "x")
     assert result.returncode == 2
     assert run().returncode == 2
+
+
+def test_console_script_and_pytest_plugin_are_declared() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="shiptrack")
+    assert script.value == "shiptrack_sdk.cli:main"
+    (plugin,) = entry_points(group="pytest11", name="shiptrack_sdk")
+    assert plugin.value == "shiptrack_sdk.sandbox.pytest_plugin"
 
 
 def test_version() -> None:

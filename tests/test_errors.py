@@ -116,7 +116,9 @@ def test_api_error_carries_every_detail_and_says_them() -> None:
 def test_api_error_without_details_still_says_its_status() -> None:
     exc = ServerError(status=503)
     assert str(exc) == "HTTP 503"
-    assert exc.code is None and exc.error_message is None and exc.request_id is None
+    assert exc.code is None
+    assert exc.error_message is None
+    assert exc.request_id is None
 
 
 def test_rate_limit_error_carries_retry_after() -> None:

@@ -66,7 +66,7 @@ def mocked() -> Any:
 
 
 def test_user_agent_is_shiptrack_sdk_and_its_version() -> None:
-    assert USER_AGENT == f"shiptrack-sdk/{__version__}"
+    assert f"shiptrack-sdk/{__version__}" == USER_AGENT
 
 
 def test_get_sends_exact_url_query_headers_and_timeout(mocked: responses.RequestsMock) -> None:
@@ -182,6 +182,23 @@ def test_client_refuses_a_bad_base_url_and_session() -> None:
     with pytest.raises(ValidationError) as info:
         _Client(base_url=BASE, auth=None, session=object())  # type: ignore[arg-type]
     assert info.value.argument == "session"
+
+
+def test_verify_and_ca_bundle_are_passed_to_every_request(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.get(f"{BASE}/a", json={})
+    client = _Client(base_url=BASE, auth=None, verify="/etc/ssl/corporate-ca.pem")
+    client._transport.request("GET", "a")
+    assert mocked.calls[0].request.req_kwargs["verify"] == "/etc/ssl/corporate-ca.pem"
+
+
+def test_proxies_of_a_callers_session_are_used(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{BASE}/a", json={})
+    session = requests.Session()
+    session.proxies = {"https": "http://proxy.corp.test:3128"}
+    _Client(base_url=BASE, auth=None, session=session)._transport.request("GET", "a")
+    assert mocked.calls[0].request.req_kwargs["proxies"]["https"] == "http://proxy.corp.test:3128"
 
 
 def test_verify_false_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
@@ -364,7 +381,8 @@ def test_error_statuses_map_to_the_error_tree(
     assert (exc.provider, exc.method, exc.url) == ("acme", "GET", f"{BASE}/r")
     assert (exc.code, exc.error_message, exc.request_id) == ("E42", "it went wrong", "rq-1")
     assert exc.body == {"code": "E42", "message": "it went wrong", "requestId": "rq-1"}
-    assert "rq-1" in str(exc) and "it went wrong" in str(exc)
+    assert "rq-1" in str(exc)
+    assert "it went wrong" in str(exc)
 
 
 def test_a_provider_error_parser_reads_its_body(mocked: responses.RequestsMock) -> None:
@@ -441,7 +459,9 @@ def test_decode_json_refuses_what_is_not_json(
         make_transport().request_json("GET", "r")
     text = str(info.value)
     assert problem in text
-    assert "[acme]" in text and f"GET {BASE}/r" in text and "HTTP 200" in text
+    assert "[acme]" in text
+    assert f"GET {BASE}/r" in text
+    assert "HTTP 200" in text
     assert body[:5].decode() in info.value.body_excerpt
 
 
@@ -509,7 +529,7 @@ def test_a_callers_session_is_used_and_left_open() -> None:
 def test_pickled_transport_rebuilds_its_own_session() -> None:
     transport = make_transport()
     _ = transport.session
-    clone = pickle.loads(pickle.dumps(transport))
+    clone = pickle.loads(pickle.dumps(transport))  # noqa: S301 (our own bytes)
     assert clone._session is None
     assert isinstance(clone.session, requests.Session)
     assert clone.base_url == transport.base_url

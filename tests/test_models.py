@@ -18,7 +18,9 @@ UTC = timezone.utc
 ATHENS = timezone(timedelta(hours=3))
 
 
-def event(hour: int, status: TrackingStatus = TrackingStatus.TRANSIT, **kw: object) -> TrackingEvent:
+def event(
+    hour: int, status: TrackingStatus = TrackingStatus.TRANSIT, **kw: object
+) -> TrackingEvent:
     return TrackingEvent(
         status=status,
         occurred_at=datetime(2024, 7, 15, hour, tzinfo=UTC),
@@ -156,7 +158,10 @@ def test_tracking_refuses_a_naive_estimated_delivery() -> None:
 
 def test_unknown_status_keeps_the_raw_value_beside_it() -> None:
     t = Tracking(
-        provider="p", shipment_id="1", status=TrackingStatus.UNKNOWN, provider_status="LOST_IN_SPACE"
+        provider="p",
+        shipment_id="1",
+        status=TrackingStatus.UNKNOWN,
+        provider_status="LOST_IN_SPACE",
     )
     assert t.status is TrackingStatus.UNKNOWN
     assert t.provider_status == "LOST_IN_SPACE"

@@ -75,7 +75,9 @@ def test_unknown_value_is_unknown_and_logged_once_per_value(
         assert status_map.normalize("HELD_AT_CUSTOMS") is TrackingStatus.UNKNOWN
     messages = [r.getMessage() for r in caplog.records if r.name == "shiptrack_sdk"]
     assert len(messages) == 2
-    assert "acme" in messages[0] and "state" in messages[0] and "'LOST_IN_SPACE'" in messages[0]
+    assert "acme" in messages[0]
+    assert "state" in messages[0]
+    assert "'LOST_IN_SPACE'" in messages[0]
     assert "'HELD_AT_CUSTOMS'" in messages[1]
     assert all(r.levelno == logging.WARNING for r in caplog.records)
 

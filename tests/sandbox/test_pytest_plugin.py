@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-USER_TESTS = '''
+USER_TESTS = """
 import pytest
 
 from shiptrack_sdk import ServerError
@@ -38,7 +38,7 @@ def test_each_test_starts_from_a_reset_sandbox(shiptrack_sandbox):
     assert shiptrack_sandbox.latency == 0.0
     client = shiptrack_sandbox.shiplemon_client(max_retries=0)
     assert client.tracking.get(SID).tracking_status == "TRANSIT"
-'''
+"""
 
 
 def test_users_can_test_against_the_sandbox_fixture(pytester: pytest.Pytester) -> None:

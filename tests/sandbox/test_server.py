@@ -176,9 +176,7 @@ def test_delay_fault_outlasts_a_short_read_timeout(sb: Sandbox, http: requests.S
     assert get(http, sb).status_code == 200
 
 
-def test_drop_closes_the_connection_without_an_answer(
-    sb: Sandbox, http: requests.Session
-) -> None:
+def test_drop_closes_the_connection_without_an_answer(sb: Sandbox, http: requests.Session) -> None:
     sb.fault(GET_PATH, action="drop")
     with pytest.raises(requests.ConnectionError):
         get(http, sb)
@@ -318,9 +316,7 @@ def test_expired_tokens_are_refused() -> None:
     assert issuer.check(issuer.issue("c")["access_token"]) is None
 
 
-def test_sandbox_token_endpoint_and_protected_resource(
-    sb: Sandbox, http: requests.Session
-) -> None:
+def test_sandbox_token_endpoint_and_protected_resource(sb: Sandbox, http: requests.Session) -> None:
     issued = sb.tokens.issued
     answer = http.post(
         f"{sb.url}/oauth/token",
@@ -429,7 +425,8 @@ def test_router_decodes_params_and_knows_other_methods() -> None:
 
     router.add("GET", "/p/items/{item_id}/sub/{n}", handler, name="p.items")
     route, params, other = router.resolve("GET", "/p/items/a%2Fb/sub/7")
-    assert route is not None and route.name == "p.items"
+    assert route is not None
+    assert route.name == "p.items"
     assert params == {"item_id": "a/b", "n": "7"}
     assert not other
     assert router.resolve("PUT", "/p/items/x/sub/1") == (None, {}, True)
@@ -455,4 +452,5 @@ def test_python_m_sandbox_help() -> None:
         check=False,
     )
     assert result.returncode == 0
-    assert "--port" in result.stdout and "--latency" in result.stdout
+    assert "--port" in result.stdout
+    assert "--latency" in result.stdout

@@ -19,7 +19,7 @@ from shiptrack_sdk._convert import converter, parse_datetime
 from shiptrack_sdk.errors import ResponseError
 from shiptrack_sdk.shiplemon import STATUS_MAP, HistoryEntry, Shipment, ShipmentTracking
 from shiptrack_sdk.shiplemon.models import Address
-from tests.conftest import load_fixture
+from tests.conftest import FIXTURES, load_fixture
 
 UTC = timezone.utc
 SAMPLES = {
@@ -68,6 +68,24 @@ def assert_same(field: Any, value: Any, where: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_fixtures_are_strict_json(name: str) -> None:
+    # The documented samples had trailing commas and a repeated key; the fixtures are
+    # repaired by hand, so a lenient parser never hides a problem.
+    def no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in pairs]
+        assert len(keys) == len(set(keys)), f"repeated key in {name}: {keys}"
+        return dict(pairs)
+
+    def no_constants(value: str) -> Any:
+        raise AssertionError(f"{value} is not JSON")
+
+    text = (FIXTURES / "shiplemon" / name).read_text(encoding="utf-8")
+    payload = json.loads(text, object_pairs_hook=no_repeated_keys, parse_constant=no_constants)
+    assert payload["status"] == "ok"
+    assert isinstance(payload["data"], dict)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_samples_structure_without_loss(name: str) -> None:
     assert_reachable(structured(name), sample(name))
 
@@ -76,9 +94,11 @@ def test_get_sample_fields_are_typed() -> None:
     st = structured("get_tracking_200.json")
     assert isinstance(st, ShipmentTracking)
     assert (st.partner_id, st.driver, st.tracking_status) == ("partner_id", "elta", "DELIVERED")
-    assert st.carrier is not None and st.carrier.name == "ELTA Courier"
+    assert st.carrier is not None
+    assert st.carrier.name == "ELTA Courier"
     assert st.carrier.image == "https://static.shiplemon.com/providers/eltacourier.svg"
-    assert st.service is not None and st.service.estimated_delivery_in_days == 6
+    assert st.service is not None
+    assert st.service.estimated_delivery_in_days == 6
     assert st.service.code == "elta_courier_porta_porta"
     assert (st.country_from, st.country_to) == ("GR", "GR")
     first = st.tracking_history[0]
@@ -97,13 +117,17 @@ def test_put_sample_fields_are_typed() -> None:
     assert shipment.tracking_history_last_updated_at == datetime(
         2022, 8, 8, 9, 15, 0, 947000, tzinfo=UTC
     )
-    assert shipment.pickup is not None and shipment.pickup.date == date(2021, 3, 12)
+    assert shipment.pickup is not None
+    assert shipment.pickup.date == date(2021, 3, 12)
     assert shipment.pickup.time == "09:00-18:00"
-    assert shipment.items[0].weight == 2000 and shipment.items[0].currency == "EUR"
+    assert shipment.items[0].weight == 2000
+    assert shipment.items[0].currency == "EUR"
     assert shipment.child_vouchers[0].tracking_ref == "2338891501"
-    assert shipment.rate is not None and shipment.rate.total_amount == 26.34
+    assert shipment.rate is not None
+    assert shipment.rate.total_amount == 26.34
     assert shipment.rate.printing_required is True
-    assert shipment.rate.provider is not None and shipment.rate.provider.name == "DHL Express"
+    assert shipment.rate.provider is not None
+    assert shipment.rate.provider.name == "DHL Express"
     assert shipment.rate.metadata is not None
     assert shipment.rate.metadata.address_to is not None
     assert shipment.rate.metadata.address_to.zip == "14121"
@@ -119,7 +143,8 @@ def test_example_response_fields_are_typed() -> None:
     assert shipment.rate.has_cash_on_delivery is True
     assert shipment.rate.created_at == datetime(2022, 1, 3, 8, 30, 23, 65000, tzinfo=UTC)
     assert shipment.rate.metadata.address_from.id == "61a15f9cfb38f514bd732222"
-    assert shipment.pickup is None and shipment.pickup_at is None
+    assert shipment.pickup is None
+    assert shipment.pickup_at is None
 
 
 def test_raw_is_outside_equality_and_repr() -> None:
@@ -176,7 +201,10 @@ def test_unordered_put_history_comes_out_oldest_first(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "carrier"),
-    [("put_tracking_200.json", "DHL Express"), ("put_tracking_example_response.json", "ELTA Courier")],
+    [
+        ("put_tracking_200.json", "DHL Express"),
+        ("put_tracking_example_response.json", "ELTA Courier"),
+    ],
 )
 def test_status_is_tracking_status_not_guessed_from_events(name: str, carrier: str) -> None:
     tracking = structured(name).to_tracking()
@@ -213,7 +241,9 @@ def test_unknown_status_becomes_unknown_with_the_raw_value_kept(
 
 def test_missing_optional_fields_are_tolerated() -> None:
     st = converter.structure({}, ShipmentTracking)
-    assert st.tracking_history == () and st.carrier is None and st.tracking_status is None
+    assert st.tracking_history == ()
+    assert st.carrier is None
+    assert st.tracking_status is None
     tracking = st.to_tracking()
     assert tracking.status is TrackingStatus.UNKNOWN
     assert tracking.events == ()
@@ -244,10 +274,14 @@ def test_unknown_fields_are_kept_in_raw() -> None:
 _json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
 _json = st.recursive(
     _json_scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
     max_leaves=8,
 )
-_dates = st.sampled_from(["2024-07-15T10:02:00.000Z", "2024-07-15", "not a date", "9999-12-31T23:59:59-05:00"])
+_dates = st.sampled_from(
+    ["2024-07-15T10:02:00.000Z", "2024-07-15", "not a date", "9999-12-31T23:59:59-05:00"]
+)
 _entry = st.fixed_dictionaries(
     {},
     optional={
@@ -283,11 +317,16 @@ def test_any_answer_is_a_model_or_a_response_error(data: Any) -> None:
     response.status_code = 200
     response.url = "https://api.example.test/public/v1/shipments/x/tracking"
     response._content = json.dumps(data).encode()
+    outcome: ShipmentTracking | ResponseError
     try:
-        model = client.tracking._structure(data, ShipmentTracking, response, "GET")
+        outcome = client.tracking._structure(data, ShipmentTracking, response, "GET")
     except ResponseError as exc:
-        assert "shiplemon" in str(exc) and "HTTP 200" in str(exc)
+        outcome = exc
+    if isinstance(outcome, ResponseError):
+        assert "shiplemon" in str(outcome)
+        assert "HTTP 200" in str(outcome)
         return
+    model = outcome
     assert isinstance(model, ShipmentTracking)
     tracking = model.to_tracking()  # a structured model always normalizes
     assert isinstance(tracking.status, TrackingStatus)

@@ -90,13 +90,16 @@ def test_put_request_shape(mocked: responses.RequestsMock, client: ShiplemonClie
     assert call.request.headers["x-api-key"] == "test-key"
     assert call.request.headers["Content-Type"] == "application/json"
     assert call.request.headers["User-Agent"] == f"shiptrack-sdk/{__version__}"
-    assert call.request.body == (
-        '{"tracking_history":['
-        '{"status":"PRE_TRANSIT","status_date":"2023-11-20T00:00:02.064Z",'
-        '"status_details":"ΔΗΜΙΟΥΡΓΙΑ ΣΥ.ΔΕ.ΤΑ. ΑΠΟ ΠΕΛΑΤΗ","status_exact":null},'
-        '{"status":"TRANSIT","status_date":"2023-11-20T00:00:02.075Z",'
-        '"status_details":"ΕΚΦΟΡΤΩΣΗ","status_exact":"AT_HUB"}]}'
-    ).encode()
+    assert (
+        call.request.body
+        == (
+            '{"tracking_history":['
+            '{"status":"PRE_TRANSIT","status_date":"2023-11-20T00:00:02.064Z",'
+            '"status_details":"ΔΗΜΙΟΥΡΓΙΑ ΣΥ.ΔΕ.ΤΑ. ΑΠΟ ΠΕΛΑΤΗ","status_exact":null},'
+            '{"status":"TRANSIT","status_date":"2023-11-20T00:00:02.075Z",'
+            '"status_details":"ΕΚΦΟΡΤΩΣΗ","status_exact":"AT_HUB"}]}'
+        ).encode()
+    )
 
 
 def test_normalized_events_can_be_put_back(
@@ -183,7 +186,10 @@ def test_bad_ids_are_refused_before_any_request(
             [{"status": "delivered", "status_date": datetime(2024, 1, 1)}],
             ["history[0].status", "history[0].status_date"],
         ),
-        ([{"status": "TRANSIT", "status_date": "2024-01-01T00:00:00.000Z"}], ["history[0].status_date"]),
+        (
+            [{"status": "TRANSIT", "status_date": "2024-01-01T00:00:00.000Z"}],
+            ["history[0].status_date"],
+        ),
         ([{"status": "TRANSIT"}], ["history[0]"]),
         ([{"status": "TRANSIT", "status_date": datetime.now(UTC), "color": "red"}], ["history[0]"]),
         (["TRANSIT"], ["history[0]"]),
@@ -227,7 +233,9 @@ def test_statuses_are_the_four_documented_values() -> None:
 # -- error bodies -----------------------------------------------------------------------------
 
 
-def test_documented_error_body_parsed(mocked: responses.RequestsMock, client: ShiplemonClient) -> None:
+def test_documented_error_body_parsed(
+    mocked: responses.RequestsMock, client: ShiplemonClient
+) -> None:
     mocked.put(
         f"{PROD}/v1/shipments/{SID}/tracking",
         status=400,
@@ -247,7 +255,8 @@ def test_documented_error_body_parsed(mocked: responses.RequestsMock, client: Sh
     assert exc.error_message == "1 invalid field(s)"
     assert exc.metadata == {"errors": [{"path": "tracking_history[0].status"}]}
     assert exc.request_id == "req-77"
-    assert "VALIDATION_ERROR" in str(exc) and "req-77" in str(exc)
+    assert "VALIDATION_ERROR" in str(exc)
+    assert "req-77" in str(exc)
 
 
 @pytest.mark.parametrize(
@@ -321,7 +330,8 @@ def test_unknown_environment_is_refused() -> None:
     with pytest.raises(ValidationError) as info:
         ShiplemonClient(api_key="k", environment="staging")  # type: ignore[arg-type]
     assert info.value.argument == "environment"
-    assert "'production'" in str(info.value) and "'sandbox'" in str(info.value)
+    assert "'production'" in str(info.value)
+    assert "'sandbox'" in str(info.value)
 
 
 def test_client_is_a_context_manager_with_a_repr() -> None:
@@ -360,8 +370,7 @@ def test_get_update_round_trip(sb: Sandbox) -> None:
     assert tracking.last_event.occurred_at == datetime(2024, 9, 3, 9, 30, 0, 123000, tzinfo=UTC)
     assert tracking.last_event.description == "Delivered to the recipient"
     assert [e.occurred_at for e in tracking.events] == [
-        e.occurred_at.replace(microsecond=e.occurred_at.microsecond // 1000 * 1000)
-        for e in history
+        e.occurred_at.replace(microsecond=e.occurred_at.microsecond // 1000 * 1000) for e in history
     ]
     (put,) = sb.calls("/shiplemon/v1/shipments/*", "PUT")
     assert put.json()["tracking_history"][-1]["status_date"] == "2024-09-03T09:30:00.123Z"
@@ -440,9 +449,7 @@ def test_sandbox_validates_the_put_as_shiplemon_does(
 def test_sandbox_refuses_a_put_without_a_history_array(sb: Sandbox, body: Any) -> None:
     client = sb.shiplemon_client()
     with pytest.raises(BadRequestError) as info:
-        client._transport.request(
-            "PUT", f"v1/shipments/{SANDBOX_SID}/tracking", json_body=body
-        )
+        client._transport.request("PUT", f"v1/shipments/{SANDBOX_SID}/tracking", json_body=body)
     assert info.value.code == "VALIDATION_ERROR"
 
 
@@ -454,7 +461,9 @@ def test_base_url_from_the_environment_reaches_the_sandbox(
     assert ShiplemonClient().tracking.get(SANDBOX_SID).tracking_ref == "7204519386"
 
 
-def test_per_call_timeout_is_passed(mocked: responses.RequestsMock, client: ShiplemonClient) -> None:
+def test_per_call_timeout_is_passed(
+    mocked: responses.RequestsMock, client: ShiplemonClient
+) -> None:
     mocked.get(
         f"{PROD}/public/v1/shipments/{SID}/tracking",
         json=load_fixture("shiplemon", "get_tracking_200.json"),
