@@ -46,7 +46,8 @@ def test_unknown_status_repr_keeps_the_raw_value() -> None:
 
 def test_html_view_has_badge_timeline_and_escapes_provider_text() -> None:
     page = _tracking(description="<script>alert(1)</script>")._repr_html_()
-    assert "TRANSIT" in page and "PRE_TRANSIT" in page
+    assert "TRANSIT" in page
+    assert "PRE_TRANSIT" in page
     assert "<script>" not in page
     assert "&lt;script&gt;" in page
     # oldest first
