@@ -169,7 +169,10 @@ class BaseClient:
         error_parser: ErrorParser | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise ValidationError("base_url", f"must be an http(s) URL, got {base_url!r}")
+            shown = redact_url(base_url) if isinstance(base_url, str) else base_url
+            raise ValidationError("base_url", f"must be an http(s) URL, got {shown!r}")
+        if any(ord(c) <= 32 or ord(c) == 127 for c in base_url):
+            raise ValidationError("base_url", "must not contain spaces or control characters")
         if session is not None and not isinstance(session, requests.Session):
             raise ValidationError("session", "must be a requests.Session")
         resolved_timeout = Timeout.of(timeout) if timeout is not None else _env_timeout()

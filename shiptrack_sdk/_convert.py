@@ -8,12 +8,15 @@ provider package registers its models in one function, called once at import.
 from __future__ import annotations
 
 import threading
+import types
+import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from dateutil.parser import isoparse
 
@@ -33,7 +36,17 @@ def parse_datetime(value: Any) -> datetime:
     Raises:
         ValueError: ``value`` is not a date-time.
     """
-    if isinstance(value, datetime):
+    # Strings first: they are what providers send.
+    if isinstance(value, str):
+        try:
+            # Fast path: C-implemented, and on 3.11+ it reads the "Z" suffix.
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            try:
+                parsed = isoparse(value)
+            except (ValueError, OverflowError) as exc:
+                raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
+    elif isinstance(value, datetime):
         parsed = value
     elif isinstance(value, bool):
         raise ValueError(f"not a date-time: {value!r}")
@@ -44,17 +57,10 @@ def parse_datetime(value: Any) -> datetime:
             parsed = datetime.fromtimestamp(seconds, tz=timezone.utc)
         except (OverflowError, OSError) as exc:
             raise ValueError(f"not a date-time: {value!r}") from exc
-    elif isinstance(value, str):
-        try:
-            # Fast path: C-implemented, and on 3.11+ it reads the "Z" suffix.
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            try:
-                parsed = isoparse(value)
-            except (ValueError, OverflowError) as exc:
-                raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
     else:
         raise ValueError(f"not a date-time: {value!r}")
+    if parsed.tzinfo is timezone.utc:
+        return parsed  # already UTC ("...Z"), the usual case: nothing to convert
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return parsed.replace(tzinfo=timezone.utc)
     try:
@@ -81,6 +87,76 @@ converter.register_structure_hook(datetime, lambda value, _: parse_datetime(valu
 converter.register_unstructure_hook(datetime, format_datetime)
 converter.register_structure_hook(date, _structure_date)
 converter.register_unstructure_hook(date, lambda value: value.isoformat())
+
+_NoneType = type(None)
+
+
+def _is_optional(type_: Any) -> bool:
+    """Whether ``type_`` is ``X | None`` with exactly one ``X``."""
+    args = getattr(type_, "__args__", ())
+    return (
+        typing.get_origin(type_) in (typing.Union, types.UnionType)
+        and len(args) == 2
+        and _NoneType in args
+    )
+
+
+def _optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
+    # cattrs' own Optional handling looks the inner hook up again on every value; wire
+    # models are mostly optional fields, so that lookup was most of a model's structuring
+    # time. Here it is looked up once, when the hook is made (hooks are made lazily, after
+    # every model is registered).
+    args = type_.__args__
+    inner = args[1] if args[0] is _NoneType else args[0]
+    handler = converter.get_structure_hook(inner)
+    if handler is cattrs.Converter._structure_call:
+        # str, int, float...: cattrs structures these by calling the type.
+        def call(value: Any, _: Any) -> Any:
+            return None if value is None else inner(value)
+
+        return call
+
+    def hook(value: Any, _: Any) -> Any:
+        return None if value is None else handler(value, inner)
+
+    return hook
+
+
+converter.register_structure_hook_factory(_is_optional, _optional_hook)
+
+
+def _is_homogeneous_tuple(type_: Any) -> bool:
+    """Whether ``type_`` is ``tuple[X, ...]``."""
+    args = getattr(type_, "__args__", ())
+    return typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _tuple_hook(type_: Any) -> Callable[[Any, Any], Any]:
+    # As cattrs' own tuple[X, ...] handling (same errors, with the failing index noted), with
+    # the item hook looked up once rather than on every tuple.
+    item = type_.__args__[0]
+    if item is Any:
+        return lambda value, _: tuple(value)
+    handler = converter.get_structure_hook(item)
+
+    def hook(value: Any, _: Any) -> tuple[Any, ...]:
+        result: list[Any] = []
+        errors: list[Exception] = []
+        for index, element in enumerate(value):
+            try:
+                result.append(handler(element, item))
+            except Exception as exc:
+                note = IterableValidationNote(f"Structuring {type_} @ index {index}", index, item)
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+        return tuple(result)
+
+    return hook
+
+
+converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
 
 
 def _has_field(cls: type, name: str) -> bool:
@@ -161,7 +237,7 @@ def _make_hooks(
     name = cls.__name__
 
     def structure_hook(data: Mapping[str, Any], type_: Any) -> Any:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
         instance = base_structure(data, type_)
         # Frozen attrs classes are set the way attrs itself sets them in __init__.

@@ -243,6 +243,17 @@ class Transport:
         user_agent: str = USER_AGENT,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if (
+            not isinstance(user_agent, str)
+            or not user_agent.strip()
+            or user_agent != user_agent.strip()
+            or any(ord(c) < 32 or ord(c) == 127 for c in user_agent)
+        ):
+            # It goes into a header: CR/LF would inject headers, and requests would refuse
+            # it only when sending, with its own exception.
+            raise ValidationError(
+                "user_agent", "must be a non-empty string without control characters"
+            )
         if verify is False:
             # Said once per transport, loudly: a silent verify=False is how MITMs go unseen.
             logger.warning(
@@ -357,9 +368,10 @@ class Transport:
                 # left yet, so a failure here is retried whatever the method.
                 prepared = session.prepare_request(request)
             except (TransportError, APIError) as exc:
-                if attempt <= retry.max_retries and self._retryable_auth_error(exc):
+                delay = self._auth_retry_delay(exc, attempt)
+                if delay is not None:
                     self._log_attempt(method, safe_url, None, started, attempt, exc)
-                    self.sleep(retry.backoff(attempt))
+                    self.sleep(delay)
                     continue
                 raise
             try:
@@ -465,11 +477,52 @@ class Transport:
         response._content = b"".join(chunks)
         response._content_consumed = True  # type: ignore[attr-defined]
 
-    @staticmethod
-    def _retryable_auth_error(exc: ShiptrackError) -> bool:
+    def authenticate(self) -> None:
+        """Obtain the auth's credential now (an OAuth2 token) without sending a request,
+        retried as the authentication step of :meth:`request` is.
+
+        Raises:
+            TransportError: the token endpoint could not be reached, after retries.
+            APIError: the token endpoint refused (credentials) or failed, after retries.
+            ResponseError: the token endpoint's answer holds no usable token.
+        """
+        fetch = getattr(self.auth, "access_token", None)
+        if not callable(fetch):
+            return
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                fetch()
+            except (TransportError, APIError) as exc:
+                delay = self._auth_retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+                self.sleep(delay)
+                continue
+            return
+
+    def _auth_retry_delay(self, exc: ShiptrackError, attempt: int) -> float | None:
+        """Seconds to wait before authenticating again after ``exc``, or ``None`` to raise.
+
+        A token request is sent before the request it authenticates, so trying again is safe
+        whatever the request's method.
+        """
+        retry = self.retry
+        if attempt > retry.max_retries:
+            return None
         if isinstance(exc, TransportError):
-            return True
-        return isinstance(exc, APIError) and (exc.status >= 500 or exc.status == 429)
+            # A token request that never left was retried already by the token's own
+            # transport (same policy); retrying it here too would multiply the attempts.
+            return retry.backoff(attempt) if exc.may_have_reached_server else None
+        if isinstance(exc, APIError) and (exc.status >= 500 or exc.status == 429):
+            # The token endpoint's Retry-After is honoured as any other endpoint's.
+            hint = next((v for k, v in exc.headers.items() if k.lower() == "retry-after"), None)
+            delay = parse_retry_after(hint)
+            if delay is None:
+                return retry.backoff(attempt)
+            return delay if delay <= retry.retry_after_max else None
+        return None
 
     def _transport_error(
         self, exc: requests.RequestException, method: str, url: str

@@ -39,6 +39,13 @@ class Progress:
         self._lock = threading.Lock()
         self._callback: ProgressCallback | None = None
         self._bar: Any = None
+        given: Any = progress  # typed callers cannot pass anything else; untyped ones can
+        if given is not None and not isinstance(given, bool) and not callable(given):
+            from .errors import ValidationError
+
+            raise ValidationError(
+                "progress", f"expected a callable (done, total), True or None, got {progress!r}"
+            )
         if callable(progress):
             self._callback = progress
         elif progress is True:

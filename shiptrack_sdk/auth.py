@@ -50,7 +50,16 @@ def check_header_value(argument: str, value: str) -> str:
         raise ValidationError(argument, "must be a non-empty string")
     if any(c in value for c in "\r\n\0"):
         raise ValidationError(argument, "must not contain CR, LF or NUL characters")
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
+        raise ValidationError(argument, "must not contain control characters")
     return value
+
+
+def _check_url_characters(argument: str, url: str) -> None:
+    # http.client refuses such a URL while sending, with the whole URL (and any secret in its
+    # query) in the message; refused here instead, before anything is sent.
+    if not isinstance(url, str) or any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        raise ValidationError(argument, "must be a URL without spaces or control characters")
 
 
 def is_loopback_url(url: str) -> bool:
@@ -163,6 +172,7 @@ class OAuth2ClientCredentials(AuthBase):
         compliance_hooks: Mapping[str, list[ComplianceHook]] | None = None,
         provider: str = "oauth2",
     ) -> None:
+        _check_url_characters("token_url", token_url)
         _check_transport_security("token_url", token_url)
         if client_auth not in ("body", "basic"):
             raise ValidationError("client_auth", "must be 'body' or 'basic'")
@@ -291,7 +301,9 @@ class OAuth2ClientCredentials(AuthBase):
                 provider=self.provider,
                 base_url=self.token_url,
                 session=self._source.session if self._source is not None else None,
-                timeout=Timeout.of(self.timeout) if self.timeout is not None else None,
+                timeout=Timeout.of(self.timeout)
+                if self.timeout is not None
+                else (self._source.timeout if self._source is not None else None),
                 # Token requests are POSTs: retried only when they never left.
                 retry=self._source.retry if self._source is not None else RetryPolicy(),
                 verify=self._source.verify if self._source is not None else True,
@@ -372,8 +384,23 @@ class OAuth2ClientCredentials(AuthBase):
                 url=transport.url(url),
                 status=response.status_code,
             ) from None
+        except (TypeError, AttributeError, OverflowError, RecursionError):
+            # oauthlib reads any JSON it is given: a number, a list, a non-string scope or a
+            # huge expires_in break it with errors that are the answer's fault, not the caller's.
+            raise ResponseError(
+                "token endpoint answer is not a token object",
+                provider=self.provider,
+                method="POST",
+                url=transport.url(url),
+                status=response.status_code,
+            ) from None
         access_token = params.get("access_token")
-        if not isinstance(access_token, str) or not access_token:
+        if (
+            not isinstance(access_token, str)
+            or not access_token
+            or any(ord(c) < 32 or ord(c) == 127 for c in access_token)
+        ):
+            # A token with CR/LF would be refused by http.client with the token in its message.
             raise ResponseError(
                 "token endpoint answer has no access_token",
                 provider=self.provider,

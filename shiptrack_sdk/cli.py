@@ -326,10 +326,9 @@ def cmd_orders_pull(args: argparse.Namespace, out: TextIO) -> int:
         )
         count = 0
         if args.json:
-            from ._convert import unstructure
-
+            # Each message as LEX's own JSON, one per line: what a downstream system expects.
             for message in stream:
-                out.write(json.dumps(unstructure(message), ensure_ascii=False, default=str) + "\n")
+                out.write(json.dumps(message.to_wire(), ensure_ascii=False, default=str) + "\n")
                 count += 1
         else:
             rows = []

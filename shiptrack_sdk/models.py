@@ -46,6 +46,8 @@ class TrackingStatus(str, enum.Enum):
 def _utc(value: datetime) -> datetime:
     if not isinstance(value, datetime):
         raise ValidationError("occurred_at", f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is timezone.utc:
+        return value  # what the converter gives: nothing to convert
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValidationError(
             "occurred_at", "must be time-zone aware (naive datetimes are refused)"

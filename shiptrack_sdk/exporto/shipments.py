@@ -16,7 +16,7 @@ import attrs
 
 from .._client import Resource, aware_datetime, path_id
 from .._convert import format_datetime
-from .._http import TimeoutLike
+from .._http import Timeout, TimeoutLike
 from ..errors import ValidationError
 from ._envelope import list_payload
 from .models import Shipment
@@ -176,6 +176,8 @@ class ShipmentsResource(Resource):
             type=type,
         )
         first = _positive_int(start_page, "start_page", minimum=0)
+        if timeout is not None:
+            Timeout.of(timeout)  # refused by this call, not at the first page
         return self._walk(params, first, timeout)
 
     def _page(self, params: dict[str, Any], timeout: TimeoutLike | None) -> builtins.list[Shipment]:

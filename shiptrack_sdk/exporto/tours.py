@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._client import Resource, aware_datetime, path_id
-from .._http import TimeoutLike
+from .._http import Timeout, TimeoutLike
 from .._progress import Progress, ProgressLike
 from ..errors import ShiptrackError, ValidationError
 from ..models import Tracking
@@ -83,6 +83,8 @@ def _since_date(value: Any) -> date:
 def _check_path(path: Any, argument: str, placeholder: str | None = None) -> str:
     if not isinstance(path, str) or not path.strip():
         raise ValidationError(argument, "must be a non-empty path")
+    if any(ord(c) <= 32 or ord(c) == 127 for c in path):
+        raise ValidationError(argument, "must not contain spaces or control characters")
     if placeholder is not None and placeholder not in path:
         raise ValidationError(argument, f"must contain {placeholder}")
     return path
@@ -219,6 +221,8 @@ class ToursResource(Resource):
         since_day = _since_date(since) if since is not None else None
         if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
             raise ValidationError("max_workers", "must be an integer >= 1")
+        if timeout is not None:
+            Timeout.of(timeout)  # refused by this call, not by the first request
         return self._track(ids, since_day, max_workers, progress, timeout)
 
     # -- the chain ------------------------------------------------------------------------

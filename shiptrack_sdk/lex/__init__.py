@@ -1,5 +1,11 @@
 """Michelin LEX: Shipment Tracking (carriers send events) and Order Execution (3PL warehouses
-poll, post and receive pushed business messages), over one :class:`LexClient`."""
+poll, post and receive pushed business messages), over one :class:`LexClient`.
+
+LEX has no status map: the SDK never reads a shipment status from LEX. Tracking goes *to* LEX
+(normalized statuses become LEX event codes through the partner's
+:class:`~shiptrack_sdk.lex.forward.EventCodeTable`), and order messages carry their own status
+codes, kept verbatim.
+"""
 
 from .checkpoint import Checkpoint, CheckpointError, Cursor, FileCheckpoint, MemoryCheckpoint
 from .client import LexClient

@@ -28,6 +28,7 @@ back unchanged, and every model keeps the mapping it was read from in ``raw``.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 import logging
@@ -285,6 +286,7 @@ Payload = ShipmentOrder | ReceivingOrder | ItemMaster | OrderStatus | Mapping[st
 PAYLOAD_TYPES: dict[str, Any] = {}
 
 
+@functools.lru_cache(maxsize=1024)
 def _type_key(message_type: str) -> str:
     # "SHIPMENT_ORDER", "ShipmentOrder", "shipment-order" are one type: the contract's
     # spelling is not published.

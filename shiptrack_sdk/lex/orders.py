@@ -23,7 +23,7 @@ import requests
 
 from .._client import Resource, aware_datetime, env_setting
 from .._convert import converter, parse_datetime
-from .._http import TimeoutLike, redact_url
+from .._http import Timeout, TimeoutLike, redact_url
 from .._progress import Progress, ProgressLike
 from ..errors import ResponseError, ValidationError
 from .checkpoint import Checkpoint, Cursor
@@ -209,6 +209,8 @@ class OrdersResource(Resource):
         start = _check_timestamp(since, "since")
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
             raise ValidationError("checkpoint", "must have load() and save(cursor) methods")
+        if timeout is not None:
+            Timeout.of(timeout)  # refused by this call, not at the first page
         saved = checkpoint.load() if checkpoint is not None else None
         cursor = saved if saved is not None else Cursor(start)
         return MessageStream(

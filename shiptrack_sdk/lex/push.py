@@ -62,7 +62,7 @@ from requests.auth import HTTPBasicAuth
 
 from .._convert import converter, register_wire_model
 from .._http import RetryPolicy, Timeout, TimeoutLike, Transport
-from ..auth import is_loopback_url
+from ..auth import check_header_value, is_loopback_url
 from ..errors import APIError, ResponseError, ShiptrackError, TransportError, ValidationError
 from .order_models import BusinessMessage, message_key, message_list
 
@@ -229,6 +229,9 @@ class StaticTokenVerifier:
         values = [tokens] if isinstance(tokens, str) else list(tokens)
         if not values or not all(isinstance(t, str) and t for t in values):
             raise ValidationError("tokens", "must be a non-empty token or list of tokens")
+        for token in values:
+            # A token that cannot travel in an Authorization header can never be presented.
+            check_header_value("tokens", token)
         self._tokens = [t.encode() for t in values]
 
     def verify(self, token: str) -> bool:
@@ -326,8 +329,7 @@ class IntrospectionVerifier:
         if client_auth not in ("basic", "body"):
             raise ValidationError("client_auth", "must be 'basic' or 'body'")
         for argument, value in (("client_id", client_id), ("client_secret", client_secret)):
-            if not isinstance(value, str) or not value:
-                raise ValidationError(argument, "must be a non-empty string")
+            check_header_value(argument, value)  # both travel in an Authorization header
         if cache_ttl < 0 or cache_size < 1:
             raise ValidationError("cache_ttl", "cache_ttl must be >= 0 and cache_size >= 1")
         self.introspection_url = introspection_url

@@ -21,7 +21,7 @@ import attrs
 
 from .._client import BaseClient, Resource
 from .._convert import converter
-from .._http import TimeoutLike
+from .._http import Timeout, TimeoutLike
 from .._progress import Progress, ProgressLike
 from ..errors import (
     APIError,
@@ -349,6 +349,8 @@ class TrackingResource(Resource):
                 as ``messages[3].event.code``...); nothing was sent.
         """
         size = _check_batch_size(batch_size)
+        if timeout is not None:
+            Timeout.of(timeout)  # refused here, not reported as a batch in doubt
         items = _materialize(messages)
         (validator or self.validator).validate(items)
         body = [converter.unstructure(message) for message in items]
@@ -390,13 +392,11 @@ class TrackingResource(Resource):
         batch: list[Any],
         timeout: TimeoutLike | None,
     ) -> BatchResult:
-        auth = self._transport.auth
-        fetch_token = getattr(auth, "access_token", None)
         try:
-            # The token is obtained first, on its own: a token endpoint failure must not be
-            # mistaken for the batch's own POST having possibly reached Michelin.
-            if callable(fetch_token):
-                fetch_token()
+            # The token is obtained first, on its own (retried as any request's token is): a
+            # token endpoint failure must not be mistaken for the batch's own POST having
+            # possibly reached Michelin.
+            self._transport.authenticate()
         except ShiptrackError as exc:
             return BatchResult(number, start, stop, SendOutcome.FAILED, error=exc)
         try:

@@ -1,0 +1,152 @@
+"""The sandbox in a child process, driven from the benchmark process.
+
+The benchmarks measure the client; a sandbox in the same process would share the client's
+interpreter lock and add its own work to every figure. In a child process it is what a
+provider is to a real client: a server on the other end of a loopback socket.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+from typing import Any
+
+from shiptrack_sdk.exporto import ExportoClient
+from shiptrack_sdk.lex import LexClient
+from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
+from shiptrack_sdk.shiplemon import ShiplemonClient
+
+
+def _add_tour(sb: Sandbox, count: int) -> str:
+    tour_id: str = sb.apps["exporto"].add_tour(count)
+    return tour_id
+
+
+def _seed_orders(sb: Sandbox, count: int, **options: Any) -> int:
+    return len(sb.apps["lex"].orders.seed(count, **options))
+
+
+def _set_latency(sb: Sandbox, seconds: float) -> None:
+    sb.latency = seconds
+
+
+def _lex_accepted(sb: Sandbox) -> int:
+    return len(sb.apps["lex"].tracking.accepted)
+
+
+_COMMANDS: dict[str, Any] = {
+    "add_tour": _add_tour,
+    "seed_orders": _seed_orders,
+    "set_latency": _set_latency,
+    "tokens_issued": lambda sb: sb.tokens.issued,
+    "lex_accepted": _lex_accepted,
+    "reset": lambda sb: sb.reset(),
+    "route_stats": lambda sb, name: sb.route_stats(name),
+}
+
+
+def _serve(conn: multiprocessing.connection.Connection) -> None:
+    with Sandbox() as sb:
+        conn.send((sb.url, sb.credentials))
+        while True:
+            try:
+                name, args, kwargs = conn.recv()
+            except EOFError:
+                return
+            if name == "stop":
+                conn.send(("ok", None))
+                return
+            try:
+                conn.send(("ok", _COMMANDS[name](sb, *args, **kwargs)))
+            except Exception as exc:  # reported to the caller, who raises it
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class RemoteSandbox:
+    """A :class:`~shiptrack_sdk.sandbox.Sandbox` served by a child process.
+
+    It offers the part of the sandbox's interface the benchmarks use: ``url``,
+    ``credentials``, ``provider_url()``, the ``*_client()`` factories, and a few controls.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve, args=(child,), name="shiptrack-benchmark-sandbox", daemon=True
+        )
+        self._process.start()
+        child.close()
+        self.url: str
+        self.credentials: SandboxCredentials
+        self.url, self.credentials = self._conn.recv()
+
+    def __enter__(self) -> RemoteSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop the child process."""
+        if self._process.is_alive():
+            try:
+                self._call("stop")
+            except (EOFError, OSError):
+                pass
+            self._process.join(timeout=10)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(timeout=5)
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        self._conn.send((name, args, kwargs))
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise RuntimeError(f"sandbox command {name} failed: {value}")
+        return value
+
+    def provider_url(self, provider: str) -> str:
+        return f"{self.url}/{provider}"
+
+    # The client factories are the sandbox's own, read against this object's url and
+    # credentials, so the benchmarks build their clients exactly as the docs do.
+    def shiplemon_client(self, **overrides: Any) -> ShiplemonClient:
+        return Sandbox.shiplemon_client(self, **overrides)  # type: ignore[arg-type]
+
+    def exporto_client(self, **overrides: Any) -> ExportoClient:
+        return Sandbox.exporto_client(self, **overrides)  # type: ignore[arg-type]
+
+    def lex_client(self, **overrides: Any) -> LexClient:
+        return Sandbox.lex_client(self, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def latency(self) -> float:
+        raise AttributeError("write-only here: set it")
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._call("set_latency", seconds)
+
+    def tokens_issued(self) -> int:
+        """How many tokens the sandbox has issued (``sb.tokens.issued``)."""
+        return int(self._call("tokens_issued"))
+
+    def add_tour(self, count: int) -> str:
+        """A new exporto tour of ``count`` shipments; its id."""
+        return str(self._call("add_tour", count))
+
+    def seed_orders(self, count: int, **options: Any) -> int:
+        """Serve ``count`` generated LEX order messages."""
+        return int(self._call("seed_orders", count, **options))
+
+    def lex_accepted(self) -> int:
+        """How many LEX tracking messages the sandbox has accepted."""
+        return int(self._call("lex_accepted"))
+
+    def reset(self) -> None:
+        self._call("reset")
+
+    def route_stats(self, route: str) -> tuple[int, int]:
+        calls, in_flight = self._call("route_stats", route)
+        return int(calls), int(in_flight)

@@ -1,0 +1,263 @@
+"""The fault matrix over real HTTP: every case of :mod:`tests.reliability.matrix` on every
+endpoint of every provider, against the embedded sandbox's fault injection.
+
+Each cell asserts the exact outcome written in the matrix: the result or the exception (its
+class, status, ``retry_after``, ``may_have_reached_server``), the number of attempts seen on
+the faulted route, the backoffs slept (recorded, never waited), the token requests, and that
+no POST that may have been received was sent again. The docs' table is rendered from the same
+data.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import socket
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from shiptrack_sdk import ShiptrackError
+from shiptrack_sdk._client import BaseClient
+from shiptrack_sdk.errors import RateLimitError, TransportError
+from shiptrack_sdk.exporto import Shipment, Tour, TourDetail
+from shiptrack_sdk.lex import BusinessMessage, OrderStatus, SendOutcome, SendReport, SendResult
+from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMessage
+from shiptrack_sdk.sandbox import Sandbox
+from shiptrack_sdk.shiplemon import HistoryUpdate
+from shiptrack_sdk.shiplemon.models import ShipmentTracking
+from shiptrack_sdk.shiplemon.models import Shipment as ShiplemonShipment
+from tests.conftest import SleepRecorder
+
+from . import matrix
+from .matrix import Case, Endpoint, Outcome
+
+UTC = timezone.utc
+HISTORY = [HistoryUpdate("TRANSIT", datetime(2024, 7, 15, 9, 45, tzinfo=UTC), "With courier")]
+MESSAGE = TrackingMessage(
+    event=ShipmentEvent("AAR", "R00001", datetime(2024, 5, 14, 6, 0, tzinfo=UTC)),
+    carrier=Carrier(id="TRANSPES"),
+    sender=Party(id="TELIAE-ES"),
+)
+
+
+def _order() -> BusinessMessage:
+    return BusinessMessage.create(
+        "ORDER_STATUS",
+        OrderStatus(order_number="SO-0000001", status="PICKED"),
+        id="MSG-RELIABILITY-1",
+        partner_id="3PL-SANDBOX",
+    )
+
+
+Invoke = Callable[[Any], Any]
+Check = Callable[[Any], bool]
+
+#: endpoint id → (provider, the call, what a successful result looks like).
+CALLS: dict[str, tuple[str, Invoke, Check]] = {
+    "shiplemon.tracking.get": (
+        "shiplemon",
+        lambda c: c.tracking.get(matrix.SHIPLEMON_ID),
+        lambda r: isinstance(r, ShipmentTracking) and r.tracking_status == "DELIVERED",
+    ),
+    "shiplemon.tracking.update": (
+        "shiplemon",
+        lambda c: c.tracking.update(matrix.SHIPLEMON_ID, HISTORY),
+        lambda r: isinstance(r, ShiplemonShipment) and r.tracking_status == "TRANSIT",
+    ),
+    "exporto.shipments.get": (
+        "exporto",
+        lambda c: c.shipments.get(matrix.EXPORTO_ID),
+        lambda r: isinstance(r, Shipment) and r.carrier_state == "delivered",
+    ),
+    "exporto.shipments.search": (
+        "exporto",
+        lambda c: list(c.shipments.search(type="inbound")),
+        lambda r: [s.shipment_id for s in r] == ["S-240904-0101"],
+    ),
+    "exporto.tours.list": (
+        "exporto",
+        lambda c: c.tours.list(),
+        lambda r: len(r) == 5 and all(isinstance(t, Tour) for t in r),
+    ),
+    "exporto.tours.get": (
+        "exporto",
+        lambda c: c.tours.get(matrix.TOUR_ID),
+        lambda r: isinstance(r, TourDetail) and "S-240902-0001" in r.shipment_ids,
+    ),
+    "lex.orders.fetch": (
+        "lex",
+        lambda c: c.orders.fetch(10),
+        lambda r: len(r) == 10 and all(isinstance(m, BusinessMessage) for m in r),
+    ),
+    "lex.orders.send": (
+        "lex",
+        lambda c: c.orders.send(_order()),
+        lambda r: isinstance(r, SendResult),
+    ),
+    "lex.tracking.send": (
+        "lex",
+        lambda c: c.tracking.send([MESSAGE]),
+        lambda r: isinstance(r, SendReport) and len(r.batches) == 1,
+    ),
+}
+CALLS["exporto.token"] = CALLS["exporto.shipments.get"]
+CALLS["lex.token@orders.fetch"] = CALLS["lex.orders.fetch"]
+CALLS["lex.token@orders.send"] = CALLS["lex.orders.send"]
+CALLS["lex.token@tracking.send"] = CALLS["lex.tracking.send"]
+
+
+def test_every_endpoint_of_the_matrix_has_a_call() -> None:
+    assert set(CALLS) == {e.id for e in matrix.ENDPOINTS}
+    assert len({c.id for c in matrix.CASES}) == len(matrix.CASES)
+
+
+def test_the_matrix_covers_every_case_on_every_endpoint() -> None:
+    for endpoint in matrix.ENDPOINTS:
+        assert set(matrix.EXPECTED[endpoint.behaviour]) == {c.id for c in matrix.CASES}
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_client(provider: str, sb: Sandbox, **overrides: Any) -> BaseClient:
+    factory = {
+        "shiplemon": sb.shiplemon_client,
+        "exporto": sb.exporto_client,
+        "lex": sb.lex_client,
+    }[provider]
+    return factory(**overrides)
+
+
+def _closed_urls(provider: str, endpoint: Endpoint) -> dict[str, str]:
+    """Client settings that point the faulted hop at a port where nothing listens."""
+    dead = f"http://127.0.0.1:{closed_port()}"
+    if endpoint.token:
+        return {"token_url": f"{dead}/token"}
+    if provider == "exporto":
+        return {"base_url": f"{dead}/exporto/v1/"}
+    return {"base_url": f"{dead}/{provider}"}
+
+
+def _fault_options(case: Case) -> dict[str, Any]:
+    options = dict(case.fault)
+    options.setdefault("times", 1)
+    if options.get("retry_after") == "date":
+        when = datetime.now(UTC) + timedelta(seconds=matrix.RETRY_AFTER_DATE_AHEAD)
+        options["retry_after"] = email.utils.format_datetime(when, usegmt=True)
+    if options.get("body") == "big":
+        options["body"] = b"[" + b"0," * (matrix.BIG_BODY_BYTES // 2) + b"0]"
+    return options
+
+
+def _stored(sb: Sandbox) -> int:
+    """Messages the sandbox's LEX stored (tracking messages accepted, orders received)."""
+    lex: Any = sb.apps["lex"]
+    return len(lex.tracking.accepted) + len(lex.orders.received)
+
+
+def _close_to(value: Any, expected: float | str) -> bool:
+    if expected == "date":
+        # An HTTP date has whole seconds, and a moment passed since it was written.
+        ahead = matrix.RETRY_AFTER_DATE_AHEAD
+        return isinstance(value, float) and ahead - 3 <= value <= ahead
+    return bool(value == expected)
+
+
+@pytest.mark.parametrize(
+    ("case", "endpoint", "outcome"),
+    [pytest.param(*cell, id=f"{cell[0].id}:{cell[1].id}") for cell in matrix.cells()],
+)
+def test_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcome: Outcome) -> None:
+    provider, invoke, looks_ok = CALLS[endpoint.id]
+    overrides: dict[str, Any] = {"backoff_factor": 0.001}
+    if case.kind == "refused":
+        overrides.update(_closed_urls(provider, endpoint))
+    if case.kind == "read_timeout" and not endpoint.token:
+        overrides["timeout"] = (2.0, matrix.READ_TIMEOUT)
+    client = make_client(provider, sb, **overrides)
+    sleeps = SleepRecorder()
+    client._transport.sleep = sleeps  # set before the token transport is made: it shares it
+    auth: Any = getattr(client, "auth", None)
+    if endpoint.token and case.kind == "read_timeout":
+        auth.timeout = (2.0, matrix.READ_TIMEOUT)
+    if endpoint.oauth2 and not endpoint.token:
+        auth.access_token()  # a token in hand: only the endpoint's own route meets the fault
+    if case.kind == "expired":
+        sb.tokens.expire_all()  # the server forgets it; the client still thinks it is fresh
+    sb.clear_calls()
+    if case.kind in ("fault", "read_timeout"):
+        sb.fault(endpoint.route, method=endpoint.method, **_fault_options(case))
+
+    result: Any = None
+    error: ShiptrackError | None = None
+    try:
+        result = invoke(client)
+    except ShiptrackError as exc:
+        error = exc
+    finally:
+        client.close()
+    # Answers the client gave up on are recorded when the server finishes them.
+    assert sb._server.wait_idle(5.0)
+
+    # -- the result, or the error ---------------------------------------------------------
+    if outcome.returns:
+        assert error is None, f"raised {error!r}"
+        assert looks_ok(result), result
+    else:
+        assert error is not None, f"returned {result!r}"
+    if outcome.batch is not None:
+        report: SendReport = result
+        (only,) = report.batches
+        assert only.outcome is outcome.batch, (only, only.error)
+        error = only.error
+        # The batch's status is its POST's answer; one never sent (no token) has none.
+        never_sent = endpoint.token and outcome.batch is SendOutcome.FAILED
+        assert only.status == (None if never_sent else outcome.status)
+        if outcome.batch is SendOutcome.ACCEPTED:
+            assert report.ok
+        else:
+            # Failed batches are surely not stored: safe to resend; in-doubt ones are not.
+            safe = report.safe_to_resend()
+            assert safe == ([MESSAGE] if outcome.batch is SendOutcome.FAILED else [])
+    if outcome.error is None:
+        assert error is None, f"unexpected error {error!r}"
+    else:
+        assert type(error) is outcome.error, repr(error)
+        if outcome.status is not None:
+            assert getattr(error, "status", None) == outcome.status
+        if outcome.may_have_reached_server is not None:
+            assert isinstance(error, TransportError)
+            assert error.may_have_reached_server is outcome.may_have_reached_server
+        if outcome.retry_after is not None:
+            assert isinstance(error, RateLimitError)
+            assert _close_to(error.retry_after, outcome.retry_after), error.retry_after
+        if outcome.says is not None:
+            assert outcome.says in str(error)
+        assert isinstance(error, ShiptrackError)
+        # The error names the call it came from.
+        assert getattr(error, "provider", None) == provider or endpoint.token
+
+    # -- attempts, backoffs, tokens -------------------------------------------------------
+    if case.kind == "refused":
+        attempts = len(sleeps.delays) + 1
+    else:
+        attempts = len(sb.calls(endpoint.route, endpoint.method))
+    assert attempts == outcome.attempts, sb.calls()
+    assert len(sleeps.delays) == outcome.backoffs, sleeps.delays
+    if outcome.waited is not None:
+        assert _close_to(sleeps.delays[0], outcome.waited), sleeps.delays
+    if outcome.token_requests is not None:
+        token_route = matrix.LEX_TOKEN if provider == "lex" else matrix.EXPORTO_TOKEN
+        assert len(sb.calls(token_route, "POST")) == outcome.token_requests
+
+    # -- no POST resent once it may have been received ------------------------------------
+    if provider == "lex":
+        assert _stored(sb) <= 1
+    if endpoint.method == "POST" and not endpoint.token and case.kind != "refused":
+        replays = 1 if case.id.startswith("401") else 0  # a 401 was not processed
+        assert attempts <= 1 + replays
