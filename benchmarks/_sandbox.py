@@ -41,6 +41,7 @@ _COMMANDS: dict[str, Any] = {
     "tokens_issued": lambda sb: sb.tokens.issued,
     "lex_accepted": _lex_accepted,
     "reset": lambda sb: sb.reset(),
+    "clear_calls": lambda sb: sb.clear_calls(),
     "route_stats": lambda sb, name: sb.route_stats(name),
 }
 
@@ -146,6 +147,14 @@ class RemoteSandbox:
 
     def reset(self) -> None:
         self._call("reset")
+
+    def clear_calls(self) -> None:
+        """Forget recorded calls and route statistics (the seeded data stays)."""
+        self._call("clear_calls")
+
+    def environment(self) -> dict[str, str]:
+        """``SHIPTRACK_*`` variables pointing every client here (as the sandbox's own)."""
+        return Sandbox.environment(self)  # type: ignore[arg-type]
 
     def route_stats(self, route: str) -> tuple[int, int]:
         calls, in_flight = self._call("route_stats", route)

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
+from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from dateutil.parser import isoparse
 
 __all__ = ["converter", "parse_datetime", "register_wire_model", "structure", "unstructure"]
 
@@ -42,6 +42,10 @@ def parse_datetime(value: Any) -> datetime:
             # Fast path: C-implemented, and on 3.11+ it reads the "Z" suffix.
             parsed = datetime.fromisoformat(value)
         except ValueError:
+            # What fromisoformat does not read (before 3.11: "Z", reduced precision) is
+            # rare, so dateutil's parser is imported only then.
+            from dateutil.parser import isoparse
+
             try:
                 parsed = isoparse(value)
             except (ValueError, OverflowError) as exc:
@@ -72,7 +76,9 @@ def parse_datetime(value: Any) -> datetime:
 def format_datetime(value: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS.sssZ`` in UTC (millisecond precision)."""
     utc = value.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # Not strftime: its %Y does not pad years before 1000 on every platform, and the
+    # result would not read back.
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def _structure_date(value: Any, _: type) -> date:
@@ -125,9 +131,22 @@ def _optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
 converter.register_structure_hook_factory(_is_optional, _optional_hook)
 
 
+def _optional_unstructure_hook(type_: Any) -> Callable[[Any], Any]:
+    # An optional str, int, float or bool unstructures as it is (None included); saying so
+    # lets the generated code read the attribute inline instead of calling a hook per field.
+    args = type_.__args__
+    inner = args[1] if args[0] is _NoneType else args[0]
+    if converter.get_unstructure_hook(inner) is identity:
+        return identity
+    return converter.gen_unstructure_optional(type_)
+
+
+converter.register_unstructure_hook_factory(_is_optional, _optional_unstructure_hook)
+
+
 def _is_homogeneous_tuple(type_: Any) -> bool:
     """Whether ``type_`` is ``tuple[X, ...]``."""
-    args = getattr(type_, "__args__", ())
+    args: tuple[Any, ...] = getattr(type_, "__args__", ())
     return typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
@@ -147,7 +166,7 @@ def _tuple_hook(type_: Any) -> Callable[[Any, Any], Any]:
                 result.append(handler(element, item))
             except Exception as exc:
                 note = IterableValidationNote(f"Structuring {type_} @ index {index}", index, item)
-                exc.__notes__ = [*getattr(exc, "__notes__", []), note]
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
                 errors.append(exc)
         if errors:
             raise IterableValidationError(f"While structuring {type_!r}", errors, type_)

@@ -33,7 +33,15 @@ from .errors import (
     error_class_for_status,
 )
 
-__all__ = ["USER_AGENT", "ErrorDetails", "RetryPolicy", "Timeout", "Transport"]
+__all__ = [
+    "USER_AGENT",
+    "EncodedJSON",
+    "ErrorDetails",
+    "RetryPolicy",
+    "Timeout",
+    "Transport",
+    "encode_json",
+]
 
 logger = logging.getLogger("shiptrack_sdk")
 
@@ -126,6 +134,33 @@ class RetryPolicy:
 
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class EncodedJSON:
+    """A JSON body encoded ahead of sending, by :func:`encode_json`.
+
+    Passed as ``json_body``, it is sent as it is: a caller that must know a body can be
+    encoded before sending anything encodes it once, not once to check and again to send.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        #: The UTF-8 JSON text.
+        self.data = data
+
+    def __repr__(self) -> str:
+        return f"<EncodedJSON of {len(self.data)} bytes>"
+
+
+def encode_json(value: Any) -> EncodedJSON:
+    """``value`` encoded the way the transport sends JSON: compact, UTF-8.
+
+    Raises:
+        TypeError: ``value`` holds something JSON cannot represent.
+        ValueError: ``value`` holds a circular reference.
+    """
+    return EncodedJSON(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 @attrs.frozen
@@ -349,7 +384,9 @@ class Transport:
         tmo = (Timeout.of(timeout) if timeout is not None else self.timeout).as_tuple()
         send_headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
         if json_body is not None:
-            data = json.dumps(json_body, ensure_ascii=False, separators=(",", ":")).encode()
+            if not isinstance(json_body, EncodedJSON):
+                json_body = encode_json(json_body)
+            data = json_body.data
             send_headers["Content-Type"] = "application/json"
         if headers:
             send_headers.update(headers)

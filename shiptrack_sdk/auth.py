@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import requests
-from oauthlib.common import urldecode
-from oauthlib.oauth2 import BackendApplicationClient, MissingTokenError, OAuth2Error
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from .errors import APIError, AuthenticationError, ResponseError, ValidationError
@@ -313,6 +311,11 @@ class OAuth2ClientCredentials(AuthBase):
         return transport
 
     def _fetch(self) -> _Token:
+        # oauthlib is imported with the first token, not with the module: a client that
+        # authenticates with an API key never needs it (it is a tenth of the import time).
+        from oauthlib.common import urldecode
+        from oauthlib.oauth2 import BackendApplicationClient, MissingTokenError, OAuth2Error
+
         client = BackendApplicationClient(client_id=self.client_id)
         include_client_id = self.client_auth == "body"
         secret_kwargs = {"client_secret": self._client_secret} if include_client_id else {}

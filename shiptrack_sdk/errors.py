@@ -52,7 +52,24 @@ def _excerpt(text: str | None, limit: int = BODY_EXCERPT) -> str:
 
 
 class ShiptrackError(Exception):
-    """Base class of every error raised by shiptrack-sdk."""
+    """Base class of every error raised by shiptrack-sdk.
+
+    Errors pickle (a task that fails in a worker process reaches the caller whole): they are
+    rebuilt from their message and attributes, not by calling ``__init__`` again, whose
+    keyword-only arguments the default pickling of exceptions would not pass.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(
+    cls: type[ShiptrackError], args: tuple[Any, ...], state: dict[str, Any]
+) -> ShiptrackError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ValidationError(ShiptrackError, ValueError):

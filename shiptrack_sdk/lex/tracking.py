@@ -21,7 +21,7 @@ import attrs
 
 from .._client import BaseClient, Resource
 from .._convert import converter
-from .._http import Timeout, TimeoutLike
+from .._http import EncodedJSON, Timeout, TimeoutLike, encode_json
 from .._progress import Progress, ProgressLike
 from ..errors import (
     APIError,
@@ -354,11 +354,14 @@ class TrackingResource(Resource):
         items = _materialize(messages)
         (validator or self.validator).validate(items)
         body = [converter.unstructure(message) for message in items]
+        starts = range(0, len(items), size)
         try:
-            json.dumps(body)
+            # Every batch is encoded before the first is sent (nothing is sent if one cannot
+            # be), and encoded once: the transport sends these bytes as they are.
+            payloads = [encode_json(body[start : start + size]) for start in starts]
         except (TypeError, ValueError) as exc:  # the validator checks extra; this is a net
             raise ValidationError("messages", f"cannot be written as JSON ({exc})") from None
-        starts = range(0, len(items), size)
+        del body
         results: list[BatchResult] = []
         stopped = False
         with Progress(progress, len(items), description="LEX tracking") as bar:
@@ -367,7 +370,7 @@ class TrackingResource(Resource):
                 if stopped:
                     results.append(BatchResult(number, start, stop, SendOutcome.NOT_SENT))
                     continue
-                result = self._send_batch(number, start, stop, body[start:stop], timeout)
+                result = self._send_batch(number, start, stop, payloads[number], timeout)
                 results.append(result)
                 if result.outcome is not SendOutcome.ACCEPTED:
                     logger.warning(
@@ -389,7 +392,7 @@ class TrackingResource(Resource):
         number: int,
         start: int,
         stop: int,
-        batch: list[Any],
+        batch: EncodedJSON,
         timeout: TimeoutLike | None,
     ) -> BatchResult:
         try:

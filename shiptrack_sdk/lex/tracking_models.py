@@ -16,6 +16,7 @@ and reports every problem at once, each with the message's index and the field's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -299,6 +300,11 @@ _CARRIER_FIELDS = {
 }
 
 
+# A character below U+0020, found by the regex engine rather than a loop over characters:
+# every code and reference of every message is checked.
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def _str_set(values: Iterable[str]) -> frozenset[str]:
     if isinstance(values, str):  # one code, not its characters
         return frozenset({values})
@@ -429,7 +435,7 @@ class _MessageCheck:
         limit = self.v.limits[kind]
         if len(value) > limit:
             self.add(where, f"is {len(value)} characters long; at most {limit}")
-        if kind in ("code", "reference") and any(ord(c) < 32 for c in value):
+        if kind in ("code", "reference") and _CONTROL.search(value):
             self.add(where, "must not contain control characters")
 
     def url(self, where: str, value: str) -> None:
@@ -478,7 +484,10 @@ class _MessageCheck:
 
     def fields(self, where: str, obj: Any, kinds: Mapping[str, str]) -> None:
         for name, kind in kinds.items():
-            self.text(f"{where}.{name}", getattr(obj, name), kind)
+            value = getattr(obj, name)
+            # An absent optional field has nothing to check: its path is not even built.
+            if value is not None:
+                self.text(f"{where}.{name}", value, kind)
         self.check_extra(where, obj)
 
     # -- parts ----------------------------------------------------------------------------

@@ -273,6 +273,13 @@ class _RouteStats:
         self.max_in_flight = 0
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: more clients connecting at once (a fan-out of
+    # 8 or 16 threads) would see their connection attempts dropped and retried a second
+    # later, a stall no real server adds.
+    request_queue_size = 128
+
+
 class SandboxServer:
     """The threaded HTTP server under :class:`~shiptrack_sdk.sandbox.Sandbox`."""
 
@@ -296,7 +303,7 @@ class SandboxServer:
         self._lock = threading.Lock()
         self._active = 0
         self._idle = threading.Condition()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -305,7 +312,7 @@ class SandboxServer:
         if self._httpd is not None:
             return
         handler = type("_Handler", (_RequestHandler,), {"sandbox": self})
-        httpd = ThreadingHTTPServer((self.host, self.port), handler)
+        httpd = _HTTPServer((self.host, self.port), handler)
         httpd.daemon_threads = True
         self._httpd = httpd
         self.port = httpd.server_address[1]

@@ -379,7 +379,7 @@ _TRACKING_SEND: dict[str, Outcome | None] = {
     "502-always": batch(SendOutcome.IN_DOUBT, ServerError, status=502),
     "503-always": batch(SendOutcome.FAILED, ServerError, status=503),
     "504-always": batch(SendOutcome.IN_DOUBT, ServerError, status=504),
-    "401-expired": batch(SendOutcome.ACCEPTED, attempts=2, sleeps=0, token_requests=1),
+    "401-expired": batch(SendOutcome.ACCEPTED, status=200, attempts=2, sleeps=0, token_requests=1),
     "401-always": batch(
         SendOutcome.FAILED,
         AuthenticationError,

@@ -26,8 +26,8 @@ from shiptrack_sdk.lex import BusinessMessage, OrderStatus, SendOutcome, SendRep
 from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMessage
 from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import HistoryUpdate
-from shiptrack_sdk.shiplemon.models import ShipmentTracking
 from shiptrack_sdk.shiplemon.models import Shipment as ShiplemonShipment
+from shiptrack_sdk.shiplemon.models import ShipmentTracking
 from tests.conftest import SleepRecorder
 
 from . import matrix

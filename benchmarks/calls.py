@@ -1,0 +1,120 @@
+"""Per-call overhead and model conversion: what the SDK adds to one answer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from shiptrack_sdk._convert import structure
+from shiptrack_sdk.shiplemon.models import Shipment, ShipmentTracking
+
+from ._common import Figure, Settings, interleaved, median, timed, trimmed_mean
+from ._sandbox import RemoteSandbox
+
+#: The documented GET sample's shipment, seeded in the sandbox.
+SHIPMENT_ID = "be96511d-ba23-4268-bd8b-48c9cf930222"
+
+#: Shiplemon's documented samples (the provider's own JSON, kept with the tests).
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "shiplemon"
+
+
+def per_call_overhead(sb: RemoteSandbox, settings: Settings) -> Figure:
+    """``client.tracking.get(id).to_tracking()`` against a plain ``session.get(...).json()``
+    of the same URL, interleaved, over one kept-alive connection each."""
+    client = sb.shiplemon_client()
+    url = f"{sb.provider_url('shiplemon')}/public/v1/shipments/{SHIPMENT_ID}/tracking"
+    session = requests.Session()
+    headers = {"x-api-key": sb.credentials.shiplemon_api_key}
+
+    def sdk() -> Any:
+        return client.tracking.get(SHIPMENT_ID).to_tracking()
+
+    def raw() -> Any:
+        return session.get(url, headers=headers).json()
+
+    # Both read the same shipment: the comparison is fair only if the answers are.
+    tracking, payload = sdk(), raw()
+    assert tracking.shipment_id == SHIPMENT_ID
+    assert payload["data"]["tracking_status"] == tracking.provider_status
+    warmup = min(100, settings.calls)
+    sdk_times, raw_times = interleaved(sdk, raw, settings.calls, warmup=warmup)
+    client.close()
+    session.close()
+    sdk_mean, raw_mean = trimmed_mean(sdk_times), trimmed_mean(raw_times)
+    ratio = sdk_mean / raw_mean
+    return Figure(
+        name="per_call_overhead",
+        title="per-call overhead (SDK / raw requests)",
+        measured=ratio,
+        unit="x",
+        target="<= 1.15x",
+        met=ratio <= 1.15,
+        detail=(
+            f"{settings.calls} calls each, interleaved: SDK {sdk_mean * 1e6:.0f} us, "
+            f"raw {raw_mean * 1e6:.0f} us a call (5% trimmed means); "
+            f"the SDK adds {(sdk_mean - raw_mean) * 1e6:.0f} us"
+        ),
+        data={
+            "calls": settings.calls,
+            "sdk_us": sdk_mean * 1e6,
+            "raw_us": raw_mean * 1e6,
+            "sdk_median_us": median(sdk_times) * 1e6,
+            "raw_median_us": median(raw_times) * 1e6,
+            "median_ratio": median(sdk_times) / median(raw_times),
+        },
+    )
+
+
+def largest_sample() -> tuple[str, dict[str, Any]]:
+    """The largest documented Shiplemon shipment: the biggest fixture holding a shipment."""
+    found: list[tuple[int, str, dict[str, Any]]] = []
+    for path in sorted(FIXTURES.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8")).get("data")
+        if isinstance(data, dict) and "id" in data:  # a Shipment, not a tracking answer
+            found.append((path.stat().st_size, path.name, data))
+    size, name, data = max(found, key=lambda item: item[0])
+    return name, data
+
+
+def _per_item_us(fn: Any, loops: int, samples: int) -> float:
+    fn()  # hooks are generated on first use: not part of the figure
+    return median([timed(lambda: [fn() for _ in range(loops)]) / loops for _ in range(samples)]) * 1e6
+
+
+def model_conversion(settings: Settings) -> Figure:
+    """Structure + normalize the largest documented shipment, without HTTP."""
+    name, shipment = largest_sample()
+    get_sample = json.loads((FIXTURES / "get_tracking_200.json").read_text(encoding="utf-8"))
+    tracking_data = get_sample["data"]
+    loops, samples = settings.conversions, settings.samples
+
+    both = _per_item_us(lambda: structure(shipment, Shipment).to_tracking(), loops, samples)
+    only_structure = _per_item_us(lambda: structure(shipment, Shipment), loops, samples)
+    model = structure(shipment, Shipment)
+    only_normalize = _per_item_us(model.to_tracking, loops, samples)
+    get_both = _per_item_us(
+        lambda: structure(tracking_data, ShipmentTracking).to_tracking(), loops, samples
+    )
+    return Figure(
+        name="model_conversion",
+        title="model conversion (largest shipment)",
+        measured=both,
+        unit="us",
+        target="<= 50 us",
+        met=both <= 50,
+        detail=(
+            f"{name}: structure {only_structure:.1f} us + to_tracking() {only_normalize:.1f} us; "
+            f"the GET tracking sample: {get_both:.1f} us"
+        ),
+        data={
+            "sample": name,
+            "structure_us": only_structure,
+            "normalize_us": only_normalize,
+            "get_sample_us": get_both,
+            "loops": loops,
+            "samples": samples,
+        },
+    )

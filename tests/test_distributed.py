@@ -1,0 +1,90 @@
+"""A tour tracked on a dask.distributed cluster of two worker processes, with the documented
+example's code (``docs/examples/dask_tours.py``), against the sandbox of this test process.
+
+The client is pickled to each worker; the workers reach the sandbox on 127.0.0.1 and fetch
+their own tokens. Skipped where dask.distributed is not installed (``pip install
+shiptrack-sdk[dask]``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from shiptrack_sdk.sandbox import Sandbox
+
+distributed = pytest.importorskip("distributed")
+cloudpickle = pytest.importorskip("cloudpickle")
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "dask_tours.py"
+
+
+@pytest.fixture(scope="module")
+def example() -> Iterator[ModuleType]:
+    """The documented example, loaded as a module whose functions travel by value (the
+    workers cannot import it by name, as they could not a user's script)."""
+    spec = importlib.util.spec_from_file_location("shiptrack_dask_example", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    cloudpickle.register_pickle_by_value(module)
+    yield module
+    cloudpickle.unregister_pickle_by_value(module)
+    del sys.modules[spec.name]
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[distributed.Client]:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=2,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_a_tour_tracked_on_two_worker_processes(
+    sb: Sandbox, example: ModuleType, dask_client: distributed.Client
+) -> None:
+    tour_id = sb.apps["exporto"].add_tour(60)  # type: ignore[attr-defined]
+    exporto = sb.exporto_client()
+    shipment_ids = exporto.tours.shipment_ids(tour_id)  # the driver holds a token now
+    issued = sb.tokens.issued
+
+    trackings = example.track_tour(exporto, tour_id, dask_client, chunk_size=5)
+
+    # Complete, in the tour's order, and what the driver reads itself.
+    assert [t.shipment_id for t in trackings] == shipment_ids
+    assert trackings == [exporto.shipments.get(sid).to_tracking() for sid in shipment_ids]
+    # The work ran in the workers: each fetched its own token (the driver's did not travel),
+    # one a worker process however many tasks it ran.
+    assert 1 <= sb.tokens.issued - issued <= len(dask_client.scheduler_info()["workers"])
+    assert len(sb.calls("/exporto/v1/shipment/*")) == 2 * len(shipment_ids)
+    pids = set(dask_client.run(lambda: __import__("os").getpid()).values())
+    assert len(pids) == 2  # two worker processes
+
+
+def test_a_failing_shipment_comes_back_as_its_error(
+    sb: Sandbox, example: ModuleType, dask_client: distributed.Client
+) -> None:
+    exporto = sb.exporto_client()
+    future = dask_client.submit(example.track_shipments, exporto, ["S-NOPE"], pure=False)
+    with pytest.raises(Exception) as info:  # noqa: PT011 (the type is asserted below)
+        future.result()
+    from shiptrack_sdk import NotFoundError
+
+    assert isinstance(info.value, NotFoundError)
+    assert info.value.status == 404
+    assert info.value.provider == "exporto"
