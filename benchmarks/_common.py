@@ -125,7 +125,9 @@ def table(figures: Sequence[Figure]) -> str:
     line = "+".join("-" * (w + 2) for w in widths)
     out = [line]
     for index, row in enumerate(rows):
-        out.append(" " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        out.append(
+            " " + " | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        )
         if index == 0:
             out.append(line)
     out.append(line)

@@ -7,6 +7,7 @@ provider is to a real client: a server on the other end of a loopback socket.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 from typing import Any
@@ -18,12 +19,13 @@ from shiptrack_sdk.shiplemon import ShiplemonClient
 
 
 def _add_tour(sb: Sandbox, count: int) -> str:
-    tour_id: str = sb.apps["exporto"].add_tour(count)
-    return tour_id
+    exporto: Any = sb.apps["exporto"]
+    return str(exporto.add_tour(count))
 
 
 def _seed_orders(sb: Sandbox, count: int, **options: Any) -> int:
-    return len(sb.apps["lex"].orders.seed(count, **options))
+    lex: Any = sb.apps["lex"]
+    return len(lex.orders.seed(count, **options))
 
 
 def _set_latency(sb: Sandbox, seconds: float) -> None:
@@ -31,7 +33,8 @@ def _set_latency(sb: Sandbox, seconds: float) -> None:
 
 
 def _lex_accepted(sb: Sandbox) -> int:
-    return len(sb.apps["lex"].tracking.accepted)
+    lex: Any = sb.apps["lex"]
+    return len(lex.tracking.accepted)
 
 
 _COMMANDS: dict[str, Any] = {
@@ -91,10 +94,8 @@ class RemoteSandbox:
     def stop(self) -> None:
         """Stop the child process."""
         if self._process.is_alive():
-            try:
+            with contextlib.suppress(EOFError, OSError):
                 self._call("stop")
-            except (EOFError, OSError):
-                pass
             self._process.join(timeout=10)
             if self._process.is_alive():
                 self._process.terminate()

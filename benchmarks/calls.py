@@ -75,13 +75,15 @@ def largest_sample() -> tuple[str, dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8")).get("data")
         if isinstance(data, dict) and "id" in data:  # a Shipment, not a tracking answer
             found.append((path.stat().st_size, path.name, data))
-    size, name, data = max(found, key=lambda item: item[0])
+    _, name, data = max(found, key=lambda item: item[0])
     return name, data
 
 
 def _per_item_us(fn: Any, loops: int, samples: int) -> float:
     fn()  # hooks are generated on first use: not part of the figure
-    return median([timed(lambda: [fn() for _ in range(loops)]) / loops for _ in range(samples)]) * 1e6
+    return (
+        median([timed(lambda: [fn() for _ in range(loops)]) / loops for _ in range(samples)]) * 1e6
+    )
 
 
 def model_conversion(settings: Settings) -> Figure:

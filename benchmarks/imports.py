@@ -35,7 +35,7 @@ def _parse(stderr: str) -> tuple[float, float]:
 
 def _measure(statement: str, cwd: str, env: dict[str, str]) -> tuple[float, float]:
     code = f"import sys; sys.stderr.write({_MARK!r} + '\\n'); sys.stderr.flush(); {statement}"
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 (this Python, our own statement)
         [sys.executable, "-X", "importtime", "-c", code],
         cwd=cwd,
         env=env,

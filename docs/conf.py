@@ -7,6 +7,8 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE / "_ext"))
+# The reliability page renders its tables from the test suite's own data (tests/reliability).
+sys.path.insert(0, str(HERE.parent))
 
 from shiptrack_sdk import __version__  # noqa: E402
 

@@ -12,6 +12,7 @@ Settings resolve per call > constructor keyword > ``SHIPTRACK_*`` environment va
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+# Control characters (C0 and DEL), looked for by the regex engine: every id of every call
+# is checked.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def env_setting(value: str | None, env_var: str) -> str | None:
@@ -118,7 +123,7 @@ def path_id(value: Any, argument: str = "shipment_id") -> str:
         raise ValidationError(argument, "must be a non-empty string")
     if value in (".", ".."):
         raise ValidationError(argument, f"{value!r} is not an id")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         raise ValidationError(argument, "must not contain control characters")
     return quote(value, safe="")
 

@@ -75,7 +75,8 @@ def parse_datetime(value: Any) -> datetime:
 
 def format_datetime(value: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SS.sssZ`` in UTC (millisecond precision)."""
-    utc = value.astimezone(timezone.utc)
+    # Already UTC is the usual case (models hold UTC): nothing to convert.
+    utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
     # Not strftime: its %Y does not pad years before 1000 on every platform, and the
     # result would not read back.
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
@@ -188,6 +189,7 @@ def register_wire_model(
     rename: Mapping[str, str] | None = None,
     camel_case: bool = False,
     keep_raw: bool = True,
+    omit_empty: bool = False,
 ) -> None:
     """Register structure and unstructure hooks for one wire model.
 
@@ -197,6 +199,8 @@ def register_wire_model(
         camel_case: Derive every wire name as camelCase of the field name
             (``rename`` still wins).
         keep_raw: Set the model's ``raw`` field to the mapping it was built from.
+        omit_empty: Leave fields that are ``None`` or empty lists out when unstructuring;
+            keys that come from ``extra`` are written as given, ``None`` included.
 
     A model with an ``extra`` field collects the keys it does not know there when structured,
     and writes them back unchanged when unstructured, so a payload survives a round trip.
@@ -211,7 +215,11 @@ def register_wire_model(
             return built
         with _build_lock:
             if not built:
-                built.extend(_make_hooks(cls, names, camel_case=camel_case, keep_raw=keep_raw))
+                built.extend(
+                    _make_hooks(
+                        cls, names, camel_case=camel_case, keep_raw=keep_raw, omit_empty=omit_empty
+                    )
+                )
         return built
 
     def structure_hook(data: Mapping[str, Any], type_: Any) -> Any:
@@ -229,7 +237,12 @@ _build_lock = threading.RLock()
 
 
 def _make_hooks(
-    cls: type[Any], names: Mapping[str, str], *, camel_case: bool, keep_raw: bool
+    cls: type[Any],
+    names: Mapping[str, str],
+    *,
+    camel_case: bool,
+    keep_raw: bool,
+    omit_empty: bool = False,
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
     fields = attrs.fields(cls)
     overrides: dict[str, Any] = {}
@@ -266,13 +279,23 @@ def _make_hooks(
             object.__setattr__(instance, "extra", {k: v for k, v in data.items() if k not in known})
         return instance
 
-    if not set_extra:
+    if not set_extra and not omit_empty:
         return structure_hook, base_unstructure
 
     def unstructure_hook(obj: Any) -> dict[str, Any]:
         out = base_unstructure(obj)
-        for key, value in obj.extra.items():
+        extra: Mapping[str, Any] = obj.extra if set_extra else {}
+        for key, value in extra.items():
             out.setdefault(key, value)
+        if omit_empty:
+            empty = [
+                k for k, v in out.items() if v is None or (isinstance(v, (list, tuple)) and not v)
+            ]
+            for key in empty:
+                if key in extra:
+                    out[key] = extra[key]
+                else:
+                    del out[key]
         return out
 
     return structure_hook, unstructure_hook

@@ -10,38 +10,25 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
+from shiptrack_sdk import NotFoundError
 from shiptrack_sdk.sandbox import Sandbox
 
 distributed = pytest.importorskip("distributed")
-cloudpickle = pytest.importorskip("cloudpickle")
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "dask_tours.py"
 
 
 @pytest.fixture(scope="module")
-def example() -> Iterator[ModuleType]:
-    """The documented example, loaded as a module whose functions travel by value (the
-    workers cannot import it by name, as they could not a user's script)."""
-    spec = importlib.util.spec_from_file_location("shiptrack_dask_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    cloudpickle.register_pickle_by_value(module)
-    yield module
-    cloudpickle.unregister_pickle_by_value(module)
-    del sys.modules[spec.name]
-
-
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[distributed.Client]:
+def dask_client() -> Iterator[Any]:
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -55,8 +42,23 @@ def dask_client() -> Iterator[distributed.Client]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def example(dask_client: Any) -> Iterator[ModuleType]:
+    """The documented example as the module ``dask_tours``, here and on every worker (dask's
+    ``upload_file``, as a user ships a module of their own to a cluster)."""
+    spec = importlib.util.spec_from_file_location(EXAMPLE.stem, EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    dask_client.upload_file(str(EXAMPLE))
+    yield module
+    del sys.modules[spec.name]
+
+
 def test_a_tour_tracked_on_two_worker_processes(
-    sb: Sandbox, example: ModuleType, dask_client: distributed.Client
+    sb: Sandbox, example: ModuleType, dask_client: Any
 ) -> None:
     tour_id = sb.apps["exporto"].add_tour(60)  # type: ignore[attr-defined]
     exporto = sb.exporto_client()
@@ -72,19 +74,18 @@ def test_a_tour_tracked_on_two_worker_processes(
     # one a worker process however many tasks it ran.
     assert 1 <= sb.tokens.issued - issued <= len(dask_client.scheduler_info()["workers"])
     assert len(sb.calls("/exporto/v1/shipment/*")) == 2 * len(shipment_ids)
-    pids = set(dask_client.run(lambda: __import__("os").getpid()).values())
-    assert len(pids) == 2  # two worker processes
+    pids = set(dask_client.run(os.getpid).values())
+    assert len(pids) == 2  # two worker processes, neither of them this one
+    assert os.getpid() not in pids
 
 
 def test_a_failing_shipment_comes_back_as_its_error(
-    sb: Sandbox, example: ModuleType, dask_client: distributed.Client
+    sb: Sandbox, example: ModuleType, dask_client: Any
 ) -> None:
     exporto = sb.exporto_client()
     future = dask_client.submit(example.track_shipments, exporto, ["S-NOPE"], pure=False)
-    with pytest.raises(Exception) as info:  # noqa: PT011 (the type is asserted below)
-        future.result()
-    from shiptrack_sdk import NotFoundError
-
-    assert isinstance(info.value, NotFoundError)
+    # The error raised in the worker reaches the caller whole (errors pickle).
+    with pytest.raises(NotFoundError) as info:
+        future.result(timeout=30)
     assert info.value.status == 404
     assert info.value.provider == "exporto"

@@ -149,7 +149,11 @@ def test_auth_objects_pickle_alone(sb: Sandbox) -> None:
     token = auth.access_token()
     clone = round_trip(auth)
     assert isinstance(clone, OAuth2ClientCredentials)
-    assert (clone.token_url, clone.client_id, clone.scope) == (auth.token_url, "sandbox-client", "read")
+    assert (clone.token_url, clone.client_id, clone.scope) == (
+        auth.token_url,
+        "sandbox-client",
+        "read",
+    )
     assert clone._token is None
     assert clone.access_token() != token
     # A copy has a lock of its own: it can fetch while the original is held.
@@ -223,10 +227,10 @@ def test_errors_pickle_whole(sb: Sandbox) -> None:
         RateLimitError("slow down", retry_after=2.5, status=429, provider="shiplemon"),
     ]
     for other in others:
-        copy = round_trip(other)
-        assert type(copy) is type(other)
-        assert str(copy) == str(other)
-        assert copy.__dict__ == other.__dict__
+        other_copy = round_trip(other)
+        assert type(other_copy) is type(other)
+        assert str(other_copy) == str(other)
+        assert other_copy.__dict__ == other.__dict__
 
 
 # -- one client, many threads ------------------------------------------------------------------

@@ -18,7 +18,7 @@ def _import(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> nodes.table:
+def _table(headers: list[str], rows: list[list[str]], *, literal_columns: int = 2) -> nodes.table:
     table = nodes.table()
     group = nodes.tgroup(cols=len(headers))
     table += group
@@ -30,16 +30,16 @@ def _table(headers: list[str], rows: list[list[str]]) -> nodes.table:
     body = nodes.tbody()
     group += body
     for row in rows:
-        body += _row(row, literal=True)
+        body += _row(row, literal=True, literal_columns=literal_columns)
     return table
 
 
-def _row(cells: list[str], *, literal: bool) -> nodes.row:
+def _row(cells: list[str], *, literal: bool, literal_columns: int = 2) -> nodes.row:
     row = nodes.row()
     for i, text in enumerate(cells):
         entry = nodes.entry()
         para = nodes.paragraph()
-        para += nodes.literal(text=text) if literal and i < 2 else nodes.Text(text)
+        para += nodes.literal(text=text) if literal and i < literal_columns else nodes.Text(text)
         entry += para
         row += entry
     return row
@@ -63,6 +63,57 @@ class StatusMapDirective(Directive):
         return [_table(headers, rows)]
 
 
+class FaultMatrixDirective(Directive):
+    """Render the fault matrix (``tests/reliability/matrix.py``) as a case × outcome table.
+
+    Endpoints whose outcomes are the same in every case share a column, so the table stays
+    readable; the data is the one the fault matrix tests assert.
+    """
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        matrix = importlib.import_module("tests.reliability.matrix")
+        columns: dict[tuple[str, ...], list[str]] = {}
+        for endpoint in matrix.ENDPOINTS:
+            texts = tuple(
+                matrix.describe(matrix.expected(case.id, endpoint.id)) for case in matrix.CASES
+            )
+            columns.setdefault(texts, []).append(endpoint.call)
+        headers = ["case", *("; ".join(calls) for calls in columns.values())]
+        rows = [
+            [case.title, *(texts[i] for texts in columns)] for i, case in enumerate(matrix.CASES)
+        ]
+        return [_table(headers, rows, literal_columns=0)]
+
+
+class ReliabilityCountsDirective(Directive):
+    """Render what the reliability suite counts: cases, fuzz examples, sentinels."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        matrix = importlib.import_module("tests.reliability.matrix")
+        inventory = importlib.import_module("tests.reliability.inventory")
+        tests = inventory.fuzz_tests()
+        rows = [
+            ["fault cases", str(len(matrix.CASES))],
+            ["endpoints under fault (token endpoints included)", str(len(matrix.ENDPOINTS))],
+            [
+                "fault matrix cells run (case × endpoint, where applicable)",
+                str(len(matrix.cells())),
+            ],
+            ["fuzzed parsers and normalizers", str(len(inventory.FUZZ_TARGETS))],
+            ["property tests", str(tests)],
+            ["examples per property test in CI", f"{inventory.EXAMPLES_PER_TEST:,}"],
+            ["examples in all", f"{tests * inventory.EXAMPLES_PER_TEST:,}"],
+            ["secrets planted as sentinels", str(len(inventory.SENTINELS))],
+        ]
+        return [_table(["what", "count"], rows, literal_columns=0)]
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("status-map", StatusMapDirective)
+    app.add_directive("fault-matrix", FaultMatrixDirective)
+    app.add_directive("reliability-counts", ReliabilityCountsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

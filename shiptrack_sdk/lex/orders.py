@@ -252,7 +252,11 @@ class OrdersResource(Resource):
 
 
 def _check_path(value: Any, argument: str = "path") -> str:
-    if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n\0 "):
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or any(ord(c) <= 32 or ord(c) == 127 for c in value)
+    ):
         raise ValidationError(argument, f"must be a URL path, got {value!r}")
     return value
 

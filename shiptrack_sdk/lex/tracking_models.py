@@ -451,6 +451,8 @@ class _MessageCheck:
 
     def check_extra(self, where: str, obj: Any) -> None:
         extra = obj.extra
+        if type(extra) is dict and not extra:
+            return  # the usual case, checked on every part of every message: nothing to do
         here = f"{where}.extra" if where else "extra"
         if not isinstance(extra, Mapping):
             self.add(here, f"expected a mapping, got {type(extra).__name__}")
@@ -588,29 +590,6 @@ class _MessageCheck:
 # -- wire format ----------------------------------------------------------------------------
 
 
-def _omit_empty(cls: type[Any]) -> None:
-    """Leave ``None`` fields and empty lists out of ``cls``'s JSON.
-
-    Absent is clearer than ``null`` to a strict server that types its fields. Keys that come
-    from ``extra`` are sent as given, ``None`` included.
-    """
-    base = converter.get_unstructure_hook(cls)
-    has_extra = any(a.name == "extra" for a in attrs.fields(cls))
-
-    def unstructure(obj: Any) -> dict[str, Any]:
-        out: dict[str, Any] = base(obj)
-        extra: Mapping[str, Any] = obj.extra if has_extra else {}
-        empty = [k for k, v in out.items() if v is None or (isinstance(v, (list, tuple)) and not v)]
-        for key in empty:
-            if key in extra:
-                out[key] = extra[key]
-            else:
-                del out[key]
-        return out
-
-    converter.register_unstructure_hook(cls, unstructure)
-
-
 def _register() -> None:
     for cls in (
         Address,
@@ -623,8 +602,9 @@ def _register() -> None:
         Attribute,
         TrackingMessage,
     ):
-        register_wire_model(cls, camel_case=True)
-        _omit_empty(cls)
+        # None fields and empty lists are left out: absent is clearer than null to a strict
+        # server that types its fields. Keys from extra are sent as given, None included.
+        register_wire_model(cls, camel_case=True, omit_empty=True)
 
 
 _register()

@@ -1,0 +1,782 @@
+"""Hostile input: ids that try to change the path, values that try to inject headers, pushes that
+try to exhaust the receiver, and bad arguments to every public method.
+
+Everything here is refused with a :class:`~shiptrack_sdk.ValidationError` naming the argument
+before any request is sent (the sandbox records no call), or reaches the server harmlessly
+(an id as exactly one path segment), or is answered with a specific status by the push
+receiver (never a 500, never a ``RecursionError``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from shiptrack_sdk import (
+    ExportoClient,
+    LexClient,
+    RetryPolicy,
+    ShiplemonClient,
+    ValidationError,
+)
+from shiptrack_sdk._http import Timeout
+from shiptrack_sdk.auth import ApiKeyAuth, OAuth2ClientCredentials
+from shiptrack_sdk.errors import NotFoundError, ResponseError
+from shiptrack_sdk.exporto import TourDetail
+from shiptrack_sdk.lex import (
+    BusinessMessage,
+    EventCodeTable,
+    FileCheckpoint,
+    MemoryCheckpoint,
+    OrderStatus,
+    TrackingValidator,
+    messages_from_tracking,
+)
+from shiptrack_sdk.lex.push import (
+    InMemoryDedupStore,
+    IntrospectionVerifier,
+    PushReceiver,
+    PushWSGIApp,
+    StaticTokenVerifier,
+)
+from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMessage
+from shiptrack_sdk.models import Tracking, TrackingEvent, TrackingStatus
+from shiptrack_sdk.sandbox import Sandbox
+from shiptrack_sdk.shiplemon import HistoryUpdate
+
+UTC = timezone.utc
+NAIVE = datetime(2024, 9, 1, 8, 0)
+AWARE = datetime(2024, 9, 1, 8, 0, tzinfo=UTC)
+
+# -- path injection -------------------------------------------------------------------------
+
+#: Ids that must arrive as one path segment, unchanged once decoded.
+SEGMENT_IDS = [
+    "../x",
+    "../../admin",
+    "%2e%2e",
+    "..%2F..%2Fetc",
+    "a/b",
+    "a%2Fb",
+    "?q=1",
+    "x?y=1&z=2",
+    "#frag",
+    " x",
+    "x ",
+    "ünïcödé/ΑΒΓ",
+    "a;b=c",
+    "...",
+    "\\..\\x",
+    "@evil.example",
+    "https://evil.example/x",
+]
+#: Ids refused before any request.
+REFUSED_IDS = [
+    "",
+    "   ",
+    ".",
+    "..",
+    "x\r\nX-Injected: 1",
+    "a\nb",
+    "nul\x00",
+    "tab\tx",
+    None,
+    b"x",
+    1.5,
+]
+
+#: id parameter → (call, the route with ``{}`` for the quoted id, the argument's name).
+ID_PARAMETERS: dict[str, tuple[Callable[[Any, Any], Any], str, str]] = {
+    "shiplemon tracking.get": (
+        lambda c, i: c["shiplemon"].tracking.get(i),
+        "/shiplemon/public/v1/shipments/{}/tracking",
+        "shipment_id",
+    ),
+    "shiplemon tracking.update": (
+        lambda c, i: c["shiplemon"].tracking.update(i, [HistoryUpdate("TRANSIT", AWARE, "scan")]),
+        "/shiplemon/v1/shipments/{}/tracking",
+        "shipment_id",
+    ),
+    "exporto shipments.get": (
+        lambda c, i: c["exporto"].shipments.get(i),
+        "/exporto/v1/shipment/{}",
+        "shipment_id",
+    ),
+    "exporto tours.get": (
+        lambda c, i: c["exporto"].tours.get(i),
+        "/exporto/v1/tour/{}",
+        "tour_id",
+    ),
+    "exporto tours.shipment_ids": (
+        lambda c, i: c["exporto"].tours.shipment_ids(i),
+        "/exporto/v1/tour/{}",
+        "tour_id",
+    ),
+    "exporto tours.track": (
+        lambda c, i: list(c["exporto"].tours.track([i])),
+        "/exporto/v1/tour/{}",
+        "tour_ids[0]",
+    ),
+}
+
+
+@pytest.fixture
+def clients(sb: Sandbox) -> dict[str, Any]:
+    made = {
+        "shiplemon": sb.shiplemon_client(max_retries=0),
+        "exporto": sb.exporto_client(max_retries=0),
+        "lex": sb.lex_client(max_retries=0),
+    }
+    yield made
+    for client in made.values():
+        client.close()
+
+
+def api_calls(sb: Sandbox) -> list[Any]:
+    """Recorded calls other than token requests."""
+    return [c for c in sb.calls() if "token" not in c.path]
+
+
+@pytest.mark.parametrize("hostile", SEGMENT_IDS)
+@pytest.mark.parametrize("parameter", sorted(ID_PARAMETERS))
+def test_an_id_is_one_path_segment(
+    sb: Sandbox, clients: dict[str, Any], parameter: str, hostile: str
+) -> None:
+    call, route, _ = ID_PARAMETERS[parameter]
+    try:
+        result = call(clients, hostile)
+    except NotFoundError as exc:
+        result = exc
+    # tours.track reports a tour it cannot list instead of raising
+    if isinstance(result, list):
+        assert isinstance(result[0].error, NotFoundError)
+    (recorded,) = api_calls(sb)
+    assert recorded.path == route.format(quote(hostile, safe=""))
+    # The server decoded exactly the id it was given (its 404 names it).
+    assert recorded.status == 404 or isinstance(result, TourDetail)
+    assert "/" not in recorded.path.removeprefix(route.split("{}")[0]).split("/")[0]
+
+
+@pytest.mark.parametrize("hostile", REFUSED_IDS, ids=repr)
+@pytest.mark.parametrize("parameter", sorted(ID_PARAMETERS))
+def test_an_id_that_cannot_be_a_segment_is_refused_before_any_request(
+    sb: Sandbox, clients: dict[str, Any], parameter: str, hostile: Any
+) -> None:
+    call, _, argument = ID_PARAMETERS[parameter]
+    with pytest.raises(ValidationError) as info:
+        call(clients, hostile)
+    assert info.value.argument == argument
+    assert sb.calls() == []
+
+
+def test_search_filters_arrive_as_one_query_value(sb: Sandbox, clients: dict[str, Any]) -> None:
+    hostile = "CH1&type=inbound#x?pageSize=1"
+    assert list(clients["exporto"].shipments.search(foreign_outbound_tracking_id=hostile)) == []
+    (recorded,) = api_calls(sb)
+    assert recorded.query["foreignOutboundTrackingId"] == [hostile]
+    assert "type" not in recorded.query
+    assert recorded.query["pageSize"] == ["50"]
+
+
+# -- header injection -----------------------------------------------------------------------
+
+INJECTIONS = ["v\r\nX-Injected: 1", "v\nX-Injected: 1", "v\rX", "v\x00", "v\x7f", "v\x1b[31m"]
+
+#: Settings that reach a header → how to construct with the value, the argument's name.
+HEADER_SETTINGS: dict[str, tuple[Callable[[Sandbox, str], Any], str]] = {
+    "shiplemon api_key": (lambda sb, v: sb.shiplemon_client(api_key=v), "api_key"),
+    "shiplemon user_agent": (lambda sb, v: sb.shiplemon_client(user_agent=v), "user_agent"),
+    "exporto client_id": (lambda sb, v: sb.exporto_client(client_id=v), "client_id"),
+    "exporto client_secret": (lambda sb, v: sb.exporto_client(client_secret=v), "client_secret"),
+    "exporto user_agent": (lambda sb, v: sb.exporto_client(user_agent=v), "user_agent"),
+    "lex client_id": (lambda sb, v: sb.lex_client(client_id=v), "client_id"),
+    "lex client_secret": (lambda sb, v: sb.lex_client(client_secret=v), "client_secret"),
+    "lex user_agent": (lambda sb, v: sb.lex_client(user_agent=v), "user_agent"),
+    "ApiKeyAuth key": (lambda sb, v: ApiKeyAuth("x-api-key", v), "api_key"),
+    "ApiKeyAuth header": (lambda sb, v: ApiKeyAuth(v, "key"), "header"),
+    "OAuth2 client_id": (lambda sb, v: sb.oauth2_auth(client_id=v), "client_id"),
+    "OAuth2 client_secret": (lambda sb, v: sb.oauth2_auth(client_secret=v), "client_secret"),
+    "push static token": (lambda sb, v: StaticTokenVerifier(["ok", v]), "tokens"),
+    "push introspection client_id": (
+        lambda sb, v: IntrospectionVerifier(sb.url + "/lex/introspect", v, "s"),
+        "client_id",
+    ),
+    "push introspection client_secret": (
+        lambda sb, v: IntrospectionVerifier(sb.url + "/lex/introspect", "c", v),
+        "client_secret",
+    ),
+    "shiplemon base_url": (
+        lambda sb, v: sb.shiplemon_client(base_url=sb.provider_url("shiplemon") + v),
+        "base_url",
+    ),
+    "exporto token_url": (
+        lambda sb, v: sb.exporto_client(token_url=sb.url + "/exporto/v1/auth/token" + v),
+        "token_url",
+    ),
+    "lex token_url": (lambda sb, v: sb.lex_client(token_url=sb.url + "/lex/t?x=" + v), "token_url"),
+    "exporto tour_path": (
+        lambda sb, v: sb.exporto_client(tour_path="tour/{tourId}" + v),
+        "tour_path",
+    ),
+    "lex orders path": (
+        lambda sb, v: __import__("shiptrack_sdk.lex.orders").lex.orders.OrdersResource(
+            sb.lex_client(), path="/x" + v
+        ),
+        "path",
+    ),
+}
+
+
+@pytest.mark.parametrize("value", INJECTIONS, ids=repr)
+@pytest.mark.parametrize("setting", sorted(HEADER_SETTINGS))
+def test_header_injection_is_refused_before_any_request(
+    sb: Sandbox, setting: str, value: str
+) -> None:
+    make, argument = HEADER_SETTINGS[setting]
+    with pytest.raises(ValidationError) as info:
+        make(sb, value)
+    assert info.value.argument == argument
+    assert "X-Injected" not in str(info.value) or argument not in ("api_key", "client_secret")
+    assert sb.calls() == []
+
+
+@pytest.mark.parametrize(
+    "token", ["HOSTILE\r\nX-Injected: 1", "HOSTILE\n", "HOSTILE\x00"], ids=repr
+)
+def test_a_token_endpoint_cannot_inject_headers(
+    sb: Sandbox, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issue = sb.tokens.issue
+
+    def hostile_issue(client_id: str, scope: str | None = None) -> dict[str, Any]:
+        return {**issue(client_id, scope), "access_token": token}
+
+    monkeypatch.setattr(sb.tokens, "issue", hostile_issue)
+    client = sb.exporto_client(max_retries=0)
+    with pytest.raises(ResponseError) as info:
+        client.shipments.get("S-240902-0001")
+    assert "no access_token" in str(info.value)
+    assert "HOSTILE" not in str(info.value)
+    assert "HOSTILE" not in repr(vars(info.value))
+    assert api_calls(sb) == []  # nothing was sent with it
+
+
+# -- the push receiver ----------------------------------------------------------------------
+
+TOKEN = "push-token"
+
+
+def environ(
+    body: bytes, *, content_type: str | None = "application/json", **extra: Any
+) -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Bearer {TOKEN}",
+    }
+    if content_type is not None:
+        env["CONTENT_TYPE"] = content_type
+    env.update(extra)
+    return env
+
+
+class Push:
+    """A push WSGI app and what its handler was given."""
+
+    def __init__(self, **options: Any) -> None:
+        self.handled: list[list[BusinessMessage]] = []
+        receiver = PushReceiver(verifier=StaticTokenVerifier(TOKEN), **options)
+        self.app = PushWSGIApp(receiver, self.handled.append)
+
+    def __call__(self, env: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        statuses: list[str] = []
+        body = b"".join(self.app(env, lambda status, headers: statuses.append(status)))
+        return int(statuses[0].split()[0]), json.loads(body)
+
+
+def message(i: int, payload: Any = None) -> dict[str, Any]:
+    return {
+        "messageId": f"LEX-{i:09d}",
+        "messageType": "ORDER_STATUS",
+        "timestamp": "2024-09-02T06:00:00.000Z",
+        "payload": payload if payload is not None else {"orderNumber": f"SO-{i}"},
+    }
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [100_000, 10_000, 2_000])
+def test_deeply_nested_json_is_a_400(depth: int) -> None:
+    push = Push(max_body_bytes=1024 * 1024)
+    status, answer = push(environ(nested(depth).encode()))
+    assert (status, answer["error"]) == (400, "malformed_delivery")
+    assert push.handled == []
+
+
+@pytest.mark.parametrize("depth", [10, 200, 900, 990, 5_000, 100_000])
+def test_deep_nesting_inside_a_message_never_breaks_the_receiver(depth: int) -> None:
+    # With a de-duplication store: a message without an id is keyed by a digest of its (deep)
+    # content.
+    push = Push(max_body_bytes=1024 * 1024, dedup_store=InMemoryDedupStore())
+    deep = nested(depth)
+    bodies = [
+        f'[{{"messageId": "m-{depth}-{kind}", "messageType": "{kind}", '
+        f'"timestamp": "2024-09-02T06:00:00Z", "payload": {{"lines": {deep}}}, "x": {deep}}}]'
+        for kind in ("ORDER_STATUS", "SOMETHING_ELSE")
+    ]
+    bodies.append(f'[{{"messageType": "X", "payload": {deep}}}]')
+    for body in bodies:
+        status, answer = push(environ(body.encode()))
+        assert status in (200, 400), answer
+        if status == 400:
+            assert answer["error"] == "malformed_delivery"
+
+
+def test_an_oversize_body_is_a_413_without_reading_it() -> None:
+    push = Push(max_body_bytes=1000)
+    stream = io.BytesIO(b"[" * 5_000_000)
+    env = environ(b"", CONTENT_LENGTH=str(5_000_000))
+    env["wsgi.input"] = stream
+    status, answer = push(env)
+    assert (status, answer["error"]) == (413, "payload_too_large")
+    assert stream.tell() <= 1024 * 1024  # drained at most, never read whole
+    assert push.handled == []
+
+
+def test_an_oversize_delivery_of_messages_is_a_400() -> None:
+    push = Push()
+    status, answer = push(environ(json.dumps([message(i) for i in range(101)]).encode()))
+    assert (status, answer["error"]) == (400, "too_many_messages")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/html; charset=utf-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "application/jsonp",
+        "json",
+    ],
+)
+def test_a_wrong_content_type_is_a_415(content_type: str) -> None:
+    push = Push()
+    status, answer = push(environ(json.dumps([message(1)]).encode(), content_type=content_type))
+    assert (status, answer["error"]) == (415, "unsupported_media_type")
+    assert push.handled == []
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "application/vnd.lex+json",
+        "APPLICATION/JSON",
+    ],
+)
+def test_json_content_types_are_accepted(content_type: str) -> None:
+    push = Push()
+    status, _ = push(environ(json.dumps([message(1)]).encode(), content_type=content_type))
+    assert status == 200
+
+
+def test_a_replayed_push_is_acknowledged_once_and_handled_once() -> None:
+    push = Push(dedup_store=InMemoryDedupStore())
+    body = json.dumps([message(i) for i in range(5)]).encode()
+    assert push(environ(body)) == (200, {"status": "accepted", "received": 5})
+    assert push(environ(body)) == (200, {"status": "duplicate", "received": 0})
+    # A delivery overlapping the first: only the new messages reach the handler.
+    overlap = json.dumps([message(i) for i in range(3, 8)]).encode()
+    assert push(environ(overlap)) == (200, {"status": "accepted", "received": 3})
+    handled = [m.id for batch in push.handled for m in batch]
+    assert handled == [f"LEX-{i:09d}" for i in range(8)]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        (None, 401),
+        ("Bearer", 401),
+        ("Basic cHVzaDp0b2tlbg==", 401),
+        ("Bearer push-token-not", 401),
+        ("Bearer push-token\r\nX: y", 401),
+        ("bearer push-token", 200),
+    ],
+)
+def test_push_tokens_are_never_echoed(authorization: str | None, status: int) -> None:
+    push = Push()
+    env = environ(json.dumps([message(1)]).encode())
+    if authorization is None:
+        del env["HTTP_AUTHORIZATION"]
+    else:
+        env["HTTP_AUTHORIZATION"] = authorization
+    got, answer = push(env)
+    assert got == status
+    assert TOKEN not in json.dumps(answer)
+
+
+def test_a_body_without_length_is_a_411() -> None:
+    push = Push()
+    env = environ(b"[]")
+    del env["CONTENT_LENGTH"]
+    assert push(env)[0] == 411
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"   ", b"\xff\xfe", b"null", b"42", b'"x"', b"[1, 2]", b'{"a":']
+)
+def test_bodies_that_are_not_deliveries_are_a_400(body: bytes) -> None:
+    push = Push()
+    status, answer = push(environ(body))
+    assert status == 400
+    assert answer["status"] == "rejected"
+
+
+# -- bad arguments to every public method ---------------------------------------------------
+
+MESSAGE = TrackingMessage(
+    event=ShipmentEvent("AAR", "R1", AWARE), carrier=Carrier(id="C"), sender=Party(id="S")
+)
+TRACKING = Tracking(
+    provider="shiplemon",
+    shipment_id="s1",
+    status=TrackingStatus.TRANSIT,
+    events=[TrackingEvent(TrackingStatus.TRANSIT, AWARE)],
+)
+
+Call = Callable[[dict[str, Any]], Any]
+
+#: (public method, a call with one bad argument, the argument the error must name).
+BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
+    # Shiplemon
+    ("ShiplemonClient", lambda c: ShiplemonClient(), "api_key"),
+    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", environment="prod"), "environment"),
+    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", base_url="ftp://x"), "base_url"),
+    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", timeout=-1), "timeout"),
+    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", timeout=(1, 0)), "timeout"),
+    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", max_retries=-1), "max_retries"),
+    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", max_retries=True), "max_retries"),
+    (
+        "ShiplemonClient",
+        lambda c: ShiplemonClient(api_key="k", backoff_factor=-1),
+        "backoff_factor",
+    ),
+    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", session="s"), "session"),
+    ("shiplemon tracking.get", lambda c: c["shiplemon"].tracking.get("x", timeout=0), "timeout"),
+    ("shiplemon tracking.update", lambda c: c["shiplemon"].tracking.update("x", []), "history"),
+    (
+        "shiplemon tracking.update",
+        lambda c: c["shiplemon"].tracking.update("x", "TRANSIT"),
+        "history",
+    ),
+    (
+        "shiplemon tracking.update",
+        lambda c: c["shiplemon"].tracking.update("x", [HistoryUpdate("transit", AWARE)]),
+        "history[0].status",
+    ),
+    (
+        "shiplemon tracking.update",
+        lambda c: c["shiplemon"].tracking.update("x", [HistoryUpdate("TRANSIT", NAIVE)]),
+        "history[0].status_date",
+    ),
+    (
+        "shiplemon tracking.update",
+        lambda c: c["shiplemon"].tracking.update("x", [{"state": "TRANSIT"}]),
+        "history[0]",
+    ),
+    (
+        "shiplemon tracking.update",
+        lambda c: c["shiplemon"].tracking.update(
+            "x", [HistoryUpdate("TRANSIT", AWARE)], timeout="1"
+        ),
+        "timeout",
+    ),
+    # exporto
+    ("ExportoClient", lambda c: ExportoClient(client_secret="s"), "client_id"),
+    ("ExportoClient", lambda c: ExportoClient(client_id="c"), "client_secret"),
+    (
+        "ExportoClient",
+        lambda c: ExportoClient(client_id="c", client_secret="s", environment="x"),
+        "environment",
+    ),
+    (
+        "ExportoClient",
+        lambda c: ExportoClient(
+            client_id="c", client_secret="s", token_url="http://remote.example/t"
+        ),
+        "token_url",
+    ),
+    (
+        "ExportoClient",
+        lambda c: ExportoClient(client_id="c", client_secret="s", tour_path="tour/x"),
+        "tour_path",
+    ),
+    (
+        "ExportoClient",
+        lambda c: ExportoClient(client_id="c", client_secret="s", tour_list_path=" "),
+        "tour_list_path",
+    ),
+    ("exporto shipments.get", lambda c: c["exporto"].shipments.get("S", timeout=(1,)), "timeout"),
+    ("exporto shipments.search", lambda c: c["exporto"].shipments.search(type="both"), "type"),
+    ("exporto shipments.search", lambda c: c["exporto"].shipments.search(page_size=0), "page_size"),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(start_page=-1),
+        "start_page",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(processed_at=NAIVE),
+        "processed_at",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(processed_at="2024-09-01"),
+        "processed_at",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(carrier_received_at_updated_at=NAIVE),
+        "carrier_received_at_updated_at",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(carrier_delivered_at_updated_at=1),
+        "carrier_delivered_at_updated_at",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(foreign_outbound_tracking_id=""),
+        "foreign_outbound_tracking_id",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(foreign_inbound_tracking_id="a\nb"),
+        "foreign_inbound_tracking_id",
+    ),
+    ("exporto shipments.search", lambda c: c["exporto"].shipments.search(timeout=-2), "timeout"),
+    ("exporto shipments.search_page", lambda c: c["exporto"].shipments.search_page(-1), "page"),
+    ("exporto shipments.search_page", lambda c: c["exporto"].shipments.search_page(True), "page"),
+    (
+        "exporto shipments.search_page",
+        lambda c: c["exporto"].shipments.search_page(page_size="5"),
+        "page_size",
+    ),
+    ("exporto tours.list", lambda c: c["exporto"].tours.list(since="2024-09-01"), "since"),
+    ("exporto tours.list", lambda c: c["exporto"].tours.list(since=NAIVE), "since"),
+    ("exporto tours.track", lambda c: c["exporto"].tours.track(), "tour_ids"),
+    (
+        "exporto tours.track",
+        lambda c: c["exporto"].tours.track(["T"], since=date(2024, 9, 1)),
+        "tour_ids",
+    ),
+    ("exporto tours.track", lambda c: c["exporto"].tours.track("T-1"), "tour_ids"),
+    (
+        "exporto tours.track",
+        lambda c: c["exporto"].tours.track(["T"], max_workers=0),
+        "max_workers",
+    ),
+    ("exporto tours.track", lambda c: c["exporto"].tours.track(["T"], timeout=0), "timeout"),
+    (
+        "exporto tours.track",
+        lambda c: list(c["exporto"].tours.track(["T"], progress=5)),
+        "progress",
+    ),
+    # LEX
+    ("LexClient", lambda c: LexClient(client_secret="s"), "client_id"),
+    ("LexClient", lambda c: LexClient(client_id="c"), "client_secret"),
+    (
+        "LexClient",
+        lambda c: LexClient(client_id="c", client_secret="s", base_url="api.example"),
+        "base_url",
+    ),
+    ("lex tracking.send", lambda c: c["lex"].tracking.send(MESSAGE), "messages"),
+    ("lex tracking.send", lambda c: c["lex"].tracking.send([MESSAGE], batch_size=0), "batch_size"),
+    (
+        "lex tracking.send",
+        lambda c: c["lex"].tracking.send([MESSAGE], batch_size=1001),
+        "batch_size",
+    ),
+    ("lex tracking.send", lambda c: c["lex"].tracking.send([MESSAGE], timeout=-1), "timeout"),
+    ("lex tracking.send", lambda c: c["lex"].tracking.send([MESSAGE], progress="yes"), "progress"),
+    ("lex tracking.send", lambda c: c["lex"].tracking.send([{"event": {}}]), "messages[0]"),
+    (
+        "lex tracking.send",
+        lambda c: c["lex"].tracking.send([TrackingMessage(event=ShipmentEvent("AAR", "R", NAIVE))]),
+        "messages[0].event.occurred_at",
+    ),
+    ("lex tracking.validate", lambda c: c["lex"].tracking.validate("x"), "messages"),
+    ("lex orders.fetch", lambda c: c["lex"].orders.fetch(0), "fetch_size"),
+    ("lex orders.fetch", lambda c: c["lex"].orders.fetch(101), "fetch_size"),
+    ("lex orders.fetch", lambda c: c["lex"].orders.fetch(10, NAIVE), "min_timestamp"),
+    ("lex orders.fetch", lambda c: c["lex"].orders.fetch(10, "2024-09-01"), "min_timestamp"),
+    ("lex orders.fetch", lambda c: c["lex"].orders.fetch(10, timeout=-1), "timeout"),
+    ("lex orders.iter_messages", lambda c: c["lex"].orders.iter_messages(since=NAIVE), "since"),
+    (
+        "lex orders.iter_messages",
+        lambda c: c["lex"].orders.iter_messages(fetch_size=500),
+        "fetch_size",
+    ),
+    (
+        "lex orders.iter_messages",
+        lambda c: c["lex"].orders.iter_messages(checkpoint="file"),
+        "checkpoint",
+    ),
+    ("lex orders.iter_messages", lambda c: c["lex"].orders.iter_messages(timeout=0), "timeout"),
+    (
+        "lex orders.send",
+        lambda c: c["lex"].orders.send([BusinessMessage.create("X", {})]),
+        "message",
+    ),
+    ("lex orders.send", lambda c: c["lex"].orders.send("msg"), "message"),
+    (
+        "lex orders.send",
+        lambda c: c["lex"].orders.send(
+            {"messageType": "X", "timestamp": "2024-09-01T00:00:00Z", "payload": {}}
+        ),
+        "message.id",
+    ),
+    (
+        "lex orders.send",
+        lambda c: c["lex"].orders.send(
+            BusinessMessage(id="1", type="X", timestamp=NAIVE, payload={})
+        ),
+        "message.timestamp",
+    ),
+    (
+        "lex orders.send",
+        lambda c: c["lex"].orders.send(BusinessMessage(id="1", type="X", timestamp=AWARE)),
+        "message.payload",
+    ),
+    (
+        "lex orders.send",
+        lambda c: c["lex"].orders.send(
+            BusinessMessage.create("ORDER_STATUS", OrderStatus()), timeout=-1
+        ),
+        "timeout",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking("x", codes={}, sender=None),
+        "trackings",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking([TRACKING], codes={"LOST": "X"}, sender=None),
+        "statuses",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking([TRACKING], codes={}, sender=None),
+        "trackings[0].events[0]",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking(
+            [TRACKING], codes={"TRANSIT": "AAR"}, sender=None, since=NAIVE
+        ),
+        "since",
+    ),
+    ("EventCodeTable", lambda c: EventCodeTable({"TRANSIT": 5}), "statuses['TRANSIT']"),
+    ("TrackingValidator", lambda c: TrackingValidator(required_parts={"wings"}), "required_parts"),
+    ("TrackingValidator", lambda c: TrackingValidator(limits={"code": 0}), "limits['code']"),
+    ("FileCheckpoint", lambda c: FileCheckpoint(""), "path"),
+    ("Cursor", lambda c: __import__("shiptrack_sdk.lex").lex.Cursor(NAIVE), "timestamp"),
+    (
+        "MemoryCheckpoint→iter",
+        lambda c: c["lex"].orders.iter_messages(checkpoint=MemoryCheckpoint(), fetch_size=True),
+        "fetch_size",
+    ),
+    ("PushReceiver", lambda c: PushReceiver(), "verifier"),
+    ("PushReceiver", lambda c: PushReceiver(verifier="token"), "verifier"),
+    (
+        "PushReceiver",
+        lambda c: PushReceiver(allow_unauthenticated=True, max_body_bytes=0),
+        "max_body_bytes",
+    ),
+    (
+        "PushReceiver",
+        lambda c: PushReceiver(allow_unauthenticated=True, max_messages=True),
+        "max_messages",
+    ),
+    (
+        "PushReceiver",
+        lambda c: PushReceiver(allow_unauthenticated=True, dedup_store=set()),
+        "dedup_store",
+    ),
+    ("PushWSGIApp", lambda c: PushWSGIApp("receiver", print), "receiver"),
+    (
+        "PushWSGIApp",
+        lambda c: PushWSGIApp(PushReceiver(allow_unauthenticated=True), None),
+        "handler",
+    ),
+    (
+        "IntrospectionVerifier",
+        lambda c: IntrospectionVerifier("http://remote.example/i", "c", "s"),
+        "introspection_url",
+    ),
+    (
+        "IntrospectionVerifier",
+        lambda c: IntrospectionVerifier("https://x/i", "c", "s", client_auth="jwt"),
+        "client_auth",
+    ),
+    ("StaticTokenVerifier", lambda c: StaticTokenVerifier([]), "tokens"),
+    ("InMemoryDedupStore", lambda c: InMemoryDedupStore(0), "max_entries"),
+    # the core
+    ("RetryPolicy", lambda c: RetryPolicy(max_retries=-1), "max_retries"),
+    ("Timeout.of", lambda c: Timeout.of("5"), "timeout"),
+    (
+        "OAuth2ClientCredentials",
+        lambda c: OAuth2ClientCredentials("https://x/t", "c", "s", client_auth="jwt"),
+        "client_auth",
+    ),
+    (
+        "OAuth2ClientCredentials",
+        lambda c: OAuth2ClientCredentials("http://remote.example/t", "c", "s"),
+        "token_url",
+    ),
+    (
+        "OAuth2ClientCredentials",
+        lambda c: OAuth2ClientCredentials("https://x/t", "", "s"),
+        "client_id",
+    ),
+    ("TrackingEvent", lambda c: TrackingEvent(TrackingStatus.TRANSIT, NAIVE), "occurred_at"),
+    ("TrackingEvent", lambda c: TrackingEvent("MOVING", AWARE), "status"),
+    (
+        "Tracking",
+        lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, estimated_delivery=NAIVE),
+        "occurred_at",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "call", "argument"),
+    [pytest.param(m, c, a, id=f"{m}:{a}:{i}") for i, (m, c, a) in enumerate(BAD_ARGUMENTS)],
+)
+def test_bad_arguments_are_refused_naming_the_argument_before_any_request(
+    sb: Sandbox, clients: dict[str, Any], method: str, call: Call, argument: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        _consume(call(clients))
+    names = {info.value.argument, *(path for path, _ in info.value.problems)}
+    assert argument in names, info.value
+    assert sb.calls() == []  # no request, not even for a token
+
+
+def _consume(result: Any) -> None:
+    """Start a lazy result (an iterator checks some arguments at its first step)."""
+    if hasattr(result, "__next__"):
+        next(result)
