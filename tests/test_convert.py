@@ -13,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shiptrack_sdk._convert import (
+    _reference_hooks,
+    _reference_unstructure_hooks,
     converter,
     format_datetime,
     parse_datetime,
@@ -20,6 +22,7 @@ from shiptrack_sdk._convert import (
     structure,
     unstructure,
 )
+from tests.reliability.test_fuzz_parsers import TRACKING_MESSAGES, shaped
 
 UTC = timezone.utc
 
@@ -193,3 +196,128 @@ def test_missing_required_field_and_wrong_types_raise_validation_errors() -> Non
         structure({"ID": "x", "legs": [{"legId": "L", "departedAt": "not a date"}]}, _Parcel)
     with pytest.raises(TypeError):
         structure(["not", "an", "object"], _Parcel)
+
+
+# -- the generated fast path agrees with cattrs' generated code ----------------------------
+#
+# Wire models are structured by code generated for them (one read per key, one step to build
+# the instance), falling back to cattrs' generated code, which explains what is wrong, when
+# that code cannot take a payload. Whatever the payload, the two must give the same model.
+
+
+def _same(fast: Any, reference: Any) -> None:
+    assert type(fast) is type(reference)
+    if attrs.has(type(fast)):
+        for a in attrs.fields(type(fast)):
+            _same(getattr(fast, a.name), getattr(reference, a.name))
+    elif isinstance(fast, tuple):
+        assert len(fast) == len(reference)
+        for one, other in zip(fast, reference, strict=True):
+            _same(one, other)
+    else:
+        assert fast == reference or (fast != fast and reference != reference)  # NaN
+
+
+def _agreement_cases() -> dict[str, tuple[type[Any], Any]]:
+    from shiptrack_sdk.exporto import models as exporto
+    from shiptrack_sdk.lex import order_models as orders
+    from shiptrack_sdk.shiplemon import models as shiplemon
+    from tests.conftest import load_fixture
+
+    put = load_fixture("shiplemon", "put_tracking_example_response.json")["data"]
+    get = load_fixture("shiplemon", "get_tracking_200.json")["data"]
+    page = load_fixture("lex", "orders_get_page.json")
+    shipment = load_fixture("exporto", "shipment_delivered.json")
+    payloads = {message["messageType"]: message["payload"] for message in page}
+    return {
+        "shiplemon.Shipment": (shiplemon.Shipment, put),
+        "shiplemon.Rate": (shiplemon.Rate, put["rate"]),
+        "shiplemon.Address": (shiplemon.Address, put["address_from"]),
+        "shiplemon.HistoryEntry": (shiplemon.HistoryEntry, put["tracking_history"][0]),
+        "shiplemon.ShipmentTracking": (shiplemon.ShipmentTracking, get),
+        "exporto.Shipment": (exporto.Shipment, shipment),
+        "exporto.LineItem": (exporto.LineItem, shipment["lineItems"][0]),
+        "lex.ShipmentOrder": (orders.ShipmentOrder, payloads["SHIPMENT_ORDER"]),
+        "lex.OrderLine": (orders.OrderLine, payloads["SHIPMENT_ORDER"]["lines"][0]),
+        "lex.Address": (orders.Address, payloads["SHIPMENT_ORDER"]["shipTo"]),
+        "lex.SendResult": (orders.SendResult, {"messageId": "m-1", "status": "ACCEPTED"}),
+    }
+
+
+AGREEMENT = _agreement_cases()
+for _model, _sample in AGREEMENT.values():
+    structure(_sample, _model)  # hooks are generated on first use, the reference with them
+#: Payloads in the shape of each sample: kept, dropped, nulled or wrongly typed fields.
+PAYLOADS = {name: shaped(template) for name, (_, template) in AGREEMENT.items()}
+
+
+@pytest.mark.parametrize("name", sorted(AGREEMENT))
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_fast_path_and_cattrs_agree_on_every_payload(name: str, data: st.DataObject) -> None:
+    model, _ = AGREEMENT[name]
+    payload = data.draw(PAYLOADS[name])
+    try:
+        reference = _reference_hooks[model](payload, model)
+    except Exception:
+        with pytest.raises(Exception):
+            structure(payload, model)
+        return
+    _same(structure(payload, model), reference)
+
+
+def test_the_fast_path_builds_what_the_sample_says() -> None:
+    for model, template in AGREEMENT.values():
+        fast = structure(template, model)
+        _same(fast, _reference_hooks[model](template, model))
+        assert fast.raw is template
+
+
+def _same_wire(obj: Any) -> None:
+    """``obj`` and every model in it unstructure alike both ways."""
+    if isinstance(obj, tuple):
+        for item in obj:
+            _same_wire(item)
+        return
+    if not attrs.has(type(obj)) or type(obj) not in _reference_unstructure_hooks:
+        return
+    assert unstructure(obj) == _reference_unstructure_hooks[type(obj)](obj)
+    for a in attrs.fields(type(obj)):
+        _same_wire(getattr(obj, a.name))
+
+
+@pytest.mark.parametrize("name", sorted(AGREEMENT))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_read_models_unstructure_as_cattrs_does(name: str, data: st.DataObject) -> None:
+    model, _ = AGREEMENT[name]
+    try:
+        instance = structure(data.draw(PAYLOADS[name]), model)
+    except Exception:
+        return  # refused payloads are the test above's business
+    _same_wire(instance)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TRACKING_MESSAGES)
+def test_lex_tracking_messages_unstructure_as_cattrs_does(message: Any) -> None:
+    # Empty fields left out, extra keys kept (None included) and never displacing a field.
+    _same_wire(message)
+
+
+def test_extra_fills_an_omitted_field_but_never_displaces_a_set_one() -> None:
+    from shiptrack_sdk.lex.tracking_models import Carrier
+
+    carrier = Carrier(
+        id=None,
+        name="Transpes",
+        extra={"id": "from-extra", "name": "ignored", "trackingUrl": None, "xNew": None},
+    )
+    wire = unstructure(carrier)
+    assert wire == _reference_unstructure_hooks[Carrier](carrier)
+    assert list(wire.items()) == [
+        ("id", "from-extra"),
+        ("name", "Transpes"),
+        ("trackingUrl", None),
+        ("xNew", None),
+    ]

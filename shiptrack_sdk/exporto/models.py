@@ -28,7 +28,7 @@ def _extra() -> Any:
     return attrs.field(factory=dict, eq=False, repr=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class LineItem:
     """One article of a shipment (``lineItems[]``).
 
@@ -67,7 +67,7 @@ _CHAIN: tuple[tuple[str, str, TrackingStatus, str], ...] = (
 )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Shipment:
     """A shipment as exporto reports it: ``GET shipment/{shipmentId}``.
 
@@ -181,7 +181,7 @@ class Shipment:
         )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Tour:
     """An exporto tour, a daily closing: one entry of ``GET tour``.
 
@@ -198,7 +198,7 @@ class Tour:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class TourDetail:
     """One tour and its shipments: ``GET tour/{tourId}``.
 

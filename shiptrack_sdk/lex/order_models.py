@@ -91,7 +91,7 @@ class MessageType(str, enum.Enum):
         return self.value
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Address:
     """A postal address with its contact.
 
@@ -122,7 +122,7 @@ class Address:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class OrderLine:
     """One line of an order: an item, a quantity and its unit.
 
@@ -145,7 +145,7 @@ class OrderLine:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ShipmentOrder:
     """Payload of ``SHIPMENT_ORDER``: goods the warehouse is to ship out.
 
@@ -178,7 +178,7 @@ class ShipmentOrder:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ReceivingOrder:
     """Payload of ``RECEIVING_ORDER``: goods the warehouse is to receive.
 
@@ -207,7 +207,7 @@ class ReceivingOrder:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ItemMaster:
     """Payload of ``ITEM_MASTER``: one item's reference data.
 
@@ -248,7 +248,7 @@ class ItemMaster:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class OrderStatus:
     """Payload of ``ORDER_STATUS``: where a shipment or receiving order stands.
 
@@ -311,7 +311,7 @@ def _type_value(value: Any) -> Any:
     return value.value if isinstance(value, enum.Enum) else value
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class BusinessMessage:
     """One LEX business message: the envelope and its payload.
 
@@ -394,7 +394,7 @@ def message_key(message: BusinessMessage) -> str:
     return "sha256:" + hashlib.sha256(content.encode()).hexdigest()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class SendResult:
     """What LEX answered to a posted message.
 

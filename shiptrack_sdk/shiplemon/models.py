@@ -38,7 +38,7 @@ def _raw() -> Any:
     return attrs.field(factory=dict, eq=False, repr=False)
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Carrier:
     """The carrier moving the shipment (``data.carrier``)."""
 
@@ -48,7 +48,7 @@ class Carrier:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Service:
     """The carrier's service (``data.service``, ``rate.service``)."""
 
@@ -58,7 +58,7 @@ class Service:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class HistoryEntry:
     """One entry of ``tracking_history``.
 
@@ -91,7 +91,7 @@ def _events(history: tuple[HistoryEntry, ...]) -> list[TrackingEvent]:
     return [entry.to_event() for entry in history]
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ShipmentTracking:
     """A shipment's tracking: ``GET /public/v1/shipments/{id}/tracking`` (``data``).
 
@@ -133,7 +133,7 @@ class ShipmentTracking:
         )
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class ChildVoucher:
     """A further parcel of a multi-parcel shipment (``child_vouchers[]``)."""
 
@@ -143,7 +143,7 @@ class ChildVoucher:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Address:
     """A sender or recipient address (``address_from``, ``address_to``)."""
 
@@ -163,7 +163,7 @@ class Address:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Item:
     """A parcel: weight in grams, dimensions in centimetres, declared value."""
 
@@ -179,7 +179,7 @@ class Item:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Pickup:
     """The pick-up slot (``pickup``)."""
 
@@ -188,7 +188,7 @@ class Pickup:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class RateProvider:
     """The carrier offering a rate (``rate.provider``)."""
 
@@ -197,7 +197,7 @@ class RateProvider:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class RateMetadata:
     """What a rate was quoted for (``rate.metadata``)."""
 
@@ -207,7 +207,7 @@ class RateMetadata:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Rate:
     """The rate the shipment was booked at (``rate``)."""
 
@@ -236,7 +236,7 @@ class Rate:
     raw: Mapping[str, Any] = _raw()
 
 
-@attrs.frozen
+@attrs.frozen(slots=False)
 class Shipment:
     """A shipment, as ``PUT /v1/shipments/{id}/tracking`` answers it (``data``)."""
 
