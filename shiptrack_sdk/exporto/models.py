@@ -3,6 +3,9 @@
 Field names are snake_case; exporto's camelCase names appear only in :func:`_register`. Every
 model keeps the payload it was built from in ``raw`` and any field it does not know in
 ``extra``, so nothing exporto adds is lost.
+
+The models are frozen and dict-backed (``slots=False``): the converter builds one by filling
+its ``__dict__`` in a single step, which is most of what reading an answer costs.
 """
 
 from __future__ import annotations
