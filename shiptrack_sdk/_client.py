@@ -18,11 +18,10 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
-import cattrs
 import requests
 from requests.auth import AuthBase
 
-from ._convert import converter
+from ._convert import STRUCTURE_ERRORS, converter, describe_structure_error
 from ._http import ErrorParser, RetryPolicy, Timeout, TimeoutLike, Transport, redact_url
 from .errors import ResponseError, ValidationError
 
@@ -277,17 +276,10 @@ class Resource:
     def _structure(self, data: Any, model: type[T], response: requests.Response, method: str) -> T:
         try:
             return converter.structure(data, model)
-        except (
-            cattrs.BaseValidationError,
-            ValueError,
-            TypeError,
-            KeyError,
-            AttributeError,
-            RecursionError,
-        ) as exc:
+        except STRUCTURE_ERRORS as exc:
             raise ResponseError(
                 f"answer does not have the documented shape of {getattr(model, '__name__', model)}"
-                f" ({_first_problem(exc)})",
+                f" ({describe_structure_error(exc)})",
                 provider=self._transport.provider,
                 method=method,
                 url=redact_url(response.url),
@@ -303,11 +295,3 @@ class Resource:
 
     def _post(self, path: str, model: type[T], **kwargs: Any) -> T:
         return self._request("POST", path, model, **kwargs)
-
-
-def _first_problem(exc: BaseException) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        notes = cattrs.transform_error(exc)
-        if notes:
-            return str(notes[0])
-    return f"{type(exc).__name__}: {exc}"[:200]

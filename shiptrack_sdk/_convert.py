@@ -20,7 +20,15 @@ from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-__all__ = ["converter", "parse_datetime", "register_wire_model", "structure", "unstructure"]
+__all__ = [
+    "STRUCTURE_ERRORS",
+    "converter",
+    "describe_structure_error",
+    "parse_datetime",
+    "register_wire_model",
+    "structure",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -154,13 +162,15 @@ def _is_homogeneous_tuple(type_: Any) -> bool:
 
 def _tuple_hook(type_: Any) -> Callable[[Any, Any], Any]:
     # As cattrs' own tuple[X, ...] handling (same errors, with the failing index noted), with
-    # the item hook looked up once rather than on every tuple.
+    # the item hook looked up once rather than on every tuple, and null read as empty.
     item = type_.__args__[0]
     if item is Any:
-        return lambda value, _: tuple(value)
+        return lambda value, _: () if value is None else tuple(value)
     handler = converter.get_structure_hook(item)
 
     def hook(value: Any, _: Any) -> tuple[Any, ...]:
+        if value is None:
+            return ()  # providers send null for an empty list as often as []
         result: list[Any] = []
         errors: list[Exception] = []
         for index, element in enumerate(value):
@@ -520,6 +530,27 @@ def _never(data: Mapping[str, Any]) -> Any:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+#: What structuring a payload of the wrong shape can raise: cattrs' validation errors, and what
+#: a hook raises on a value it cannot read. Callers turn these into the SDK's own errors.
+STRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    cattrs.BaseValidationError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RecursionError,
+)
+
+
+def describe_structure_error(exc: BaseException) -> str:
+    """The first problem of a structuring error, in one short line (for an error message)."""
+    if isinstance(exc, cattrs.BaseValidationError):
+        notes = cattrs.transform_error(exc)
+        if notes:
+            return str(notes[0])
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def structure(data: Any, cls: type[T]) -> T:

@@ -321,3 +321,11 @@ def test_extra_fills_an_omitted_field_but_never_displaces_a_set_one() -> None:
         ("trackingUrl", None),
         ("xNew", None),
     ]
+
+
+def test_a_null_list_reads_as_empty() -> None:
+    from shiptrack_sdk.shiplemon.models import ShipmentTracking
+
+    tracking = structure({"tracking_status": "TRANSIT", "tracking_history": None}, ShipmentTracking)
+    assert tracking.tracking_history == ()
+    assert tracking.to_tracking().events == ()

@@ -1,12 +1,14 @@
 """Sphinx directives that render documentation from the code's own data.
 
 ``.. status-map:: shiptrack_sdk.shiplemon.status.STATUS_MAP`` renders a provider's status
-mapping table, so the docs never restate a mapping by hand.
+mapping table, so the docs never restate a mapping by hand; ``.. push-errors::`` renders the
+push receiver's errors with the status and code each answers.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any
 
 from docutils import nodes
@@ -112,8 +114,31 @@ class ReliabilityCountsDirective(Directive):
         return [_table(["what", "count"], rows, literal_columns=0)]
 
 
+class PushErrorsDirective(Directive):
+    """Every :class:`shiptrack_sdk.lex.push.PushError` subclass: status, code, meaning."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from shiptrack_sdk.lex.push import PushError
+
+        def walk(cls: type[PushError], depth: int) -> list[list[str]]:
+            summary = " ".join((cls.__doc__ or "").split("\n\n")[0].split()).replace("``", "")
+            summary = re.sub(r"^\d{3}: ", "", summary)  # the status has its own column
+            summary = summary[:1].upper() + summary[1:]
+            rows = [["\u2003" * depth + cls.__name__, str(cls.status), cls.code, summary]]
+            for sub in sorted(cls.__subclasses__(), key=lambda c: c.__name__):
+                rows.extend(walk(sub, depth + 1))
+            return rows
+
+        return [
+            _table(["error", "status", "code", "meaning"], walk(PushError, 0), literal_columns=3)
+        ]
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("status-map", StatusMapDirective)
+    app.add_directive("push-errors", PushErrorsDirective)
     app.add_directive("fault-matrix", FaultMatrixDirective)
     app.add_directive("reliability-counts", ReliabilityCountsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -43,7 +43,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from .._convert import converter, register_wire_model
+from .._convert import STRUCTURE_ERRORS, converter, describe_structure_error, register_wire_model
 
 __all__ = [
     "PAYLOAD_TYPES",
@@ -461,33 +461,18 @@ def _typed_payload(message: BusinessMessage) -> BusinessMessage:
         return message
     try:
         typed = converter.structure(payload, model)
-    except (
-        cattrs.BaseValidationError,
-        ValueError,
-        TypeError,
-        KeyError,
-        AttributeError,
-        RecursionError,
-    ) as exc:
+    except STRUCTURE_ERRORS as exc:
         # A message is never lost for a payload the SDK cannot read: it stays a mapping.
         logger.warning(
             "lex: payload of message %s (type %s) could not be read as %s, kept as a mapping: %s",
             message.id,
             message.type,
             model.__name__,
-            _problem(exc),
+            describe_structure_error(exc),
         )
         return message
     object.__setattr__(message, "payload", typed)
     return message
-
-
-def _problem(exc: BaseException) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        notes = cattrs.transform_error(exc)
-        if notes:
-            return str(notes[0])
-    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 def _unstructure_payload(value: Any) -> Any:

@@ -60,7 +60,7 @@ import attrs
 import cattrs
 from requests.auth import HTTPBasicAuth
 
-from .._convert import converter, register_wire_model
+from .._convert import STRUCTURE_ERRORS, converter, describe_structure_error, register_wire_model
 from .._http import RetryPolicy, Timeout, TimeoutLike, Transport
 from ..auth import check_header_value, is_loopback_url
 from ..errors import APIError, ResponseError, ShiptrackError, TransportError, ValidationError
@@ -760,16 +760,9 @@ class PushReceiver:
                 raise MalformedDeliveryError(f"messages[{index}] is not a JSON object")
             try:
                 messages.append(converter.structure(item, BusinessMessage))
-            except (
-                cattrs.BaseValidationError,
-                ValueError,
-                TypeError,
-                KeyError,
-                AttributeError,
-                RecursionError,
-            ) as exc:
+            except STRUCTURE_ERRORS as exc:
                 raise MalformedDeliveryError(
-                    f"messages[{index}] is not a business message ({_first_problem(exc)})"
+                    f"messages[{index}] is not a business message ({describe_structure_error(exc)})"
                 ) from None
         return messages
 
@@ -804,14 +797,6 @@ def _check_json_content_type(value: str | None) -> None:
     media = value.split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         raise UnsupportedMediaTypeError(f"expected application/json, got {media or value!r}")
-
-
-def _first_problem(exc: BaseException) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        notes = cattrs.transform_error(exc)
-        if notes:
-            return str(notes[0])
-    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 # -- WSGI ----------------------------------------------------------------------------------------
