@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from shiptrack_sdk.errors import ShiptrackError
 from shiptrack_sdk.sandbox import Sandbox
 
 pytest_plugins = ["pytester"]
@@ -57,3 +58,41 @@ def sleeps() -> SleepRecorder:
 def sb(shiptrack_sandbox: Sandbox) -> Sandbox:
     """The session's sandbox, reset (a short name for the plugin's fixture)."""
     return shiptrack_sandbox
+
+
+class Seen:
+    """Everything a user could read of calls (returned objects, raised errors), for the
+    secrets tests to search for sentinels."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.errors = 0
+
+    def add(self, obj: Any) -> None:
+        self.texts.append(repr(obj))
+        self.texts.append(str(obj))
+        if isinstance(obj, BaseException):
+            self.errors += 1
+            self.texts.append(repr(vars(obj)))
+            self.texts.append(repr(obj.args))
+            for linked in (obj.__cause__, obj.__context__):
+                if linked is not None:
+                    self.texts.append(repr(linked))
+                    self.texts.append(str(linked))
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = fn(*args, **kwargs)
+        except ShiptrackError as exc:
+            self.add(exc)
+            return None
+        if hasattr(result, "__next__"):
+            result = list(result)
+        self.add(result)
+        if isinstance(result, list):
+            for item in result:
+                self.add(item)
+        errors = getattr(result, "errors", ())
+        for error in errors if isinstance(errors, tuple) else ():
+            self.add(error)
+        return result

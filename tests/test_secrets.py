@@ -16,9 +16,9 @@ import requests
 import shiptrack_sdk.sandbox as sandbox_module
 from shiptrack_sdk import RetryPolicy, ShiplemonClient
 from shiptrack_sdk._http import Transport
-from shiptrack_sdk.errors import ShiptrackError
 from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
 from shiptrack_sdk.shiplemon import HistoryUpdate
+from tests.conftest import Seen
 
 API_KEY = "SENTINEL-APIKEY-7f3c1e0d"
 CLIENT_SECRET = "SENTINEL-SECRET-91ab4d2c"
@@ -39,33 +39,6 @@ def secret_sb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 
 def no_sleep(seconds: float) -> None:
     """Retries here need not wait (and a transport must stay picklable)."""
-
-
-class Seen:
-    """Everything a user could read: returned objects, raised errors."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def add(self, obj: Any) -> None:
-        self.texts.append(repr(obj))
-        self.texts.append(str(obj))
-        if isinstance(obj, BaseException):
-            self.texts.append(repr(vars(obj)))
-            self.texts.append(repr(obj.args))
-            for linked in (obj.__cause__, obj.__context__):
-                if linked is not None:
-                    self.texts.append(repr(linked))
-                    self.texts.append(str(linked))
-
-    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            result = fn(*args, **kwargs)
-        except ShiptrackError as exc:
-            self.add(exc)
-            return None
-        self.add(result)
-        return result
 
 
 def assert_nowhere(

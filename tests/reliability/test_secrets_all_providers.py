@@ -22,7 +22,6 @@ import pytest
 
 import shiptrack_sdk.lex._sandbox_orders as lex_sandbox_orders
 import shiptrack_sdk.sandbox as sandbox_module
-from shiptrack_sdk.errors import ShiptrackError
 from shiptrack_sdk.lex import BusinessMessage, OrderStatus
 from shiptrack_sdk.lex.push import (
     InMemoryDedupStore,
@@ -34,6 +33,7 @@ from shiptrack_sdk.lex.push import (
 from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMessage
 from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
 from shiptrack_sdk.shiplemon import HistoryUpdate
+from tests.conftest import Seen
 
 from .inventory import SENTINELS
 
@@ -89,43 +89,6 @@ def secret_sb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
         sb.tokens.issue = recording_issue  # type: ignore[method-assign]
         sb.issued_tokens = issued  # type: ignore[attr-defined]
         yield sb
-
-
-class Seen:
-    """Everything a user could read: returned objects, raised errors."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-        self.errors = 0
-
-    def add(self, obj: Any) -> None:
-        self.texts.append(repr(obj))
-        self.texts.append(str(obj))
-        if isinstance(obj, BaseException):
-            self.errors += 1
-            self.texts.append(repr(vars(obj)))
-            self.texts.append(repr(obj.args))
-            for linked in (obj.__cause__, obj.__context__):
-                if linked is not None:
-                    self.texts.append(repr(linked))
-                    self.texts.append(str(linked))
-
-    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            result = fn(*args, **kwargs)
-        except ShiptrackError as exc:
-            self.add(exc)
-            return None
-        if hasattr(result, "__next__"):
-            result = list(result)
-        self.add(result)
-        if isinstance(result, list):
-            for item in result:
-                self.add(item)
-        errors = getattr(result, "errors", ())
-        for error in errors if isinstance(errors, tuple) else ():
-            self.add(error)
-        return result
 
 
 def _clients(sb: Sandbox, seen: Seen, **overrides: Any) -> tuple[Any, Any, Any]:
