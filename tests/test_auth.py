@@ -4,6 +4,7 @@ endpoint over HTTP (``/oauth/token``, protecting ``/oauth/whoami``)."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import pickle
 import threading
@@ -429,6 +430,63 @@ def test_compliance_hooks_are_applied(sb: Sandbox) -> None:
     assert form(token_call.body)["client_id"] == "sandbox-client"
     assert token_call.headers["X-Partner"] == "acme"
     assert seen == [200]
+
+
+@responses.activate
+def test_hooks_are_interchangeable_with_requests_oauthlib() -> None:
+    """The same hook does the same on a real requests_oauthlib.OAuth2Session and on the SDK's
+    auth: exporto's JSON token request, byte for byte."""
+    from oauthlib.oauth2 import BackendApplicationClient
+    from requests_oauthlib import OAuth2Session
+
+    from shiptrack_sdk.exporto import json_token_request
+
+    url = "https://auth.example.test/token"
+    token = {"access_token": "t-1", "token_type": "bearer", "expires_in": 1800}
+    responses.add(responses.POST, url, json=token)
+    responses.add(responses.GET, "https://api.example.test/me", json={})
+
+    oauth = OAuth2Session(client=BackendApplicationClient(client_id="id"))
+    oauth.register_compliance_hook("access_token_request", json_token_request)
+    basic = requests.auth.HTTPBasicAuth("id", "secret")
+    oauth.fetch_token(url, auth=basic, include_client_id=False, scope="shipment:read")
+
+    auth = OAuth2ClientCredentials(url, "id", "secret", scope="shipment:read", client_auth="basic")
+    auth.register_compliance_hook("access_token_request", json_token_request)
+    with requests.Session() as session:
+        session.auth = auth
+        session.get("https://api.example.test/me")
+
+    theirs, ours = (call.request for call in responses.calls[:2])
+    assert (
+        json.loads(ours.body)
+        == json.loads(theirs.body)
+        == {
+            "grant_type": "client_credentials",
+            "scope": "shipment:read",
+        }
+    )
+    for request in (theirs, ours):
+        assert request.headers["Content-Type"] == "application/json"
+        assert request.headers["Authorization"] == requests.auth._basic_auth_str("id", "secret")
+
+
+@responses.activate
+def test_a_compliance_fix_shipped_by_requests_oauthlib_applies_unchanged() -> None:
+    """requests-oauthlib's own fixes register their hooks with ``register_compliance_hook``;
+    the SDK's auth takes them as an OAuth2Session does (here: a token in camelCase)."""
+    from requests_oauthlib.compliance_fixes import plentymarkets_compliance_fix
+
+    url = "https://auth.example.test/token"
+    camel = {"accessToken": "t-camel", "tokenType": "Bearer", "expiresIn": 3600}
+    responses.add(responses.POST, url, json=camel)
+    responses.add(responses.GET, "https://api.example.test/me", json={})
+    auth = OAuth2ClientCredentials(url, "id", "secret")
+    plentymarkets_compliance_fix(auth)
+    with requests.Session() as session:
+        session.auth = auth
+        session.get("https://api.example.test/me")
+    assert responses.calls[1].request.headers["Authorization"] == "Bearer t-camel"
 
 
 def test_unknown_hook_type_is_refused() -> None:
