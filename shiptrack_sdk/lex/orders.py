@@ -53,6 +53,10 @@ MAX_FETCH_SIZE = 100
 
 # How far a cursor jumps past a timestamp it cannot page through.
 _SKIP_STEP = timedelta(microseconds=1)
+# How far below the cursor's timestamp a page is asked from: whether LEX's bound includes
+# minTimestamp is not documented, and one that excludes it would otherwise skip the messages
+# at that timestamp a full page could not hold. Those already delivered are dropped by id.
+_OVERLAP = timedelta(microseconds=1)
 # When the server answers a full page with nothing after the bound (it rounds the bound
 # down), the bound moves to the next whole millisecond, then second; after that the server is
 # taken not to honour minTimestamp at all.
@@ -172,9 +176,11 @@ class OrdersResource(Resource):
         """Every message from ``since`` on, each once, page after page.
         ``GET /lex-orderexecution-v1/business-messages``, repeated.
 
-        Each page asks from the newest timestamp consumed so far (``minTimestamp``); the
-        messages at that very timestamp that were already delivered are recognised by id and
-        dropped, so a bound that includes it loses nothing and repeats nothing. When more
+        Each page asks from just below the newest timestamp consumed so far (``minTimestamp``
+        one microsecond earlier), so the messages at that very timestamp come back whether
+        LEX's bound includes ``minTimestamp`` or not (it is not documented); those already
+        delivered are recognised by id and dropped, so either way nothing is lost and nothing
+        repeated. When more
         messages share one timestamp than a page holds, the next page is asked at the largest
         size LEX allows (100); see :class:`MessageStream` for what happens past that.
 
@@ -371,6 +377,9 @@ class MessageStream(Iterator[BusinessMessage]):
         self._timestamp = cursor.timestamp
         self._seen: set[str] = set(cursor.seen_ids)
         self._saved = cursor
+        # After a jump past a timestamp, the bound is asked as it is (no overlap), or the
+        # same page would come back.
+        self._exact = False
         self.pages = 0
         self.delivered = 0
         self.gaps: list[datetime] = []
@@ -427,7 +436,8 @@ class MessageStream(Iterator[BusinessMessage]):
         escalation = 0
         while True:
             before = self._timestamp
-            page = self._resource._fetch(size, before, self._timeout)
+            bound = before if before is None or self._exact else before - _OVERLAP
+            page = self._resource._fetch(size, bound, self._timeout)
             self.pages += 1
             # Sorted by timestamp (stable: LEX's order within one timestamp is kept), so the
             # cursor moves forward only and can be saved after any message.
@@ -448,6 +458,7 @@ class MessageStream(Iterator[BusinessMessage]):
                 else:
                     self._timestamp = stamp
                     self._seen = {key}
+                    self._exact = False
                 delivered += 1
                 self.delivered += 1
                 yield message
@@ -468,8 +479,11 @@ class MessageStream(Iterator[BusinessMessage]):
         """The next page's size and the escalation count, after a full page; moves the cursor
         past a timestamp that paging cannot get through."""
         current = self._timestamp
+        # From the cursor's timestamp (less the overlap) on, the next page would be this one.
+        floor = current if current is None or self._exact else current - _OVERLAP
         saturated = all(
-            (m.timestamp if m.timestamp is not None else current) == current for m in page
+            current is None or (m.timestamp if m.timestamp is not None else current) >= floor
+            for m in page
         )
         if saturated:
             # The whole page sits on the cursor's timestamp: the same bound would bring the
@@ -526,3 +540,4 @@ class MessageStream(Iterator[BusinessMessage]):
     def _jump(self, timestamp: datetime) -> None:
         self._timestamp = timestamp
         self._seen = set()
+        self._exact = True

@@ -239,7 +239,8 @@ BASE = "https://api.michelin.com"
 def fake_lex(
     rsps: responses.RequestsMock, messages: list[tuple[datetime, str]], *, precision: str
 ) -> list[dict[str, list[str]]]:
-    """A LEX that truncates ``minTimestamp`` to ``precision`` ("ms"), or ignores it ("none")."""
+    """A LEX whose bound includes ``minTimestamp`` ("inclusive"), excludes it ("exclusive"),
+    truncates it to milliseconds ("ms"), or is ignored ("none")."""
     seen: list[dict[str, list[str]]] = []
 
     def answer(request: Any) -> tuple[int, dict[str, str], str]:
@@ -248,10 +249,14 @@ def fake_lex(
         size = int(query["fetchSize"][0])
         bound = query.get("minTimestamp", [None])[0]
         chosen = messages
-        if bound is not None and precision == "ms":
+        if bound is not None and precision != "none":
             stamp = datetime.fromisoformat(bound.replace("Z", "+00:00"))
-            stamp = stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
-            chosen = [m for m in messages if m[0] >= stamp]
+            if precision == "ms":
+                stamp = stamp.replace(microsecond=stamp.microsecond // 1000 * 1000)
+            if precision == "exclusive":
+                chosen = [m for m in messages if m[0] > stamp]
+            else:
+                chosen = [m for m in messages if m[0] >= stamp]
         body = [
             {"messageId": mid, "messageType": "X", "timestamp": ts.isoformat(), "payload": {}}
             for ts, mid in chosen[:size]
@@ -265,6 +270,26 @@ def fake_lex(
     )
     rsps.add_callback(responses.GET, BASE + DEFAULT_PATH, callback=answer)
     return seen
+
+
+@pytest.mark.parametrize("bound", ["inclusive", "exclusive"])
+def test_bursts_across_page_boundaries_are_delivered_once_whatever_the_bound(bound: str) -> None:
+    """Whether LEX's bound includes minTimestamp is not documented: bursts of 30 messages at one
+    timestamp, cut by pages of 20, come through complete, once each, in order, either way."""
+    t0 = datetime(2024, 9, 2, 6, 0, tzinfo=timezone.utc)
+    messages: list[tuple[datetime, str]] = []
+    for b in range(5):
+        at = t0 + timedelta(milliseconds=10 * b)
+        messages += [(at, f"burst{b}-{i:02d}") for i in range(30)]
+        messages.append((at + timedelta(milliseconds=1), f"single{b}"))
+    client = LexClient(client_id="c", client_secret="s", max_retries=0)
+    with responses.RequestsMock() as rsps:
+        seen = fake_lex(rsps, messages, precision=bound)
+        stream = client.orders.iter_messages(fetch_size=20)
+        ids = [m.id for m in stream]
+    assert ids == [mid for _, mid in messages]
+    assert stream.gaps == []
+    assert len(seen) < 40  # no page asked again and again
 
 
 def test_a_server_that_rounds_the_bound_to_milliseconds_still_ends() -> None:
@@ -303,3 +328,18 @@ def test_generator_is_lazy_and_deterministic() -> None:
     assert generator.first_at(generator.micros(99_999)) == 99_999
     assert generator.first_at(generator.micros(1_050)) == 1_000
     assert generator.timestamp(1_000) == generator.timestamp(1_149) < generator.timestamp(1_150)
+
+
+@pytest.mark.parametrize("bound", ["inclusive", "exclusive"])
+def test_more_than_a_page_at_one_timestamp_ends_with_a_gap_whatever_the_bound(bound: str) -> None:
+    t0 = datetime(2024, 9, 2, 6, 0, tzinfo=timezone.utc)
+    burst = [(t0, f"a{i:03d}") for i in range(120)]
+    later = [(t0 + timedelta(milliseconds=1 + i), f"b{i:03d}") for i in range(5)]
+    client = LexClient(client_id="c", client_secret="s", max_retries=0)
+    with responses.RequestsMock() as rsps:
+        seen = fake_lex(rsps, burst + later, precision=bound)
+        stream = client.orders.iter_messages(fetch_size=100)
+        ids = [m.id for m in stream]
+    assert ids == [mid for _, mid in burst[:100] + later]
+    assert stream.gaps == [t0]
+    assert len(seen) <= 3
