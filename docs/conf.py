@@ -49,11 +49,18 @@ intersphinx_mapping = {
 }
 intersphinx_timeout = 3
 
-# Every code example in the docs runs against the embedded sandbox.
+# Every code example in the docs runs against the embedded sandbox. A page may point the
+# clients at it through the environment (``os.environ.update(sandbox.environment())``); the
+# environment is restored after each page, so no page sees another's variables.
 doctest_global_setup = """
+import os as _os
 from shiptrack_sdk.sandbox import Sandbox
+_saved_environ = dict(_os.environ)
 sandbox = Sandbox().start()
 """
 doctest_global_cleanup = """
 sandbox.stop()
+for _name in set(_os.environ) - set(_saved_environ):
+    del _os.environ[_name]
+_os.environ.update(_saved_environ)
 """

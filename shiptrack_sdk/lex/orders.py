@@ -479,12 +479,14 @@ class MessageStream(Iterator[BusinessMessage]):
         """The next page's size and the escalation count, after a full page; moves the cursor
         past a timestamp that paging cannot get through."""
         current = self._timestamp
-        # From the cursor's timestamp (less the overlap) on, the next page would be this one.
-        floor = current if current is None or self._exact else current - _OVERLAP
-        saturated = all(
-            current is None or (m.timestamp if m.timestamp is not None else current) >= floor
-            for m in page
-        )
+        # When the whole page sits at or above the next bound (the cursor's timestamp less the
+        # overlap), the next page would be this one again.
+        saturated = True
+        if current is not None:
+            floor = current if self._exact else current - _OVERLAP
+            saturated = all(
+                (m.timestamp if m.timestamp is not None else current) >= floor for m in page
+            )
         if saturated:
             # The whole page sits on the cursor's timestamp: the same bound would bring the
             # same page back.
