@@ -5,15 +5,20 @@ timeline of events); :class:`Trackings` does the same for several. :func:`to_dat
 pandas and :func:`plot_timeline` needs matplotlib — optional extras::
 
     pip install "shiptrack-sdk[pandas,plot]"
+
+Bad arguments (something that is not a list of trackings, an item that holds no tracking, an
+unknown option) are refused with a :class:`~shiptrack_sdk.ValidationError` naming them,
+before anything is rendered or computed.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._render import format_when
+from .errors import ValidationError
 from .models import Tracking, TrackingStatus
 
 if TYPE_CHECKING:
@@ -51,7 +56,12 @@ def tracking_html(tracking: Tracking) -> str:
     """One shipment as HTML: header with a status badge, then its events oldest first.
 
     Every provider text is escaped.
+
+    Raises:
+        ValidationError: ``tracking`` is not a :class:`~shiptrack_sdk.Tracking`.
     """
+    if not isinstance(tracking, Tracking):
+        raise ValidationError("tracking", f"expected a Tracking, got {type(tracking).__name__}")
     e = html.escape
     head = [
         f"<strong>{e(tracking.provider)}</strong>",
@@ -84,11 +94,20 @@ def tracking_html(tracking: Tracking) -> str:
     )
 
 
-def trackings_html(trackings: Iterable[Tracking]) -> str:
-    """Several shipments as one HTML table: status badge, last event, number of events."""
+def trackings_html(trackings: Iterable[Any]) -> str:
+    """Several shipments as one HTML table: status badge, last event, number of events.
+
+    Args:
+        trackings: :class:`~shiptrack_sdk.Tracking` objects (or anything :class:`Trackings`
+            accepts).
+
+    Raises:
+        ValidationError: ``trackings`` is not an iterable of trackings.
+    """
+    items = _trackings(trackings, "trackings")
     e = html.escape
     body = []
-    for t in trackings:
+    for t in items:
         last = t.last_event
         body.append(
             "<tr>"
@@ -111,28 +130,65 @@ def trackings_html(trackings: Iterable[Tracking]) -> str:
     )
 
 
-def _as_tracking(item: Any) -> Tracking | None:
-    if isinstance(item, Tracking):
-        return item
-    to_tracking = getattr(item, "to_tracking", None)
-    if callable(to_tracking):
-        result = to_tracking()
-        return result if isinstance(result, Tracking) else None
-    nested = getattr(item, "tracking", None)
-    return nested if isinstance(nested, Tracking) else None
+#: What an item of a list of trackings may be, for error messages.
+_ACCEPTED = "a Tracking, a model with to_tracking() or a result with a tracking attribute"
+
+
+def _trackings(items: Any, argument: str) -> tuple[Tracking, ...]:
+    """The trackings of ``items``; every item that holds none is refused, all at once.
+
+    An item is a :class:`~shiptrack_sdk.Tracking`, a wire model with ``to_tracking()``, or a
+    result with a ``tracking`` attribute, skipped when that is ``None`` (a failed lookup).
+    """
+    if isinstance(items, Tracking):
+        raise ValidationError(
+            argument, "expected an iterable of Tracking, got one: pass [tracking]"
+        )
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise ValidationError(
+            argument, f"expected an iterable of Tracking, got {type(items).__name__}"
+        )
+    found: list[Tracking] = []
+    problems: list[tuple[str, str]] = []
+    for index, item in enumerate(items):
+        where = f"{argument}[{index}]"
+        if isinstance(item, Tracking):
+            found.append(item)
+        elif callable(getattr(item, "to_tracking", None)):
+            result = item.to_tracking()
+            if isinstance(result, Tracking):
+                found.append(result)
+            else:
+                got = type(result).__name__
+                problems.append((where, f"to_tracking() returned {got}, not a Tracking"))
+        elif hasattr(item, "tracking"):
+            if isinstance(item.tracking, Tracking):
+                found.append(item.tracking)
+            elif item.tracking is not None:
+                got = type(item.tracking).__name__
+                problems.append((where, f"its tracking is a {got}, not a Tracking"))
+        else:
+            problems.append((where, f"expected {_ACCEPTED}, got {type(item).__name__}"))
+    if problems:
+        raise ValidationError.from_problems(problems)
+    return tuple(found)
 
 
 class Trackings(Sequence[Tracking]):
     """A sequence of trackings that shows as a table in Jupyter.
 
     Accepts :class:`~shiptrack_sdk.Tracking` objects, wire models with ``to_tracking()``, and
-    results that hold a ``tracking`` (those without one, such as failed lookups, are skipped).
+    results with a ``tracking`` attribute, such as
+    :class:`~shiptrack_sdk.exporto.TrackResult` (those whose ``tracking`` is ``None``, failed
+    lookups, are skipped).
+
+    Raises:
+        ValidationError: ``items`` is not iterable, or some of its items hold no tracking
+            (every one named, as ``items[3]``).
     """
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
-        self._items: tuple[Tracking, ...] = tuple(
-            t for t in (_as_tracking(i) for i in items) if t is not None
-        )
+        self._items: tuple[Tracking, ...] = _trackings(items, "items")
 
     @overload
     def __getitem__(self, index: int) -> Tracking: ...
@@ -191,13 +247,15 @@ def to_dataframe(
         trackings: :class:`~shiptrack_sdk.Tracking` objects (or anything :class:`Trackings`
             accepts).
         per: ``"event"`` or ``"shipment"``.
-    """
-    if per not in ("event", "shipment"):
-        from .errors import ValidationError
 
-        raise ValidationError("per", "must be 'event' or 'shipment'")
+    Raises:
+        ValidationError: ``trackings`` is not an iterable of trackings, or ``per`` is neither
+            ``"event"`` nor ``"shipment"``.
+    """
+    items = _trackings(trackings, "trackings")
+    if not isinstance(per, str) or per not in ("event", "shipment"):
+        raise ValidationError("per", f"must be 'event' or 'shipment', got {per!r}")
     pd = _pandas()
-    items = Trackings(trackings)
     rows: list[dict[str, Any]] = []
     if per == "event":
         for t in items:
@@ -281,14 +339,26 @@ def plot_timeline(trackings: Iterable[Any], *, ax: Any = None) -> Any:
     """Plot shipments' events on a time axis: one row per shipment, coloured by status.
 
     Needs matplotlib (``pip install "shiptrack-sdk[plot]"``). Returns the matplotlib Axes.
+
+    Args:
+        trackings: :class:`~shiptrack_sdk.Tracking` objects (or anything :class:`Trackings`
+            accepts).
+        ax: The matplotlib ``Axes`` to draw on; by default a new figure's.
+
+    Raises:
+        ValidationError: ``trackings`` is not an iterable of trackings, or ``ax`` is not a
+            matplotlib ``Axes``.
     """
+    items = _trackings(trackings, "trackings")
     try:
         import matplotlib.pyplot as plt
+        from matplotlib.axes import Axes
     except ImportError:
         raise ImportError(
             'plot_timeline needs matplotlib: pip install "shiptrack-sdk[plot]"'
         ) from None
-    items = list(Trackings(trackings))
+    if ax is not None and not isinstance(ax, Axes):
+        raise ValidationError("ax", f"expected a matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 0.6 * max(len(items), 2) + 1.2))
     for row, t in enumerate(items):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from shiptrack_sdk import Tracking, TrackingEvent, TrackingStatus, ValidationError
-from shiptrack_sdk.notebook import Trackings, to_dataframe, tracking_html, trackings_html
+from shiptrack_sdk.errors import NotFoundError
+from shiptrack_sdk.exporto import TrackResult
+from shiptrack_sdk.notebook import (
+    Trackings,
+    plot_timeline,
+    to_dataframe,
+    tracking_html,
+    trackings_html,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,8 +76,9 @@ def test_html_view_refuses_script_links() -> None:
 
 
 def test_trackings_table_and_sequence_behaviour() -> None:
-    items = Trackings([_tracking("A"), _tracking("B", status="DELIVERED"), object()])
-    assert len(items) == 2  # objects without a tracking are skipped
+    failed = TrackResult("C", tour_id="T", error=NotFoundError("no such shipment", status=404))
+    items = Trackings([_tracking("A"), _tracking("B", status="DELIVERED"), failed])
+    assert len(items) == 2  # failed lookups are skipped
     assert items[1].shipment_id == "B"
     assert isinstance(items[:1], Trackings)
     assert repr(items) == "Trackings(2 shipments: TRANSIT=1, DELIVERED=1)"
@@ -101,6 +111,105 @@ def test_to_dataframe_refuses_a_bad_per() -> None:
     assert info.value.argument == "per"
 
 
+class _Model:
+    """A wire model: converts with ``to_tracking()``."""
+
+    def __init__(self, result: object) -> None:
+        self.result = result
+
+    def to_tracking(self) -> object:
+        return self.result
+
+
+def test_trackings_accepts_models_and_results_holding_a_tracking() -> None:
+    held = TrackResult("B", tracking=_tracking("B"))
+    items = Trackings(iter([_tracking("A"), _Model(_tracking("M")), held]))
+    assert [t.shipment_id for t in items] == ["A", "M", "B"]
+
+
+#: Every public function that takes several trackings, called with ``trackings``.
+SEVERAL = {
+    "Trackings": lambda trackings: Trackings(trackings),
+    "trackings_html": trackings_html,
+    "to_dataframe": to_dataframe,
+    "plot_timeline": plot_timeline,
+}
+ARGUMENT = {"Trackings": "items"}
+
+
+@pytest.mark.parametrize("value", [5, None, 1.5, "S1", b"S1", {"S1": "x"}, _tracking()], ids=repr)
+@pytest.mark.parametrize("function", sorted(SEVERAL))
+def test_something_that_is_not_a_list_of_trackings_is_refused(function: str, value: object) -> None:
+    argument = ARGUMENT.get(function, "trackings")
+    with pytest.raises(ValidationError) as info:
+        SEVERAL[function](value)
+    assert info.value.argument == argument
+    assert len(info.value.problems) == 1
+
+
+@pytest.mark.parametrize("function", sorted(SEVERAL))
+def test_items_that_hold_no_tracking_are_refused_every_one_named(function: str) -> None:
+    argument = ARGUMENT.get(function, "trackings")
+    bad = [
+        _tracking("A"),
+        object(),
+        "S1",
+        5,
+        _Model({"shipment_id": "X"}),
+        TrackResult("C", tracking="S1"),  # type: ignore[arg-type]
+        _tracking("B"),
+    ]
+    with pytest.raises(ValidationError) as info:
+        SEVERAL[function](bad)
+    assert [path for path, _ in info.value.problems] == [
+        f"{argument}[{i}]" for i in (1, 2, 3, 4, 5)
+    ]
+    assert "got object" in info.value.problems[0][1]
+    assert "to_tracking() returned dict" in info.value.problems[3][1]
+
+
+@pytest.mark.parametrize("value", [None, "S1", 5, _tracking().events[0], [_tracking()]], ids=repr)
+def test_tracking_html_refuses_what_is_not_a_tracking(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        tracking_html(value)  # type: ignore[arg-type]
+    assert info.value.argument == "tracking"
+
+
+@pytest.mark.parametrize("per", ["day", "", "EVENT", None, 1, ["event"]], ids=repr)
+def test_to_dataframe_refuses_every_bad_per_before_needing_pandas(
+    per: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if not installed
+    with pytest.raises(ValidationError) as info:
+        to_dataframe([_tracking()], per=per)  # type: ignore[arg-type]
+    assert info.value.argument == "per"
+    with pytest.raises(ValidationError) as info:
+        Trackings([_tracking()]).to_dataframe(per=per)  # type: ignore[arg-type]
+    assert info.value.argument == "per"
+
+
+def test_bad_trackings_are_refused_before_needing_matplotlib(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ValidationError) as info:
+        plot_timeline(5)  # type: ignore[arg-type]
+    assert info.value.argument == "trackings"
+    with pytest.raises(ImportError, match=r"shiptrack-sdk\[plot\]"):
+        plot_timeline([_tracking()])
+
+
+@pytest.mark.parametrize("ax", ["axes", 5, object()], ids=repr)
+def test_plot_timeline_refuses_an_ax_that_is_not_an_axes(ax: object) -> None:
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValidationError) as info:
+        plot_timeline([_tracking()], ax=ax)
+    assert info.value.argument == "ax"
+    with pytest.raises(ValidationError) as info:
+        Trackings([_tracking()]).plot_timeline(ax=ax)
+    assert info.value.argument == "ax"
+
+
 def test_plot_timeline_draws_one_row_per_shipment() -> None:
     pytest.importorskip("matplotlib")
     import matplotlib
@@ -108,6 +217,7 @@ def test_plot_timeline_draws_one_row_per_shipment() -> None:
     matplotlib.use("Agg")
     ax = Trackings([_tracking("A"), _tracking("B")]).plot_timeline()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["demo:A", "demo:B"]
+    assert plot_timeline([_tracking("C")], ax=ax) is ax  # draws on the given Axes
 
 
 def test_the_example_notebook_runs_top_to_bottom_against_the_sandbox() -> None:

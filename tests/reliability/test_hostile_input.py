@@ -47,6 +47,13 @@ from shiptrack_sdk.lex.push import (
 )
 from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMessage
 from shiptrack_sdk.models import Tracking, TrackingEvent, TrackingStatus
+from shiptrack_sdk.notebook import (
+    Trackings,
+    plot_timeline,
+    to_dataframe,
+    tracking_html,
+    trackings_html,
+)
 from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import HistoryUpdate
 
@@ -759,6 +766,20 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
         lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, estimated_delivery=NAIVE),
         "occurred_at",
     ),
+    # notebook helpers (the refusals need neither pandas nor matplotlib)
+    ("Trackings", lambda c: Trackings(5), "items"),
+    ("Trackings", lambda c: Trackings([TRACKING, "s1"]), "items[1]"),
+    ("to_dataframe", lambda c: to_dataframe(5), "trackings"),
+    ("to_dataframe", lambda c: to_dataframe("s1"), "trackings"),
+    ("to_dataframe", lambda c: to_dataframe([TRACKING, None]), "trackings[1]"),
+    ("to_dataframe", lambda c: to_dataframe([TRACKING], per="day"), "per"),
+    ("Trackings.to_dataframe", lambda c: Trackings([TRACKING]).to_dataframe(per=1), "per"),
+    ("plot_timeline", lambda c: plot_timeline(5), "trackings"),
+    ("plot_timeline", lambda c: plot_timeline(TRACKING), "trackings"),
+    ("plot_timeline", lambda c: plot_timeline([{"shipment_id": "s1"}]), "trackings[0]"),
+    ("tracking_html", lambda c: tracking_html([TRACKING]), "tracking"),
+    ("trackings_html", lambda c: trackings_html(5), "trackings"),
+    ("trackings_html", lambda c: trackings_html([object()]), "trackings[0]"),
 ]
 
 

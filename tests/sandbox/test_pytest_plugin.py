@@ -3,7 +3,12 @@ with the plugin found through its ``pytest11`` entry point."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+# The example the testing page shows (literalinclude), run here as a user's test module.
+DOCS_EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "test_with_sandbox.py"
 
 USER_TESTS = """
 import pytest
@@ -46,6 +51,12 @@ def test_users_can_test_against_the_sandbox_fixture(pytester: pytest.Pytester) -
     # A fresh interpreter: the fixture comes from the installed entry point, as for a user.
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=3)
+
+
+def test_the_documented_example_passes(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_with_sandbox=DOCS_EXAMPLE.read_text(encoding="utf-8"))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)
 
 
 def test_the_fixture_is_listed_by_pytest(pytester: pytest.Pytester) -> None:
