@@ -84,22 +84,19 @@ DEFAULT_BATCH_SIZE = 100
 #: bound keeps a call's body around a megabyte and its failure small.
 MAX_BATCH_SIZE = 1000
 
-#: Statuses a gateway answers when it lost the backend's answer: the backend may have stored
-#: the batch, so its messages are in doubt, not failed.
-_GATEWAY_STATUSES = frozenset({502, 504})
-
 
 class SendOutcome(str, enum.Enum):
     """What became of a batch, and of each message in it."""
 
     #: Michelin answered with a success status: the messages are delivered.
     ACCEPTED = "accepted"
-    #: Michelin refused the batch, or it never left: none of its messages were stored, so
-    #: they can be sent again (after fixing what was refused).
+    #: Michelin refused the batch (a 4xx answer), or it never left: none of its messages
+    #: were stored, so they can be sent again (after fixing what was refused).
     FAILED = "failed"
-    #: The batch may have reached Michelin but no answer came (read timeout, connection
-    #: reset after sending, a gateway's 502/504): its messages may or may not be stored.
-    #: The SDK never resends them; the caller decides.
+    #: The batch reached Michelin or may have, and nothing says it was refused as a whole:
+    #: no answer came (read timeout, connection reset after sending), or a 5xx one (a
+    #: server error or a gateway's may come after some or all of it was stored). Its
+    #: messages may or may not be stored; the SDK never resends them, the caller decides.
     IN_DOUBT = "in_doubt"
     #: The batch was not sent, because the send stopped before it (``stop_on_error``, or
     #: credentials refused).
@@ -260,14 +257,18 @@ def _classify(error: ShiptrackError) -> SendOutcome:
     """What became of a batch whose POST raised ``error``."""
     if isinstance(error, TransportError):
         return SendOutcome.IN_DOUBT if error.may_have_reached_server else SendOutcome.FAILED
-    if isinstance(error, ServerError) and error.status in _GATEWAY_STATUSES:
+    if isinstance(error, ServerError):
+        # A 5xx can come after the backend stored some or all of the batch.
         return SendOutcome.IN_DOUBT
     if isinstance(error, APIError):
-        # The server answered and said no: nothing was stored.
+        # A 4xx: the server refused the request, nothing was stored.
         return SendOutcome.FAILED
     if isinstance(error, ResponseError) and error.status is not None:
-        # The answer was beyond the size limit: its status still says what happened.
-        return SendOutcome.ACCEPTED if error.status < 400 else SendOutcome.FAILED
+        # The answer could not be read (beyond the size limit...): its status still says
+        # what happened.
+        if error.status < 400:
+            return SendOutcome.ACCEPTED
+        return SendOutcome.FAILED if error.status < 500 else SendOutcome.IN_DOUBT
     return SendOutcome.IN_DOUBT
 
 
@@ -321,10 +322,11 @@ class TrackingResource(Resource):
         nothing is sent. Each batch is then sent once, as a JSON array:
 
         * a batch Michelin answers with a success status is **accepted**;
-        * one it refuses (4xx, 5xx other than 502/504), or that could not be sent at all, has
-          **failed**: none of its messages are stored;
-        * one that may have reached Michelin without an answer coming back (read timeout,
-          connection reset after sending, a gateway's 502 or 504) is **in doubt**.
+        * one it refuses (4xx), or that could not be sent at all, has **failed**: none of its
+          messages are stored;
+        * one that reached Michelin, or may have, without being refused as a whole (no answer:
+          read timeout, connection reset after sending; or a 5xx answer, which may come after
+          some or all of it was stored) is **in doubt**.
 
         A POST that may have reached the server is never retried, so no message is stored
         twice by the SDK; in-doubt messages are reported for the caller to decide. After a

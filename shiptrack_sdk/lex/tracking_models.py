@@ -205,10 +205,12 @@ class Attribute:
     Attributes:
         name: The attribute's name. Required.
         value: Its value, as text.
+        extra: Further fields of the partner's contract, sent unchanged.
     """
 
     name: str
     value: str
+    extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen
@@ -573,6 +575,7 @@ class _MessageCheck:
                     )
                 else:
                     self.text(f"{where}.value", attribute.value or None, "text")
+                self.check_extra(where, attribute)
 
     def delivery_notes(self, notes: Sequence[Any], *, required: bool) -> None:
         if not isinstance(notes, tuple):

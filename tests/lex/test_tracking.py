@@ -190,7 +190,7 @@ def fault_on_batch(sb: Sandbox, done_before: int, **fault: Any) -> Any:
 def test_a_failing_middle_batch_is_reported_and_later_batches_still_sent(sb: Sandbox) -> None:
     client = sb.lex_client(max_retries=0)
     items = messages(300)
-    report = client.tracking.send(items, progress=fault_on_batch(sb, 100, status=500))
+    report = client.tracking.send(items, progress=fault_on_batch(sb, 100, status=400))
 
     assert [b.outcome for b in report.batches] == [
         SendOutcome.ACCEPTED,
@@ -201,9 +201,9 @@ def test_a_failing_middle_batch_is_reported_and_later_batches_still_sent(sb: San
     failed = report.failed
     assert [r.index for r in failed] == list(range(100, 200))
     assert all(r.message is items[r.index] for r in failed)
-    assert isinstance(failed[0].error, ServerError)
-    assert failed[0].error.status == 500
-    assert report.batches[1].status == 500
+    assert isinstance(failed[0].error, BadRequestError)
+    assert failed[0].error.status == 400
+    assert report.batches[1].status == 400
     assert not report.ok
     # Accepted batches went once; the failed one is safe to send again.
     assert accepted_refs(sb) == [m.event.business_reference for m in items[:100] + items[200:]]
@@ -214,7 +214,8 @@ def test_a_failing_middle_batch_is_reported_and_later_batches_still_sent(sb: San
 def test_resending_what_failed_delivers_everything_exactly_once(sb: Sandbox) -> None:
     client = sb.lex_client(max_retries=0)
     items = messages(250)
-    first = client.tracking.send(items, progress=fault_on_batch(sb, 100, status=503))
+    first = client.tracking.send(items, progress=fault_on_batch(sb, 100, status=429))
+    assert first.counts["failed"] == 100
     second = client.tracking.send(first.safe_to_resend())
     assert second.ok
     assert sorted(accepted_refs(sb)) == sorted(m.event.business_reference for m in items)
@@ -279,6 +280,27 @@ def test_gateway_timeout_is_in_doubt(sb: Sandbox) -> None:
     assert tracking_posts(sb) == 1  # a POST is not retried on an answer
 
 
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_server_error_after_the_batch_was_stored_is_in_doubt_not_offered_again(
+    sb: Sandbox, status: int
+) -> None:
+    # The backend stores the batch, then answers with a server error: the messages are
+    # stored, so offering them for resending would store them twice.
+    client = sb.lex_client(max_retries=3, backoff_factor=0.001)
+    items = messages(200)
+    report = client.tracking.send(
+        items, progress=fault_on_batch(sb, 100, after=True, status=status)
+    )
+    assert [b.outcome for b in report.batches] == [SendOutcome.ACCEPTED, SendOutcome.IN_DOUBT]
+    error = report.batches[1].error
+    assert isinstance(error, ServerError)
+    assert error.status == status
+    assert tracking_posts(sb) == 2  # a POST is not retried on an answer
+    refs = accepted_refs(sb)
+    assert len(refs) == len(set(refs)) == 200
+    assert report.safe_to_resend() == []
+
+
 def test_refused_connection_is_failed_and_safe_to_resend(sb: Sandbox) -> None:
     client = sb.lex_client(max_retries=1, backoff_factor=0.001)
     client.auth.access_token()  # a token in hand: only the tracking calls meet the outage
@@ -307,12 +329,12 @@ def test_stop_on_error_leaves_the_rest_not_sent(sb: Sandbox) -> None:
     )
     assert [b.outcome.value for b in report.batches] == [
         "accepted",
-        "failed",
+        "in_doubt",
         "not_sent",
         "not_sent",
     ]
     assert [r.index for r in report.not_sent] == list(range(200, 400))
-    assert report.safe_to_resend() == items[100:]
+    assert report.safe_to_resend() == items[200:]
     assert tracking_posts(sb) == 2
 
 

@@ -111,6 +111,13 @@ def test_extra_is_sent_unchanged_including_nulls_and_nesting() -> None:
     assert wire["carrier"] == {"id": "X", "scac": "ABCD"}
 
 
+def test_every_part_passes_extra_through_attributes_too() -> None:
+    m = message(attributes=[Attribute("vehicle", "1234-KLM", extra={"unit": "plate"})])
+    assert m.to_wire()["attributes"] == [{"name": "vehicle", "value": "1234-KLM", "unit": "plate"}]
+    shadowing = message(attributes=[Attribute("a", "b", extra={"name": "twice"})])
+    assert [p for p, _ in problems_of(shadowing)] == ["messages[0].attributes[0].extra.name"]
+
+
 def test_lists_are_kept_as_tuples_and_messages_hashable() -> None:
     m = message(attributes=[Attribute("a", "b")], delivery_notes=[DeliveryNote("n")])
     assert m.attributes == (Attribute("a", "b"),)
