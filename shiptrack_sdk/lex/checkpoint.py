@@ -47,6 +47,16 @@ def _aware_or_none(value: datetime | None) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
+#: Where the next ``minTimestamp`` sits relative to :attr:`Cursor.timestamp`.
+BOUNDS = ("below", "at", "after")
+
+
+def _bound(value: Any) -> str:
+    if value not in BOUNDS:
+        raise ValidationError("bound", f"must be one of {', '.join(BOUNDS)}, got {value!r}")
+    return str(value)
+
+
 @attrs.frozen
 class Cursor:
     """How far a polling loop got.
@@ -56,18 +66,30 @@ class Cursor:
             first one. The next ``GET`` asks from it (``minTimestamp``).
         seen_ids: The ids of the messages consumed at exactly ``timestamp``: they come back
             with the next page and are dropped.
+        bound: Where the next ``minTimestamp`` sits: ``"below"`` (one microsecond before
+            ``timestamp``, so that the rest of its messages come back whether LEX's bound
+            includes ``minTimestamp`` or not: the normal case), ``"at"`` (``timestamp``
+            itself) or ``"after"`` (one microsecond after it). The last two are used only
+            to get past a timestamp shared by more messages than a page holds, or past a
+            server that rounds the bound (see
+            :class:`~shiptrack_sdk.lex.orders.MessageStream`); the cursor keeps them so that
+            a loop resumed there does not fall back on that timestamp.
     """
 
     timestamp: datetime | None = attrs.field(default=None, converter=_aware_or_none)
     seen_ids: frozenset[str] = attrs.field(factory=frozenset, converter=_ids)
+    bound: str = attrs.field(default="below", converter=_bound)
 
     def to_json(self) -> dict[str, Any]:
         """The cursor as JSON data (microseconds kept)."""
-        return {
+        data: dict[str, Any] = {
             "version": FORMAT_VERSION,
             "timestamp": self.timestamp.isoformat() if self.timestamp else None,
             "seen_ids": sorted(self.seen_ids),
         }
+        if self.bound != "below":
+            data["bound"] = self.bound
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> Cursor:
@@ -81,11 +103,14 @@ class Cursor:
         timestamp, ids = data.get("timestamp"), data.get("seen_ids")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise CheckpointError("cursor's seen_ids must be a list of strings")
+        bound = data.get("bound", "below")
+        if bound not in BOUNDS:
+            raise CheckpointError(f"cursor's bound must be one of {', '.join(BOUNDS)}")
         try:
             parsed = parse_datetime(timestamp) if timestamp is not None else None
         except ValueError as exc:
             raise CheckpointError(f"cursor's timestamp is not a date-time: {exc}") from exc
-        return cls(parsed, frozenset(ids))
+        return cls(parsed, frozenset(ids), bound)
 
 
 @runtime_checkable

@@ -58,6 +58,7 @@ __all__ = [
     "SendResult",
     "ShipmentOrder",
     "message_key",
+    "read_message",
     "register_payload_type",
 ]
 
@@ -385,6 +386,47 @@ def _without_none(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+def read_message(item: Any) -> BusinessMessage:
+    """One message of a ``GET`` page, read without ever failing: a message is never lost.
+
+    An envelope field that cannot be read (a ``timestamp`` that is not a date-time...) is left
+    ``None`` and its value kept, under its wire name, in ``extra`` (and the whole message in
+    ``raw``); an item that is not even a JSON object arrives as a message whose ``extra`` and
+    ``raw`` hold it under ``"value"``. A warning names what could not be read. A message
+    without a readable timestamp is taken to be at the polling loop's current one.
+    """
+    if not isinstance(item, Mapping):
+        logger.warning(
+            "lex: a message of the page is not a JSON object (%s); kept as it came",
+            type(item).__name__,
+        )
+        return BusinessMessage(extra={"value": item}, raw={"value": item})
+    try:
+        return converter.structure(item, BusinessMessage)
+    except STRUCTURE_ERRORS as exc:
+        problem = describe_structure_error(exc)
+    readable: dict[str, Any] = {}
+    unreadable: dict[str, Any] = {}
+    for key, value in item.items():
+        try:
+            converter.structure({key: value}, BusinessMessage)
+        except STRUCTURE_ERRORS:
+            unreadable[key] = value
+        else:
+            readable[key] = value
+    try:
+        message = converter.structure(readable, BusinessMessage)
+    except STRUCTURE_ERRORS:  # the fields readable alone are not together: keep none
+        message, unreadable = BusinessMessage(), dict(item)
+    logger.warning(
+        "lex: message %r: %s could not be read (%s); kept in extra",
+        item.get("messageId"),
+        ", ".join(sorted(map(str, unreadable))),
+        problem,
+    )
+    return attrs.evolve(message, extra={**message.extra, **unreadable}, raw=item)
 
 
 def message_key(message: BusinessMessage) -> str:

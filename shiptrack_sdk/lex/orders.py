@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from .._client import Resource, aware_datetime, env_setting
-from .._convert import converter, parse_datetime
+from .._convert import STRUCTURE_ERRORS, converter, parse_datetime
 from .._http import Timeout, TimeoutLike, redact_url
 from .._progress import Progress, ProgressLike
 from ..errors import ResponseError, ValidationError
 from .checkpoint import Checkpoint, Cursor
-from .order_models import BusinessMessage, SendResult, message_key, message_list
+from .order_models import BusinessMessage, SendResult, message_key, message_list, read_message
 
 if TYPE_CHECKING:
     from .client import LexClient
@@ -160,9 +160,12 @@ class OrdersResource(Resource):
         params: dict[str, Any] = {"fetchSize": size}
         if bound is not None:
             params["minTimestamp"] = format_min_timestamp(bound)
-        return self._get(
-            self.path, list[BusinessMessage], params=params, timeout=timeout, unwrap=_page
-        )
+        transport = self._transport
+        response = transport.request("GET", self.path, params=params, timeout=timeout)
+        # Read message by message: one the SDK cannot read still arrives (read_message).
+        return [
+            read_message(item) for item in _page(transport.decode_json(response, "GET"), response)
+        ]
 
     def iter_messages(
         self,
@@ -240,7 +243,10 @@ class OrdersResource(Resource):
             timeout: Overrides the client's timeout for this call.
 
         Returns:
-            LEX's answer (empty when it answered without a body).
+            LEX's answer: empty when it answered without a body; an answer that is not a JSON
+            object (text, or a body beyond the client's size limit) is kept in
+            ``extra["answer"]``. A success status means the message was accepted, whatever
+            the body says, so it is never reported as a failure.
 
         Raises:
             ValidationError: a list, or a message without id, type, aware timestamp or
@@ -248,13 +254,34 @@ class OrdersResource(Resource):
         """
         body = _send_body(message)
         path = self.send_path
-        response = self._transport.request("POST", path, json_body=body, timeout=timeout)
-        if not response.content.strip():
+        try:
+            response = self._transport.request("POST", path, json_body=body, timeout=timeout)
+        except ResponseError as exc:
+            if (
+                exc.url != redact_url(self._transport.url(path))
+                or not 200 <= (exc.status or 0) < 400
+            ):
+                raise  # the token endpoint's answer, or not a success
+            # Accepted, but the answer was not read (beyond the size limit): raising would
+            # invite sending the message again.
+            logger.warning(
+                "lex: message accepted (HTTP %d); its answer was not read: %s", exc.status, exc
+            )
+            return SendResult(extra={"answer": exc.body_excerpt})
+        content = response.content
+        if not content.strip():
             return SendResult()
-        data = self._transport.decode_json(response, "POST")
+        try:
+            data = json.loads(content)
+        except (ValueError, RecursionError):
+            text = content[:2000].decode("utf-8", "replace")
+            return SendResult(extra={"answer": text}, raw={"answer": text})
         if not isinstance(data, Mapping):
             data = {"answer": data}
-        return self._structure(data, SendResult, response, "POST")
+        try:
+            return converter.structure(data, SendResult)
+        except STRUCTURE_ERRORS:
+            return SendResult(extra=dict(data), raw=data)
 
 
 def _check_path(value: Any, argument: str = "path") -> str:
@@ -345,10 +372,13 @@ class MessageStream(Iterator[BusinessMessage]):
 
     Messages sharing one timestamp: LEX pages only by timestamp, so when more of them than
     ``fetch_size`` share one, the stream asks again with ``fetchSize=100``; when 100 or more
-    share one, a bound on that timestamp can never reach past the first hundred, and the
-    stream moves its bound one microsecond past it, logs a warning and records the timestamp
-    in :attr:`gaps` (messages after the hundredth at that timestamp may be missed: LEX's
-    paging cannot return them). If LEX answers a full page with nothing after the bound (it
+    share one, a bound below that timestamp can never reach past the first hundred: the stream
+    logs a warning, records the timestamp in :attr:`gaps` (messages after the hundredth at
+    that timestamp may be missed: LEX's paging cannot return them) and asks from the
+    timestamp itself, then, if LEX's bound includes it (the same page comes back), from one
+    microsecond after it, so nothing after the timestamp is missed either way. The cursor
+    (and so the checkpoint) keeps which of these bounds is next, so a loop resumed there does
+    not fall back on that timestamp. If LEX answers a full page with nothing after the bound (it
     rounds the bound down), the bound moves to the next whole millisecond after the newest
     timestamp answered, then the next whole second; if even that does not help,
     :class:`~shiptrack_sdk.errors.ResponseError` is raised rather than loop forever.
@@ -377,9 +407,8 @@ class MessageStream(Iterator[BusinessMessage]):
         self._timestamp = cursor.timestamp
         self._seen: set[str] = set(cursor.seen_ids)
         self._saved = cursor
-        # After a jump past a timestamp, the bound is asked as it is (no overlap), or the
-        # same page would come back.
-        self._exact = False
+        # Where the next bound sits relative to the cursor's timestamp (Cursor.bound).
+        self._bound = cursor.bound
         self.pages = 0
         self.delivered = 0
         self.gaps: list[datetime] = []
@@ -407,7 +436,7 @@ class MessageStream(Iterator[BusinessMessage]):
     @property
     def cursor(self) -> Cursor:
         """Where the stream is: through the last message it handed out."""
-        return Cursor(self._timestamp, frozenset(self._seen))
+        return Cursor(self._timestamp, frozenset(self._seen), self._bound)
 
     def commit(self) -> Cursor:
         """Save the cursor through the last message handed out, mid-page.
@@ -436,8 +465,7 @@ class MessageStream(Iterator[BusinessMessage]):
         escalation = 0
         while True:
             before = self._timestamp
-            bound = before if before is None or self._exact else before - _OVERLAP
-            page = self._resource._fetch(size, bound, self._timeout)
+            page = self._resource._fetch(size, self._next_bound(), self._timeout)
             self.pages += 1
             # Sorted by timestamp (stable: LEX's order within one timestamp is kept), so the
             # cursor moves forward only and can be saved after any message.
@@ -458,7 +486,7 @@ class MessageStream(Iterator[BusinessMessage]):
                 else:
                     self._timestamp = stamp
                     self._seen = {key}
-                    self._exact = False
+                    self._bound = "below"
                 delivered += 1
                 self.delivered += 1
                 yield message
@@ -473,23 +501,32 @@ class MessageStream(Iterator[BusinessMessage]):
             size, escalation = self._after_full_page(page, before, size, escalation)
             self._save(self.cursor)
 
+    def _next_bound(self) -> datetime | None:
+        current = self._timestamp
+        if current is None:
+            return None
+        if self._bound == "at":
+            return current
+        if self._bound == "after":
+            return current + _SKIP_STEP
+        return current - _OVERLAP
+
     def _after_full_page(
         self, page: list[BusinessMessage], before: datetime | None, size: int, escalation: int
     ) -> tuple[int, int]:
-        """The next page's size and the escalation count, after a full page; moves the cursor
+        """The next page's size and the escalation count, after a full page; moves the bound
         past a timestamp that paging cannot get through."""
         current = self._timestamp
-        # When the whole page sits at or above the next bound (the cursor's timestamp less the
-        # overlap), the next page would be this one again.
+        # When the whole page sits at or above the bound it was asked from, and the cursor
+        # did not move past that bound's timestamp, the same bound would bring it back.
         saturated = True
         if current is not None:
-            floor = current if self._exact else current - _OVERLAP
+            floor = self._next_bound()
+            assert floor is not None
             saturated = all(
                 (m.timestamp if m.timestamp is not None else current) >= floor for m in page
             )
         if saturated:
-            # The whole page sits on the cursor's timestamp: the same bound would bring the
-            # same page back.
             if size < MAX_FETCH_SIZE:
                 logger.debug(
                     "lex: more than %d messages at %s; asking for %d", size, current, MAX_FETCH_SIZE
@@ -501,17 +538,28 @@ class MessageStream(Iterator[BusinessMessage]):
                     provider="lex",
                     method="GET",
                 )
-            logger.warning(
-                "lex: at least %d messages share the timestamp %s; minTimestamp cannot page "
-                "past them, so the stream continues after it (messages beyond the first %d "
-                "at that instant may be missed)",
-                MAX_FETCH_SIZE,
-                current.isoformat(),
-                MAX_FETCH_SIZE,
-            )
-            self.gaps.append(current)
-            self._jump(current + _SKIP_STEP)
-            return size, escalation
+            if self._bound == "below":
+                # A full page at one timestamp: no bound below it reaches further. Ask from
+                # the timestamp itself: a server whose bound excludes minTimestamp answers
+                # what comes after it.
+                logger.warning(
+                    "lex: at least %d messages share the timestamp %s; minTimestamp cannot "
+                    "page past them, so the stream continues after it (messages beyond the "
+                    "first %d at that instant may be missed)",
+                    MAX_FETCH_SIZE,
+                    current.isoformat(),
+                    MAX_FETCH_SIZE,
+                )
+                self.gaps.append(current)
+                self._bound = "at"
+                return size, escalation
+            if self._bound == "at":
+                # The bound includes minTimestamp: the same page came back. Ask from one
+                # microsecond after it.
+                if not self.gaps or self.gaps[-1] != current:
+                    self.gaps.append(current)
+                self._bound = "after"
+                return size, escalation
         if current == before:
             # A full page and not one message past the bound: the server does not seem to
             # honour the bound's precision. Jump further each time, then give up loudly.
@@ -540,6 +588,7 @@ class MessageStream(Iterator[BusinessMessage]):
         return self._fetch_size, 0
 
     def _jump(self, timestamp: datetime) -> None:
+        # Nothing was consumed at ``timestamp``: ask from it exactly.
         self._timestamp = timestamp
         self._seen = set()
-        self._exact = True
+        self._bound = "at"

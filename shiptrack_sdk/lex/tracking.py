@@ -21,7 +21,7 @@ import attrs
 
 from .._client import BaseClient, Resource
 from .._convert import converter
-from .._http import EncodedJSON, Timeout, TimeoutLike, encode_json
+from .._http import EncodedJSON, Timeout, TimeoutLike, encode_json, redact_url
 from .._progress import Progress, ProgressLike
 from ..errors import (
     APIError,
@@ -253,8 +253,8 @@ def _materialize(messages: Iterable[TrackingMessage]) -> tuple[TrackingMessage, 
     return tuple(messages)
 
 
-def _classify(error: ShiptrackError) -> SendOutcome:
-    """What became of a batch whose POST raised ``error``."""
+def _classify(error: ShiptrackError, url: str) -> SendOutcome:
+    """What became of a batch whose POST to ``url`` (redacted) raised ``error``."""
     if isinstance(error, TransportError):
         return SendOutcome.IN_DOUBT if error.may_have_reached_server else SendOutcome.FAILED
     if isinstance(error, ServerError):
@@ -262,6 +262,10 @@ def _classify(error: ShiptrackError) -> SendOutcome:
         return SendOutcome.IN_DOUBT
     if isinstance(error, APIError):
         # A 4xx: the server refused the request, nothing was stored.
+        return SendOutcome.FAILED
+    if isinstance(error, ResponseError) and error.url != url:
+        # The token endpoint's unreadable answer, met before sending or renewing the token
+        # after a 401: the batch was not stored.
         return SendOutcome.FAILED
     if isinstance(error, ResponseError) and error.status is not None:
         # The answer could not be read (beyond the size limit...): its status still says
@@ -407,7 +411,7 @@ class TrackingResource(Resource):
         try:
             response = self._transport.request("POST", self.path, json_body=batch, timeout=timeout)
         except ShiptrackError as exc:
-            outcome = _classify(exc)
+            outcome = _classify(exc, redact_url(self._transport.url(self.path)))
             status = getattr(exc, "status", None)
             if outcome is SendOutcome.ACCEPTED:
                 return BatchResult(number, start, stop, outcome, status=status)

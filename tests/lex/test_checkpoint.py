@@ -35,6 +35,17 @@ def test_save_and_load_round_trip_keeps_microseconds_and_ids(tmp_path: Path) -> 
     assert checkpoint.load() == Cursor()
 
 
+def test_the_bound_past_a_full_timestamp_is_kept(tmp_path: Path) -> None:
+    checkpoint = FileCheckpoint(tmp_path / "cp.json")
+    for bound in ("at", "after", "below"):
+        checkpoint.save(Cursor(STAMP, {"LEX-1"}, bound))
+        assert checkpoint.load() == Cursor(STAMP, {"LEX-1"}, bound)
+    # The usual bound is left out: files written before it existed read the same.
+    assert "bound" not in json.loads((tmp_path / "cp.json").read_text())
+    with pytest.raises(ValidationError, match="bound"):
+        Cursor(STAMP, (), "beyond")
+
+
 def test_cursor_timestamps_are_aware_and_utc() -> None:
     local = STAMP.astimezone(timezone(timedelta(hours=8)))
     assert Cursor(local).timestamp == STAMP
@@ -81,6 +92,7 @@ def test_a_missing_directory_is_a_checkpoint_error(tmp_path: Path) -> None:
         json.dumps({"version": 99, "timestamp": None, "seen_ids": []}),
         json.dumps({"version": 1, "timestamp": "yesterday", "seen_ids": []}),
         json.dumps({"version": 1, "timestamp": None, "seen_ids": "LEX-1"}),
+        json.dumps({"version": 1, "timestamp": None, "seen_ids": [], "bound": "beyond"}),
     ],
 )
 def test_a_file_that_holds_no_cursor_is_refused(tmp_path: Path, content: str) -> None:

@@ -343,3 +343,58 @@ def test_more_than_a_page_at_one_timestamp_ends_with_a_gap_whatever_the_bound(bo
     assert ids == [mid for _, mid in burst[:100] + later]
     assert stream.gaps == [t0]
     assert len(seen) <= 3
+
+
+@pytest.mark.parametrize("bound", ["inclusive", "exclusive"])
+def test_nothing_just_after_a_full_timestamp_is_missed_whatever_the_bound(bound: str) -> None:
+    # Messages one and two microseconds after a timestamp shared by 120: the stream gets past
+    # the burst without stepping over them.
+    t0 = datetime(2024, 9, 2, 6, 0, tzinfo=timezone.utc)
+    burst = [(t0, f"a{i:03d}") for i in range(120)]
+    after = [(t0 + timedelta(microseconds=1), "b1"), (t0 + timedelta(microseconds=2), "b2")]
+    later = [(t0 + timedelta(seconds=1), "c")]
+    client = LexClient(client_id="c", client_secret="s", max_retries=0)
+    with responses.RequestsMock() as rsps:
+        fake_lex(rsps, burst + after + later, precision=bound)
+        stream = client.orders.iter_messages(fetch_size=100)
+        ids = [m.id for m in stream]
+    assert ids == [mid for _, mid in burst[:100] + after + later]
+    assert stream.gaps == [t0]
+
+
+@pytest.mark.parametrize("bound", ["inclusive", "exclusive"])
+@pytest.mark.parametrize("crash_on", ["b1", "b2", "c"])
+def test_resume_right_after_getting_past_a_full_timestamp_loses_nothing(
+    bound: str, crash_on: str
+) -> None:
+    # The checkpoint is saved while the stream's bound is past the burst; the resumed loop
+    # must not fall back on the burst's timestamp (and step over what follows it).
+    t0 = datetime(2024, 9, 2, 6, 0, tzinfo=timezone.utc)
+    burst = [(t0, f"a{i:03d}") for i in range(120)]
+    after = [(t0 + timedelta(microseconds=1), "b1"), (t0 + timedelta(microseconds=2), "b2")]
+    later = [(t0 + timedelta(seconds=1), "c")]
+    expected = [mid for _, mid in burst[:100] + after + later]
+    client = LexClient(client_id="c", client_secret="s", max_retries=0)
+    checkpoint = MemoryCheckpoint()
+    with responses.RequestsMock() as rsps:
+        fake_lex(rsps, burst + after + later, precision=bound)
+        first: list[str] = []
+
+        def consume() -> None:
+            for message in client.orders.iter_messages(checkpoint=checkpoint, fetch_size=100):
+                if message.id == crash_on:
+                    raise Crash
+                first.append(message.id)  # type: ignore[arg-type]
+
+        with pytest.raises(Crash):
+            consume()
+        saved = checkpoint.load()
+        assert saved is not None
+        assert saved.timestamp == t0
+        assert saved.bound != "below"
+        assert Cursor.from_json(json.loads(json.dumps(saved.to_json()))) == saved
+        second = [m.id for m in client.orders.iter_messages(checkpoint=checkpoint)]
+    assert first == expected[: expected.index(crash_on)]
+    # At least once: the resumed loop starts again at the page in progress, and loses nothing.
+    assert set(first) | set(second) == set(expected)
+    assert crash_on in second

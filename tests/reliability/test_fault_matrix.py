@@ -89,7 +89,11 @@ CALLS: dict[str, tuple[str, Invoke, Check]] = {
     "lex.orders.fetch": (
         "lex",
         lambda c: c.orders.fetch(10),
-        lambda r: len(r) == 10 and all(isinstance(m, BusinessMessage) for m in r),
+        # Ten messages; or the two items of the wrong-shape page, kept as they came.
+        lambda r: (
+            all(isinstance(m, BusinessMessage) for m in r)
+            and ([len(r)] == [10] or [m.raw for m in r] == [{"value": True}, {"unexpected": 1}])
+        ),
     ),
     "lex.orders.send": (
         "lex",
