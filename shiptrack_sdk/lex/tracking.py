@@ -11,6 +11,7 @@ here); building them from normalized tracking is :mod:`shiptrack_sdk.lex.forward
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import logging
@@ -276,6 +277,20 @@ def _classify(error: ShiptrackError, url: str) -> SendOutcome:
     return SendOutcome.IN_DOUBT
 
 
+def _interrupted(
+    items: tuple[TrackingMessage, ...], size: int, results: list[BatchResult], *, sending: bool
+) -> SendReport:
+    """The report of a send interrupted after ``results``: the batch being sent when it
+    happened, if one was (``sending``), may have reached Michelin (in doubt); those after it
+    were not sent."""
+    batches = list(results)
+    for number, start in enumerate(range(len(results) * size, len(items), size), len(results)):
+        in_flight = sending and number == len(results)
+        outcome = SendOutcome.IN_DOUBT if in_flight else SendOutcome.NOT_SENT
+        batches.append(BatchResult(number, start, min(start + size, len(items)), outcome))
+    return SendReport(items, tuple(batches))
+
+
 def _decode(content: bytes) -> Any:
     if not content:
         return None
@@ -353,6 +368,11 @@ class TrackingResource(Resource):
         Raises:
             ValidationError: ``batch_size`` or a message is invalid (every problem listed,
                 as ``messages[3].event.code``...); nothing was sent.
+
+        If the send is interrupted (``KeyboardInterrupt``, an exception raised by
+        ``progress``...), the exception propagates carrying the report so far as its
+        ``shiptrack_report`` attribute: the batches done as above, the one being sent at that
+        moment in doubt, the rest not sent. Nothing already sent needs to be sent again.
         """
         size = _check_batch_size(batch_size)
         if timeout is not None:
@@ -369,28 +389,45 @@ class TrackingResource(Resource):
             raise ValidationError("messages", f"cannot be written as JSON ({exc})") from None
         del body
         results: list[BatchResult] = []
-        stopped = False
-        with Progress(progress, len(items), description="LEX tracking") as bar:
-            for number, start in enumerate(starts):
-                stop = min(start + size, len(items))
-                if stopped:
-                    results.append(BatchResult(number, start, stop, SendOutcome.NOT_SENT))
-                    continue
-                result = self._send_batch(number, start, stop, payloads[number], timeout)
-                results.append(result)
-                if result.outcome is not SendOutcome.ACCEPTED:
-                    logger.warning(
-                        "%s: tracking batch %d of %d (messages %d to %d) %s: %s",
-                        self._transport.provider,
-                        number + 1,
-                        len(starts),
-                        start,
-                        stop - 1,
-                        "in doubt" if result.outcome is SendOutcome.IN_DOUBT else "failed",
-                        result.error,
-                    )
-                    stopped = stop_on_error or isinstance(result.error, AuthenticationError)
-                bar.advance(stop - start)
+        stopped = sending = False
+        try:
+            with Progress(progress, len(items), description="LEX tracking") as bar:
+                for number, start in enumerate(starts):
+                    stop = min(start + size, len(items))
+                    if stopped:
+                        results.append(BatchResult(number, start, stop, SendOutcome.NOT_SENT))
+                        continue
+                    sending = True
+                    result = self._send_batch(number, start, stop, payloads[number], timeout)
+                    results.append(result)
+                    sending = False
+                    if result.outcome is not SendOutcome.ACCEPTED:
+                        logger.warning(
+                            "%s: tracking batch %d of %d (messages %d to %d) %s: %s",
+                            self._transport.provider,
+                            number + 1,
+                            len(starts),
+                            start,
+                            stop - 1,
+                            "in doubt" if result.outcome is SendOutcome.IN_DOUBT else "failed",
+                            result.error,
+                        )
+                        stopped = stop_on_error or isinstance(result.error, AuthenticationError)
+                    bar.advance(stop - start)
+        except BaseException as exc:
+            # Interrupted (Ctrl-C, an exception from ``progress``...): what was sent must not
+            # be forgotten, or the caller would send it again.
+            report = _interrupted(items, size, results, sending=sending)
+            with contextlib.suppress(AttributeError):  # an exception class without __dict__
+                exc.shiptrack_report = report  # type: ignore[attr-defined]
+            logger.warning(
+                "%s: tracking send interrupted (%s): %s; the exception's shiptrack_report "
+                "says what became of each message",
+                self._transport.provider,
+                type(exc).__name__,
+                ", ".join(f"{k}={v}" for k, v in report.counts.items()),
+            )
+            raise
         return SendReport(items, tuple(results))
 
     def _send_batch(

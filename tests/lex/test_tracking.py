@@ -301,6 +301,60 @@ def test_a_server_error_after_the_batch_was_stored_is_in_doubt_not_offered_again
     assert report.safe_to_resend() == []
 
 
+class Interrupt(Exception):
+    """The caller's progress callback failing, or the process being interrupted."""
+
+
+def test_an_interrupted_send_keeps_its_report_on_the_exception(sb: Sandbox) -> None:
+    client = sb.lex_client()
+    items = messages(400)
+
+    def progress(done: int, total: int | None) -> None:
+        if done == 200:
+            raise Interrupt
+
+    with pytest.raises(Interrupt) as info:
+        client.tracking.send(items, progress=progress)
+    report = info.value.shiptrack_report  # type: ignore[attr-defined]
+    assert isinstance(report, SendReport)
+    # Two batches were stored; the callback failed between batches, so none was in flight.
+    assert report.counts == {"accepted": 200, "failed": 0, "in_doubt": 0, "not_sent": 200}
+    assert len(accepted_refs(sb)) == 200
+    assert report.safe_to_resend() == items[200:]
+    assert client.tracking.send(report.safe_to_resend()).ok
+    refs = accepted_refs(sb)
+    assert len(refs) == len(set(refs)) == 400
+
+
+def test_a_batch_in_flight_when_interrupted_is_in_doubt(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = sb.lex_client()
+    items = messages(300)
+    real = client._transport.request
+    calls = 0
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        response = real(*args, **kwargs)
+        if calls == 2:  # the second batch reached the sandbox; Ctrl-C before its answer is read
+            raise KeyboardInterrupt
+        return response
+
+    monkeypatch.setattr(client._transport, "request", request)
+    with pytest.raises(KeyboardInterrupt) as info:
+        client.tracking.send(items)
+    report = info.value.shiptrack_report  # type: ignore[attr-defined]
+    assert [b.outcome for b in report.batches] == [
+        SendOutcome.ACCEPTED,
+        SendOutcome.IN_DOUBT,
+        SendOutcome.NOT_SENT,
+    ]
+    assert report.safe_to_resend() == items[200:]
+    assert len(accepted_refs(sb)) == 200  # the in-doubt batch was stored indeed
+
+
 def test_refused_connection_is_failed_and_safe_to_resend(sb: Sandbox) -> None:
     client = sb.lex_client(max_retries=1, backoff_factor=0.001)
     client.auth.access_token()  # a token in hand: only the tracking calls meet the outage
