@@ -6,6 +6,11 @@ data (the ``fault-matrix`` directive), so the table is never written twice.
 
 Attempts are counted where the fault is: the calls the sandbox recorded on the faulted route,
 or, for a refused connection (which no server records), the retries' backoffs plus one.
+
+The SDK calls one endpoint that is not a provider's API: the push receiver's RFC 7662 token
+introspection (:class:`~shiptrack_sdk.lex.push.IntrospectionVerifier`, at the partner's
+authorization server; the sandbox serves one). Its column is what the receiver answers LEX
+for a delivery whose bearer token is checked there while the fault happens.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from shiptrack_sdk.errors import (
     ShiptrackError,
     TransportError,
 )
+from shiptrack_sdk.lex._sandbox_orders import INTROSPECTION_PATH
 from shiptrack_sdk.lex.tracking import SendOutcome
 
 __all__ = [
@@ -153,6 +159,8 @@ class Endpoint:
         oauth2: Whether the client authenticates with OAuth2 (a token is fetched first,
             unless the token endpoint itself is under test).
         token: Whether the faulted route is the token endpoint, reached through ``call``.
+        push: Whether the faulted route is the push receiver's token introspection, reached
+            through a delivery: the outcome is what the receiver answers.
     """
 
     id: str
@@ -162,6 +170,7 @@ class Endpoint:
     behaviour: str
     oauth2: bool = True
     token: bool = False
+    push: bool = False
 
 
 SHIPLEMON_ID = "be96511d-ba23-4268-bd8b-48c9cf930222"
@@ -171,6 +180,7 @@ LEX_ORDERS = "/lex/lex-orderexecution-v1/business-messages"
 LEX_TRACKING = "/lex/lex-shipmenttracking-v1/shipment-tracking"
 EXPORTO_TOKEN = "/exporto/v1/auth/token"
 LEX_TOKEN = "/lex/idp/v1/internal/oauth/token/accesstoken"
+LEX_INTROSPECT = f"/lex{INTROSPECTION_PATH}"
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -250,6 +260,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "token-tracking-send",
         token=True,
     ),
+    Endpoint(
+        "lex.push.introspect",
+        "LEX push receiver: token introspection, through PushReceiver.handle(delivery)",
+        "POST",
+        LEX_INTROSPECT,
+        "push-introspection",
+        oauth2=False,
+        push=True,
+    ),
 )
 
 
@@ -258,9 +277,11 @@ class Outcome:
     """What a call under a fault ends with.
 
     Attributes:
-        returns: The call returns (a result, or for ``tracking.send`` a report).
-        error: The exception raised (or the batch's error in a ``tracking.send`` report),
-            exactly this class.
+        returns: The call returns (a result, or for ``tracking.send`` a report; for the push
+            receiver, the delivery is accepted and handed to the handler).
+        error: The exception raised (or the batch's error in a ``tracking.send`` report;
+            for the push receiver, the error the introspection call ended with, which the
+            receiver's refusal is raised from), exactly this class.
         status: The error's HTTP status (``status`` of an ``APIError`` or ``ResponseError``,
             or of the batch).
         may_have_reached_server: A ``TransportError``'s flag.
@@ -274,10 +295,12 @@ class Outcome:
         token_requests: Token requests during the call (a token was already cached), for
             OAuth2 endpoints whose own route is faulted.
         says: Text the error's message contains.
+        answer: The push receiver's HTTP answer to the delivery.
+        answer_error: The ``error`` code of that answer (``None`` when accepted).
     """
 
     returns: bool = False
-    error: type[ShiptrackError] | None = None
+    error: type[Exception] | None = None
     status: int | None = None
     may_have_reached_server: bool | None = None
     retry_after: float | str | None = None
@@ -287,6 +310,8 @@ class Outcome:
     waited: float | str | None = None
     token_requests: int | None = None
     says: str | None = None
+    answer: int | None = None
+    answer_error: str | None = None
 
     @property
     def backoffs(self) -> int:
@@ -447,6 +472,49 @@ _TOKEN: dict[str, Outcome | None] = {
 }
 
 
+def _handled(attempts: int, **kwargs: Any) -> Outcome:
+    """The token is checked and the delivery handled, after ``attempts`` introspections."""
+    return Outcome(returns=True, answer=200, attempts=attempts, **kwargs)
+
+
+def _unavailable(error: type[Exception], attempts: int, **kwargs: Any) -> Outcome:
+    """The introspection ends with ``error``: the receiver answers 503."""
+    return Outcome(
+        error=error, answer=503, answer_error="verifier_unavailable", attempts=attempts, **kwargs
+    )
+
+
+#: The push receiver's token introspection: the call changes nothing, so it is retried like a
+#: GET (the verifier's default ``RetryPolicy(max_retries=2)``: three attempts at most). Whatever
+#: fails, the delivery is never handed to the handler: a token that could not be checked is
+#: answered 503 (LEX may deliver again), a token the server does not know 401.
+_INTROSPECTION: dict[str, Outcome | None] = {
+    "refused": _unavailable(TransportError, 3, **REFUSED),
+    "reset-before": _handled(2),
+    "reset-mid": _handled(2),
+    "read-timeout": _handled(2),
+    "429-seconds": _handled(2, waited=RETRY_AFTER),
+    "429-date": _handled(2, waited="date"),
+    "500-once": _unavailable(ServerError, 1, status=500),
+    **{f"{status}-once": _handled(2) for status in (502, 503, 504)},
+    "500-always": _unavailable(ServerError, 1, status=500),
+    **{
+        f"{status}-always": _unavailable(ServerError, 3, status=status)
+        for status in (502, 503, 504)
+    },
+    # The server forgot every token it issued, the pushed one too: it is inactive.
+    "401-expired": Outcome(answer=401, answer_error="invalid_token"),
+    # The receiver's own credentials refused: not the sender's fault, the token is unchecked.
+    "401-always": _unavailable(AuthenticationError, 1, status=401),
+    "html-502": _unavailable(ServerError, 3, status=502, says="502 Bad Gateway"),
+    "html-200": _unavailable(ResponseError, 1, **NOT_JSON),
+    "truncated-json": _unavailable(ResponseError, 1, **NOT_JSON),
+    "wrong-shape": _unavailable(TypeError, 1, says="expected a JSON object"),
+    "body-50mb": _unavailable(ResponseError, 1, **TOO_BIG),
+    "empty-200": _unavailable(ResponseError, 1, status=200, says="empty body"),
+}
+
+
 def _as_batch(outcome: Outcome | None) -> Outcome | None:
     """A token outcome as ``tracking.send`` reports it: the batch is accepted once a token is
     obtained, and failed (never sent, so safe to resend) when none can be."""
@@ -468,6 +536,7 @@ EXPECTED: dict[str, dict[str, Outcome | None]] = {
     "orders-send": _with_tokens(_ORDERS_SEND, **_OAUTH2_401),
     "token": _TOKEN,
     "token-tracking-send": {k: _as_batch(v) for k, v in _TOKEN.items()},
+    "push-introspection": _INTROSPECTION,
 }
 
 
@@ -499,7 +568,13 @@ def describe(outcome: Outcome | None) -> str:
     if outcome is None:
         return "n/a"
     parts: list[str] = []
-    if outcome.batch is not None:
+    if outcome.answer is not None:
+        parts.append(
+            f"answers {outcome.answer}, handled"
+            if outcome.returns
+            else f"answers {outcome.answer} {outcome.answer_error}, not handled"
+        )
+    elif outcome.batch is not None:
         parts.append(f"batch {outcome.batch.value.replace('_', ' ')}")
     elif outcome.returns:
         parts.append("result")
@@ -513,7 +588,7 @@ def describe(outcome: Outcome | None) -> str:
             shown = "≈30" if outcome.retry_after == "date" else f"{outcome.retry_after:g}"
             detail.append(f"retry_after={shown}")
         text = outcome.error.__name__ + (f" ({', '.join(detail)})" if detail else "")
-        parts.append(text)
+        parts.append(f"after {text}" if outcome.answer is not None else text)
     parts.append(_times(outcome.attempts))
     if outcome.waited is not None:
         shown = "≈30" if outcome.waited == "date" else f"{outcome.waited:g}"

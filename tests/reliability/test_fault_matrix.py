@@ -4,13 +4,16 @@ endpoint of every provider, against the embedded sandbox's fault injection.
 Each cell asserts the exact outcome written in the matrix: the result or the exception (its
 class, status, ``retry_after``, ``may_have_reached_server``), the number of attempts seen on
 the faulted route, the backoffs slept (recorded, never waited), the token requests, and that
-no POST that may have been received was sent again. The docs' table is rendered from the same
-data.
+no POST that may have been received was sent again. The push receiver's token introspection
+is faulted through a delivery: its cells assert the receiver's answer, that the handler is
+called only for a delivery whose token was checked, and the introspection's own error. The
+docs' table is rendered from the same data.
 """
 
 from __future__ import annotations
 
 import email.utils
+import json
 import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -23,6 +26,16 @@ from shiptrack_sdk._client import BaseClient
 from shiptrack_sdk.errors import RateLimitError, TransportError
 from shiptrack_sdk.exporto import Shipment, Tour, TourDetail
 from shiptrack_sdk.lex import BusinessMessage, OrderStatus, SendOutcome, SendReport, SendResult
+from shiptrack_sdk.lex._sandbox_orders import (
+    INTROSPECTION_CLIENT_ID,
+    INTROSPECTION_CLIENT_SECRET,
+    PUSH_SCOPE,
+)
+from shiptrack_sdk.lex.push import (
+    IntrospectionVerifier,
+    PushReceiver,
+    VerifierUnavailableError,
+)
 from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMessage
 from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import HistoryUpdate
@@ -113,7 +126,8 @@ CALLS["lex.token@tracking.send"] = CALLS["lex.tracking.send"]
 
 
 def test_every_endpoint_of_the_matrix_has_a_call() -> None:
-    assert set(CALLS) == {e.id for e in matrix.ENDPOINTS}
+    assert set(CALLS) == {e.id for e in matrix.ENDPOINTS if not e.push}
+    assert [e.id for e in matrix.ENDPOINTS if e.push] == ["lex.push.introspect"]
     assert len({c.id for c in matrix.CASES}) == len(matrix.CASES)
 
 
@@ -172,10 +186,15 @@ def _close_to(value: Any, expected: float | str) -> bool:
     return bool(value == expected)
 
 
-@pytest.mark.parametrize(
-    ("case", "endpoint", "outcome"),
-    [pytest.param(*cell, id=f"{cell[0].id}:{cell[1].id}") for cell in matrix.cells()],
-)
+def _params(push: bool) -> list[Any]:
+    return [
+        pytest.param(*cell, id=f"{cell[0].id}:{cell[1].id}")
+        for cell in matrix.cells()
+        if cell[1].push is push
+    ]
+
+
+@pytest.mark.parametrize(("case", "endpoint", "outcome"), _params(push=False))
 def test_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcome: Outcome) -> None:
     provider, invoke, looks_ok = CALLS[endpoint.id]
     overrides: dict[str, Any] = {"backoff_factor": 0.001}
@@ -265,3 +284,110 @@ def test_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcome: Outcome) ->
     if endpoint.method == "POST" and not endpoint.token and case.kind != "refused":
         replays = 1 if case.id.startswith("401") else 0  # a 401 was not processed
         assert attempts <= 1 + replays
+
+
+# -- the push receiver's token introspection --------------------------------------------------
+
+
+class RecordingVerifier:
+    """Passes ``verify`` to an :class:`IntrospectionVerifier`, keeping what it raised."""
+
+    def __init__(self, inner: IntrospectionVerifier) -> None:
+        self.inner = inner
+        self.raised: BaseException | None = None
+
+    def verify(self, token: str) -> bool:
+        try:
+            return self.inner.verify(token)
+        except BaseException as exc:
+            self.raised = exc
+            raise
+
+
+@pytest.mark.parametrize(("case", "endpoint", "outcome"), _params(push=True))
+def test_introspection_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcome: Outcome) -> None:
+    url = sb.url + endpoint.route
+    if case.kind == "refused":
+        url = f"http://127.0.0.1:{closed_port()}{endpoint.route}"
+    options: dict[str, Any] = {"required_scope": PUSH_SCOPE}
+    if case.kind == "read_timeout":
+        options["timeout"] = (2.0, matrix.READ_TIMEOUT)
+    # The verifier's own retry policy: what a receiver gets unless it sets one.
+    verifier = IntrospectionVerifier(
+        url, INTROSPECTION_CLIENT_ID, INTROSPECTION_CLIENT_SECRET, **options
+    )
+    sleeps = SleepRecorder()
+    verifier._transport.sleep = sleeps
+    recording = RecordingVerifier(verifier)
+    receiver = PushReceiver(verifier=recording)
+    lex: Any = sb.apps["lex"]
+    orders = lex.orders
+    token = orders.issue_push_token()
+    messages = [orders.generator.message(i) for i in range(3)]
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    body = json.dumps(messages).encode()
+    if case.kind == "expired":
+        sb.tokens.expire_all()  # the authorization server forgets the pushed token
+    sb.clear_calls()
+    if case.kind in ("fault", "read_timeout"):
+        sb.fault(endpoint.route, method=endpoint.method, **_fault_options(case))
+
+    handled: list[list[BusinessMessage]] = []
+    try:
+        answer = receiver.handle(headers, body, handled.append)
+    finally:
+        verifier.close()
+    assert sb._server.wait_idle(5.0)
+
+    # -- the receiver's answer: the handler sees only a delivery whose token was checked ---
+    assert answer.status == outcome.answer, answer
+    assert answer.body.get("error") == outcome.answer_error, answer.body
+    assert token not in json.dumps(answer.body) + repr(answer.headers)
+    if outcome.returns:
+        assert answer.body == {"status": "accepted", "received": 3}
+        assert [[m.id for m in batch] for batch in handled] == [[m["messageId"] for m in messages]]
+    else:
+        assert handled == []
+    if outcome.answer == 401:
+        assert 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
+
+    # -- what the introspection ended with -------------------------------------------------
+    raised = recording.raised
+    if outcome.error is None:
+        assert raised is None, repr(raised)
+    else:
+        # The receiver's refusal (503), raised from the introspection's own error.
+        assert type(raised) is VerifierUnavailableError, repr(raised)
+        assert raised.status == 503
+        error = raised.__cause__
+        assert type(error) is outcome.error, repr(error)
+        if outcome.status is not None:
+            assert getattr(error, "status", None) == outcome.status
+        if outcome.may_have_reached_server is not None:
+            assert isinstance(error, TransportError)
+            assert error.may_have_reached_server is outcome.may_have_reached_server
+        if outcome.says is not None:
+            assert outcome.says in str(error)
+        if isinstance(error, ShiptrackError):
+            assert getattr(error, "provider", None) == "lex-push"
+        assert token not in str(raised) + str(error)
+
+    # -- attempts and backoffs: one introspection per delivery, its retries bounded --------
+    assert verifier.calls == 1
+    if case.kind == "refused":
+        attempts = len(sleeps.delays) + 1
+    else:
+        attempts = len(sb.calls(endpoint.route, endpoint.method))
+    assert attempts == outcome.attempts, sb.calls()
+    assert len(sleeps.delays) == outcome.backoffs, sleeps.delays
+    if outcome.waited is not None:
+        assert _close_to(sleeps.delays[0], outcome.waited), sleeps.delays
+
+    # -- a refusal is not remembered: once introspection answers, the delivery LEX makes
+    # again is handled -----------------------------------------------------------------------
+    if outcome.answer == 503 and case.kind != "refused":
+        sb.clear_faults()
+        again = PushReceiver(verifier=verifier).handle(headers, body, handled.append)
+        assert again.status == 200, again
+        assert len(handled) == 1
+        verifier.close()
