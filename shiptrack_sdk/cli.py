@@ -14,13 +14,16 @@ Credentials come from the environment (``SHIPTRACK_<PROVIDER>_...``, see the con
 page); ``SHIPTRACK_<PROVIDER>_BASE_URL`` points a command at another server, such as
 ``shiptrack sandbox``. Output is a readable table by default, ``--json`` for machines.
 
-Exit codes: 0 ok, 1 API or transport error, 2 usage error (bad arguments, missing credentials).
-Errors are printed as one line; ``--debug`` prints the request log (secrets masked) to stderr.
+Exit codes: 0 ok, 1 API or transport error, 2 usage error (bad arguments, missing credentials,
+a sandbox port that cannot be listened on), 130 interrupted by Ctrl-C (``shiptrack sandbox``,
+which serves until Ctrl-C, exits 0 then). Errors are printed as one line; ``--debug`` prints the
+request log (secrets masked) to stderr, and leaves the ``shiptrack_sdk`` logger as it found it.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -37,6 +40,8 @@ from .models import Tracking, TrackingStatus
 __all__ = ["main"]
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE = 0, 1, 2
+#: Interrupted by Ctrl-C (SIGINT), as shells report it: 128 + 2.
+EXIT_INTERRUPTED = 130
 
 #: The demo's Shiplemon shipments (seeded in the sandbox).
 DEMO_SHIPLEMON_IDS = (
@@ -119,6 +124,16 @@ def _date_arg(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _port_arg(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0-65535, 0 picks a free one): {text!r}")
+    return port
 
 
 def _time_arg(text: str) -> datetime:
@@ -236,7 +251,20 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     from .sandbox import Sandbox
 
     sandbox = Sandbox(host=args.host, port=args.port, latency=args.latency)
-    sandbox.start()
+    try:
+        sandbox.start()
+    except OSError as exc:  # the port is taken, or the host is not an address of this machine
+        hint = (
+            "choose another --port, or --port 0 for a free one"
+            if exc.errno == errno.EADDRINUSE
+            else "check --host and --port"
+        )
+        print(
+            f"shiptrack: error: cannot serve the sandbox on {args.host} port {args.port}: "
+            f"{exc.strerror or exc} ({hint})",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     out.write(f"shiptrack sandbox serving at {sandbox.url}\n")
     out.write("environment for the command line and the clients (test credentials):\n")
     for name, value in sandbox.environment().items():
@@ -247,7 +275,7 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        pass
+        pass  # Ctrl-C is how the sandbox is stopped: a clean exit
     finally:
         sandbox.stop()
     return EXIT_OK
@@ -348,8 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="shiptrack",
         description="Shipment tracking and order execution across Michelin LEX, exporto and "
         "Shiplemon.",
-        epilog="Exit codes: 0 ok, 1 API or transport error, 2 usage error. Credentials and base "
-        "URLs come from SHIPTRACK_* environment variables.",
+        epilog="Exit codes: 0 ok, 1 API or transport error, 2 usage error, 130 interrupted. "
+        "Credentials and base URLs come from SHIPTRACK_* environment variables.",
     )
     parser.add_argument("--version", action="version", version=f"shiptrack-sdk {__version__}")
     parser.add_argument(
@@ -363,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="serve the embedded sandbox until Ctrl-C")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    sandbox.add_argument("--port", type=_port_arg, default=8765, help="0 picks a free port")
     sandbox.add_argument(
         "--latency", type=float, default=0.0, help="seconds every call waits (default 0)"
     )
@@ -413,6 +441,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         return int(exc.code or 0)
     handler: logging.Handler | None = None
     sdk_logger = logging.getLogger("shiptrack_sdk")
+    previous_level = sdk_logger.level
     if args.debug:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -428,7 +457,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         print(f"shiptrack: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_API_ERROR
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     finally:
         if handler is not None:
             sdk_logger.removeHandler(handler)
+            sdk_logger.setLevel(previous_level)

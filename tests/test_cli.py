@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +34,7 @@ def env(**extra: str) -> dict[str, str]:
     return clean
 
 
-def run(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path | None = None, **env_vars: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 (this Python, the package's own entry point)
         [sys.executable, "-m", "shiptrack_sdk", *args],
         capture_output=True,
@@ -38,7 +43,44 @@ def run(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
         timeout=TIMEOUT,
         env=env(PYTHONIOENCODING="utf-8", **env_vars),
         check=False,
+        cwd=cwd,
     )
+
+
+def _interruptible() -> None:
+    # A child started from a shell that ignores SIGINT (a background job) inherits that;
+    # restored, Python turns Ctrl-C into KeyboardInterrupt as it does in a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def serving_sandbox(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """``shiptrack sandbox *args`` in a child process, once it says how to stop it: the
+    process and the lines it printed."""
+    process = subprocess.Popen(  # noqa: S603 (this Python, the package's own entry point)
+        [sys.executable, "-m", "shiptrack_sdk", "sandbox", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env(PYTHONIOENCODING="utf-8"),
+        preexec_fn=_interruptible if sys.platform != "win32" else None,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("Ctrl-C"):
+            lines.append(process.stdout.readline())
+            assert lines[-1], f"the sandbox stopped before saying how to stop it: {lines}"
+            assert len(lines) < 50
+        yield process, lines
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=TIMEOUT)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +249,71 @@ def test_sandbox_module_serves_until_interrupted() -> None:
             process.stdout.close()
         if process.stderr:
             process.stderr.close()
+
+
+def _debug_logger_state() -> tuple[int, list[logging.Handler], bool]:
+    sdk_logger = logging.getLogger("shiptrack_sdk")
+    return sdk_logger.level, list(sdk_logger.handlers), sdk_logger.propagate
+
+
+@pytest.mark.parametrize("level", [logging.NOTSET, logging.WARNING])
+def test_main_leaves_the_sdk_logger_as_it_found_it(
+    live_sb: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: Any, level: int
+) -> None:
+    for name, value in sandbox_env(live_sb).items():
+        monkeypatch.setenv(name, value)
+    sdk_logger = logging.getLogger("shiptrack_sdk")
+    saved = sdk_logger.level
+    sdk_logger.setLevel(level)
+    try:
+        before = _debug_logger_state()
+        assert main(["--debug", "track", "shiplemon", "6650a1f2c3d4e5f601234569"]) == 0
+        assert "shiplemon GET http://" in capsys.readouterr().err  # it did log, at DEBUG
+        assert _debug_logger_state() == before
+        # on the way out through an error too
+        assert main(["--debug", "track", "shiplemon", "no-such-shipment"]) == 1
+        assert _debug_logger_state() == before
+        assert main(["track", "shiplemon", "6650a1f2c3d4e5f601234569"]) == 0
+        assert _debug_logger_state() == before
+    finally:
+        sdk_logger.setLevel(saved)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is how Ctrl-C reaches a process")
+def test_sandbox_command_stops_cleanly_on_ctrl_c() -> None:
+    with serving_sandbox("--port", "0") as (process, lines):
+        match = re.match(r"^shiptrack sandbox serving at (http://127\.0\.0\.1:(\d+))$", lines[0])
+        assert match, lines
+        url = match[1]
+        answer = requests.get(
+            f"{url}/shiplemon/public/v1/shipments/nope/tracking",
+            headers={"x-api-key": "sandbox-shiplemon-key"},
+            timeout=5,
+        )
+        assert answer.status_code == 404
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=TIMEOUT) == 0  # the documented exit for Ctrl-C here
+        assert process.stderr is not None
+        assert process.stderr.read() == ""  # no traceback
+    with pytest.raises(requests.ConnectionError):  # the server is gone, its port closed
+        requests.get(url, timeout=5)
+
+
+def test_sandbox_command_on_a_busy_port_says_so_in_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("sandbox", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"shiptrack: error: cannot serve the sandbox on 127.0.0.1 port {port}")
+    assert "--port 0" in line
+
+
+def test_sandbox_command_refuses_a_port_out_of_range() -> None:
+    result = run("sandbox", "--port", "70000")
+    assert result.returncode == 2
+    assert "not a port" in result.stderr
+    assert "Traceback" not in result.stderr

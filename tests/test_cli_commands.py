@@ -1,16 +1,22 @@
 """Every ``shiptrack`` command run as a subprocess against the sandbox: demo (all providers),
-track exporto, tours, tours --track, orders pull (with a checkpoint, resumed)."""
+track exporto, tours, tours --track, orders pull (with a checkpoint, resumed; from a time), and
+the sessions the command-line page shows."""
 
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from shiptrack_sdk._convert import parse_datetime
 from shiptrack_sdk.sandbox import Sandbox
-from tests.test_cli import run
+from tests.test_cli import run, serving_sandbox
+
+CLI_PAGE = Path(__file__).resolve().parents[1] / "docs" / "cli.rst"
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +127,75 @@ def test_orders_pull_bad_fetch_size_is_a_usage_error(live_sb: Sandbox) -> None:
     assert result.returncode == 2
     assert "fetch_size" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_orders_pull_since_a_time(live_sb: Sandbox) -> None:
+    since = "2024-09-02T08:52:00+02:00"  # 06:52 UTC, part way through the sandbox's messages
+    result = run("orders", "pull", "--since", since, "--json", **live_sb.environment())
+    assert result.returncode == 0, result.stderr
+    pulled = [json.loads(line) for line in result.stdout.splitlines()]
+    start = datetime(2024, 9, 2, 6, 52, tzinfo=timezone.utc)
+    assert pulled
+    assert all(parse_datetime(m["timestamp"]) >= start for m in pulled)
+    everything = list(live_sb.lex_client().orders.iter_messages())
+    expected = [m.id for m in everything if m.timestamp >= start]
+    assert [m["messageId"] for m in pulled] == expected
+    assert len(expected) < len(everything)
+
+
+def documented_sessions() -> list[tuple[str, list[str]]]:
+    """Each ``$ shiptrack ...`` line of the command-line page's literal blocks, with the
+    lines shown under it as its output."""
+    sessions: list[tuple[str, list[str]]] = []
+    in_session = False
+    for line in CLI_PAGE.read_text(encoding="utf-8").splitlines():
+        if line.startswith("    $ shiptrack "):
+            sessions.append((line.removeprefix("    $ "), []))
+            in_session = True
+        elif in_session and line.startswith("    "):
+            sessions[-1][1].append(line.removeprefix("    "))
+        else:
+            in_session = False
+    return sessions
+
+
+def test_the_page_shows_sessions_to_check() -> None:
+    commands = [command.split()[1] for command, _ in documented_sessions()]
+    assert commands == ["sandbox", "track", "tours", "orders"]
+    assert any(output for command, output in documented_sessions() if command != "sandbox")
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [session for session in documented_sessions() if session[0].split()[1] != "sandbox"],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_documented_commands_print_what_the_page_shows(
+    live_sb: Sandbox, tmp_path: Path, command: str, shown: list[str]
+) -> None:
+    words = shlex.split(command)
+    redirected = ">" in words  # to a file: what the file gets is checked instead
+    if redirected:
+        words = words[: words.index(">")]
+    result = run(*words[1:], cwd=tmp_path, **live_sb.environment())
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    if shown:
+        assert result.stdout.rstrip("\n").splitlines() == shown
+    if redirected:
+        lines = result.stdout.splitlines()
+        assert lines
+        assert all(isinstance(json.loads(line), dict) for line in lines)
+
+
+def test_documented_sandbox_session() -> None:
+    [(command, shown)] = [s for s in documented_sessions() if s[0].split()[1] == "sandbox"]
+    assert command == "shiptrack sandbox"
+    # The page shows the default port; the test takes a free one and reads it back.
+    with serving_sandbox("--port", "0") as (_, lines):
+        port = lines[0].rstrip().rsplit(":", 1)[1]
+        printed = [line.rstrip("\n") for line in lines]
+    expected = [line.replace(":8765", f":{port}") for line in shown]
+    assert expected[-1].strip() == "..."  # the rest of the variables, then how to stop
+    assert printed[: len(expected) - 1] == expected[:-1]
+    assert printed[-1] == "Ctrl-C to stop."
