@@ -22,7 +22,16 @@ import requests
 from requests.auth import AuthBase
 
 from ._convert import STRUCTURE_ERRORS, converter, describe_structure_error
-from ._http import ErrorParser, RetryPolicy, Timeout, TimeoutLike, Transport, redact_url
+from ._http import (
+    ErrorParser,
+    RetryPolicy,
+    Timeout,
+    TimeoutLike,
+    Transport,
+    VerifyLike,
+    redact_url,
+)
+from .auth import check_header_value
 from .errors import ResponseError, ValidationError
 
 __all__ = [
@@ -52,13 +61,18 @@ def env_setting(value: str | None, env_var: str) -> str | None:
 def require_setting(value: str | None, *, argument: str, env_var: str) -> str:
     """A required setting (a credential): the argument, or its environment variable.
 
+    Credentials travel in HTTP headers, so they are checked as header values (Latin-1 text
+    without control characters) here, where the error can name what the caller set.
+
     Raises:
-        ValidationError: neither is set; the message names both.
+        ValidationError: neither is set (the message names both), or the value cannot go into
+            a header (naming the argument, or the variable when the value came from it; the
+            value itself is never quoted).
     """
     resolved = env_setting(value, env_var)
     if not resolved:
         raise ValidationError(argument, f"is required: pass {argument}= or set {env_var}")
-    return resolved
+    return check_header_value(argument if value is not None else env_var, resolved)
 
 
 def resolve_base_url(
@@ -151,7 +165,8 @@ class BaseClient:
             (env ``SHIPTRACK_MAX_RETRIES``; default 3).
         backoff_factor: First backoff in seconds, doubled at each retry (default 0.5).
         retry: A full :class:`RetryPolicy`, instead of ``max_retries``/``backoff_factor``.
-        verify: TLS verification, or a CA bundle path. ``False`` logs a warning.
+        verify: ``True`` (the default), the path of a CA bundle file or directory that
+            exists, or ``False`` (which logs a warning); anything else is refused.
         user_agent: Replaces the ``shiptrack-sdk/<version>`` User-Agent.
     """
 
@@ -168,7 +183,7 @@ class BaseClient:
         max_retries: int | None = None,
         backoff_factor: float | None = None,
         retry: RetryPolicy | None = None,
-        verify: bool | str = True,
+        verify: VerifyLike = True,
         user_agent: str | None = None,
         error_parser: ErrorParser | None = None,
     ) -> None:

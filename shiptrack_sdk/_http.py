@@ -2,6 +2,11 @@
 
 This is the only module that sends HTTP requests for the resource modules and the only place
 that turns ``requests`` exceptions and error responses into :mod:`shiptrack_sdk.errors`.
+
+Redirects are followed within the request's origin (scheme, host and port) only, credentials
+included. A redirect to another origin, or from HTTPS to plain HTTP, is not followed: nothing is
+sent there, and the request fails with :class:`~shiptrack_sdk.errors.ResponseError`. Token
+requests go through a transport too, and follow the same rule.
 """
 
 from __future__ import annotations
@@ -9,10 +14,12 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
+import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -23,6 +30,7 @@ import urllib3.exceptions
 from requests.auth import AuthBase
 
 from ._version import __version__
+from .auth import origin, redirect_target
 from .errors import (
     APIError,
     RateLimitError,
@@ -120,8 +128,27 @@ class RetryPolicy:
             or self.max_retries < 0
         ):
             raise ValidationError("max_retries", "must be an integer >= 0")
-        if self.backoff_factor < 0 or self.backoff_max < 0 or self.retry_after_max < 0:
-            raise ValidationError("backoff_factor", "backoff settings must be >= 0")
+        for argument in ("backoff_factor", "backoff_max", "retry_after_max"):
+            value = getattr(self, argument)
+            if (
+                not isinstance(value, (int, float))
+                or isinstance(value, bool)
+                or math.isnan(value)
+                or value < 0
+                or (argument == "backoff_factor" and math.isinf(value))
+            ):
+                raise ValidationError(argument, f"must be a number of seconds >= 0, got {value!r}")
+        statuses: Any = self.statuses
+        if isinstance(statuses, (str, bytes)) or not isinstance(statuses, Iterable):
+            raise ValidationError("statuses", "must be a set of HTTP status codes")
+        try:
+            statuses = frozenset(statuses)
+        except TypeError:
+            raise ValidationError("statuses", "must be a set of HTTP status codes") from None
+        for status in statuses:
+            if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+                raise ValidationError("statuses", f"{status!r} is not an HTTP status code")
+        object.__setattr__(self, "statuses", statuses)  # a list given is kept as a frozenset
 
     def backoff(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1-based): exponential, jittered.
@@ -246,6 +273,58 @@ class _BodyTooLarge(Exception):
     pass
 
 
+VerifyLike = bool | str | os.PathLike[str]
+
+
+def check_verify(verify: Any) -> bool | str:
+    """``verify`` as requests takes it: ``True``, ``False``, or the path of a CA bundle file or
+    directory that exists.
+
+    Only the booleans themselves are taken: ``0``, ``""`` or ``None`` would turn certificate
+    checks off (or on) by accident, and requests reads any other truthy value as a path.
+
+    Raises:
+        ValidationError: anything else, or a path that does not exist.
+    """
+    if verify is True or verify is False:
+        return bool(verify)
+    if isinstance(verify, os.PathLike):
+        verify = os.fspath(verify)
+    if not isinstance(verify, str) or not verify:
+        raise ValidationError(
+            "verify",
+            f"must be True, False or the path of a CA bundle, got {type(verify).__name__}",
+        )
+    if not os.path.exists(verify):
+        raise ValidationError("verify", f"no CA bundle file or directory at {verify!r}")
+    return verify
+
+
+class _ForeignRedirect(Exception):
+    """Raised by the redirect hook: the answer redirects to another origin (not followed)."""
+
+    def __init__(self, status: int, target: str, downgrade: bool) -> None:
+        super().__init__(status, target)
+        self.status = status
+        self.target = target
+        self.downgrade = downgrade
+
+
+def _refuse_foreign_redirects(response: requests.Response, **kwargs: Any) -> None:
+    # A response hook: requests runs it on every answer, before following any redirect, so a
+    # redirect elsewhere is refused before a byte goes there.
+    target = redirect_target(response)
+    if target is None:
+        return
+    here = origin(response.url or "")
+    there = origin(target)
+    if here is not None and there == here:
+        return
+    response.close()
+    downgrade = here is not None and here[0] == "https" and urlsplit(target).scheme == "http"
+    raise _ForeignRedirect(response.status_code, target, downgrade)
+
+
 class Transport:
     """Sends requests for one client over one pooled :class:`requests.Session`.
 
@@ -257,7 +336,8 @@ class Transport:
             lazily otherwise.
         timeout: Default timeout of every request.
         retry: When to retry.
-        verify: TLS verification: ``True``, a CA bundle path, or ``False`` (warned about).
+        verify: TLS verification: ``True``, the path of a CA bundle file or directory that
+            exists, or ``False`` (warned about). Anything else is refused.
         error_parser: Reads the provider's error body into :class:`ErrorDetails`.
         max_response_bytes: Bodies larger than this are refused with :class:`ResponseError`.
         user_agent: The ``User-Agent`` header.
@@ -272,7 +352,7 @@ class Transport:
         session: requests.Session | None = None,
         timeout: Timeout | None = None,
         retry: RetryPolicy | None = None,
-        verify: bool | str = True,
+        verify: VerifyLike = True,
         error_parser: ErrorParser | None = None,
         max_response_bytes: int = 32 * 1024 * 1024,
         user_agent: str = USER_AGENT,
@@ -289,6 +369,7 @@ class Transport:
             raise ValidationError(
                 "user_agent", "must be a non-empty string without control characters"
             )
+        verify = check_verify(verify)
         if verify is False:
             # Said once per transport, loudly: a silent verify=False is how MITMs go unseen.
             logger.warning(
@@ -392,7 +473,13 @@ class Transport:
             send_headers.update(headers)
         session = self.session
         request = requests.Request(
-            method, url, params=params, data=data, headers=send_headers, auth=self.auth
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=send_headers,
+            auth=self.auth,
+            hooks={"response": [_refuse_foreign_redirects]},
         )
         retry = self.retry
         safe_url = redact_url(url)
@@ -421,6 +508,21 @@ class Transport:
                     **self._environment(session, prepared.url or url),
                 )
                 self._read_body(response, method, safe_url)
+            except _ForeignRedirect as refused:
+                self._log_attempt(method, safe_url, refused.status, started, attempt, None)
+                where = "plain HTTP" if refused.downgrade else "another origin"
+                raise ResponseError(
+                    f"redirect to {where} ({redact_url(refused.target)}) not followed: "
+                    "requests and their credentials go only to the origin they were made for",
+                    provider=self.provider,
+                    method=method,
+                    url=safe_url,
+                    status=refused.status,
+                ) from None
+            except ShiptrackError as exc:
+                # A body over the limit, or the auth failing to renew its token after a 401.
+                self._log_attempt(method, safe_url, None, started, attempt, exc)
+                raise
             except requests.RequestException as exc:
                 error = self._transport_error(exc, method, safe_url)
                 self._log_attempt(method, safe_url, None, started, attempt, error)
@@ -431,7 +533,7 @@ class Transport:
                     continue
                 raise error from exc
             status = response.status_code
-            self._log_attempt(method, safe_url, status, started, attempt, None)
+            self._log_exchange(method, safe_url, response, started, attempt)
             if status < 400 or status in allow_statuses:
                 return response
             if idempotent and status in retry.statuses and attempt <= retry.max_retries:
@@ -620,6 +722,27 @@ class Transport:
             )
         return cls(message, **kwargs)
 
+    def _log_exchange(
+        self, method: str, url: str, response: requests.Response, started: float, attempt: int
+    ) -> None:
+        """The attempt's line; when the auth answered a 401 by renewing its token and replaying
+        the request (the 401 is then in the history), a line for the 401 first."""
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        refused = [r for r in response.history if r.status_code == 401]
+        if not refused:
+            self._log_attempt(method, url, response.status_code, started, attempt, None)
+            return
+        first_ms = 0.0
+        for answer in refused:
+            ms = answer.elapsed.total_seconds() * 1000
+            first_ms += ms
+            self._log_line(method, url, "401 (token renewed, request replayed)", ms, attempt)
+        total_ms = (time.perf_counter() - started) * 1000
+        self._log_line(
+            method, url, f"{response.status_code} (replay)", max(0.0, total_ms - first_ms), attempt
+        )
+
     def _log_attempt(
         self,
         method: str,
@@ -633,6 +756,9 @@ class Transport:
             return
         elapsed = (time.perf_counter() - started) * 1000
         outcome = str(status) if status is not None else f"failed ({error})"
+        self._log_line(method, url, outcome, elapsed, attempt)
+
+    def _log_line(self, method: str, url: str, outcome: str, elapsed: float, attempt: int) -> None:
         logger.debug(
             "%s %s %s -> %s in %.1f ms (attempt %d/%d)",
             self.provider,

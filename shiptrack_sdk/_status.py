@@ -2,7 +2,7 @@
 
 Each provider declares one :class:`StatusMap`; the docs' mapping tables are generated from it,
 so the mapping is written once. Unknown values never raise: they map to ``UNKNOWN`` and are
-logged once per value.
+logged once per value (once per case-folded value in a case-insensitive map).
 """
 
 from __future__ import annotations
@@ -69,10 +69,11 @@ class StatusMap(Mapping[str, TrackingStatus]):
         status = self._lookup.get(key)
         if status is not None:
             return status
-        if value not in self._warned:
+        # Warned once per key: in a case-insensitive map "Foo" and "FOO" are one value.
+        if key not in self._warned:
             with self._lock:
-                if value not in self._warned:
-                    self._warned.add(value)
+                if key not in self._warned:
+                    self._warned.add(key)
                     logger.warning(
                         "%s: %s value %r is not in the status map; reported as UNKNOWN",
                         self.provider,

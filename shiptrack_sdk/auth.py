@@ -13,19 +13,26 @@ request itself, through the SDK's transport, for two reasons: requests-oauthlib'
 ``fetch_token`` logs request bodies and tokens at DEBUG, and only allows plain HTTP through the
 process-wide ``OAUTHLIB_INSECURE_TRANSPORT`` variable, where the SDK allows it for loopback
 addresses only and changes no process-wide state.
+
+Credentials go only to the origin (scheme, host and port) of the request they were attached to:
+when an answer redirects elsewhere, both classes take their header off the request before
+``requests`` follows it, and :class:`OAuth2ClientCredentials` renews and replays only a 401 of
+the origin it attached its token for. The SDK's own transport goes further and follows no
+redirect to another origin at all (:mod:`shiptrack_sdk._http`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import logging
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
@@ -41,15 +48,27 @@ logger = logging.getLogger("shiptrack_sdk")
 
 _MASK = "***"
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def check_header_value(argument: str, value: str) -> str:
-    """``value`` if it can go into an HTTP header, else :class:`ValidationError`."""
+    """``value`` if it can go into an HTTP header, else :class:`ValidationError`.
+
+    The message never quotes the value: it is often a credential.
+    """
     if not isinstance(value, str) or not value:
         raise ValidationError(argument, "must be a non-empty string")
     if any(c in value for c in "\r\n\0"):
         raise ValidationError(argument, "must not contain CR, LF or NUL characters")
     if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
         raise ValidationError(argument, "must not contain control characters")
+    # http.client encodes header values as Latin-1; anything else fails at the first request
+    # with a UnicodeEncodeError that quotes the whole value. Checked without encoding, so no
+    # such exception (and no value) is ever chained to the error.
+    if any(ord(c) > 255 for c in value):
+        raise ValidationError(
+            argument, "must contain only Latin-1 characters (an HTTP header cannot carry others)"
+        )
     return value
 
 
@@ -71,6 +90,42 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def origin(url: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` of ``url``, lower-cased, the scheme's default port made explicit;
+    ``None`` when ``url`` has no scheme or host, or a port that is not a number."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if not scheme or not host:
+        return None
+    return (scheme, host, port if port is not None else _DEFAULT_PORTS.get(scheme))
+
+
+def redirect_target(response: requests.Response) -> str | None:
+    """The absolute URL ``response`` redirects to, or ``None`` when it is no redirect."""
+    if not response.is_redirect:
+        return None
+    location = response.headers["location"]
+    # As requests reads it: http.client decodes headers as Latin-1, servers send UTF-8.
+    with contextlib.suppress(UnicodeError):
+        location = location.encode("latin-1").decode("utf-8")
+    return urljoin(response.url or "", location)
+
+
+def _leaves_origin(response: requests.Response) -> bool:
+    """Whether ``response`` redirects to another origin than its request's (or an unreadable
+    one): where credentials must not follow."""
+    target = redirect_target(response)
+    if target is None:
+        return False
+    here = origin(response.url or "")
+    return here is None or origin(target) != here
+
+
 def _check_transport_security(argument: str, url: str) -> None:
     scheme = urlsplit(url).scheme.lower()
     if scheme == "https":
@@ -86,18 +141,31 @@ def _check_transport_security(argument: str, url: str) -> None:
 class ApiKeyAuth(AuthBase):
     """Sends a fixed API key in a header.
 
+    The key goes only to the origin of the request it was attached to: when the answer
+    redirects to another origin (another host or port, or from HTTPS to HTTP), the header is
+    taken off before ``requests`` follows the redirect.
+
     Args:
         header: The header's name (``"x-api-key"`` for Shiplemon).
-        key: The key. It never appears in a ``repr``, a log line or an error.
+        key: The key (Latin-1 text, as every header value). It never appears in a ``repr``, a
+            log line or an error.
     """
 
     def __init__(self, header: str, key: str) -> None:
         self.header = check_header_value("header", header)
-        self._key = check_header_value("api_key", key)
+        self._key = check_header_value("key", key)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers[self.header] = self._key
+        r.register_hook("response", self._on_response)  # type: ignore[no-untyped-call]
         return r
+
+    def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        # requests follows a redirect with a copy of this very request, made after the hooks
+        # ran, and strips only Authorization when the host changes: the key is taken off here.
+        if _leaves_origin(response):
+            response.request.headers.pop(self.header, None)
+        return response
 
     def __repr__(self) -> str:
         return f"ApiKeyAuth(header={self.header!r}, key={_MASK!r})"
@@ -133,6 +201,43 @@ ComplianceHook = Callable[..., Any]
 _HOOK_TYPES = ("access_token_request", "access_token_response")
 
 
+def check_scope(value: Any, argument: str = "scope") -> str | None:
+    """``value`` as the space-separated scope string of a token request; ``None`` when no scope
+    is asked (``None``, ``""`` or an empty list).
+
+    Takes a string (``"a b"``) or an iterable of scope names (``["a", "b"]``).
+
+    Raises:
+        ValidationError: anything else, a name that is not a non-empty string without
+            spaces, or control characters.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray, Mapping)):
+        names: list[str] = []
+        for index, name in enumerate(value):
+            if (
+                not isinstance(name, str)
+                or not name
+                or len(name.split()) != 1
+                or name.strip() != name
+            ):
+                raise ValidationError(
+                    f"{argument}[{index}]", "must be a scope name: a non-empty string, no spaces"
+                )
+            names.append(name)
+        text = " ".join(names)
+    else:
+        raise ValidationError(
+            argument, f"must be a string or a list of strings, got {type(value).__name__}"
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValidationError(argument, "must not contain control characters")
+    return text or None
+
+
 class OAuth2ClientCredentials(AuthBase):
     """OAuth2 client-credentials grant (RFC 6749 §4.4) with a cached bearer token.
 
@@ -144,7 +249,9 @@ class OAuth2ClientCredentials(AuthBase):
         token_url: The token endpoint. HTTPS, or HTTP to a loopback address.
         client_id: The client id.
         client_secret: The client secret; never logged, never in a ``repr`` or an error.
-        scope: Space-separated scopes to ask for, or ``None``.
+            The id and the secret must be Latin-1 text without control characters, as every
+            HTTP header value (with ``client_auth="basic"`` they travel in one).
+        scope: Scopes to ask for: a space-separated string or a list of names, or ``None``.
         client_auth: ``"body"`` sends the credentials as form fields (RFC 6749
             ``client_secret_post``), ``"basic"`` as HTTP Basic (``client_secret_basic``).
         extra_params: Further fields for the token request body.
@@ -161,7 +268,7 @@ class OAuth2ClientCredentials(AuthBase):
         client_id: str,
         client_secret: str,
         *,
-        scope: str | None = None,
+        scope: str | Iterable[str] | None = None,
         client_auth: Literal["body", "basic"] = "body",
         extra_params: Mapping[str, str] | None = None,
         timeout: Any = None,
@@ -177,7 +284,7 @@ class OAuth2ClientCredentials(AuthBase):
         self.token_url = token_url
         self.client_id = check_header_value("client_id", client_id)
         self._client_secret = check_header_value("client_secret", client_secret)
-        self.scope = scope
+        self.scope = check_scope(scope)
         self.client_auth = client_auth
         self.extra_params = dict(extra_params or {})
         self.timeout = timeout
@@ -192,7 +299,8 @@ class OAuth2ClientCredentials(AuthBase):
         self._lock = threading.Lock()
         self._source: Transport | None = None
         self._token_transport: Transport | None = None
-        self._checked_hosts: set[str] = set()
+        # (scheme, host, port) of the API URLs found fit for the token: HTTPS, or loopback HTTP.
+        self._checked_origins: set[tuple[str, str, int | None]] = set()
         #: How many token requests this instance has sent (useful in tests and benchmarks).
         self.token_requests = 0
 
@@ -235,10 +343,18 @@ class OAuth2ClientCredentials(AuthBase):
     # -- the AuthBase protocol ----------------------------------------------------------------
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        self._check_destination(r.url or "")
+        url = r.url or ""
+        self._check_destination(url)
         token = self.access_token()
         r.headers["Authorization"] = f"Bearer {token}"
-        r.register_hook("response", self._on_response)  # type: ignore[no-untyped-call]
+        # The hook is copied onto any request requests makes to follow a redirect: it knows
+        # which origin the token was attached for, and acts for that origin only.
+        attached_for = origin(url)
+
+        def on_response(response: requests.Response, **kwargs: Any) -> requests.Response:
+            return self._on_response(response, attached_for, **kwargs)
+
+        r.register_hook("response", on_response)  # type: ignore[no-untyped-call]
         return r
 
     def access_token(self) -> str:
@@ -261,18 +377,38 @@ class OAuth2ClientCredentials(AuthBase):
                 self._token = None
 
     def _check_destination(self, url: str) -> None:
-        host = urlsplit(url).netloc
-        if host in self._checked_hosts:
+        # Cached by origin, scheme included: HTTPS to a host says nothing of HTTP to it.
+        key = origin(url)
+        if key is not None and key in self._checked_origins:
             return
         _check_transport_security("base_url", url)
-        self._checked_hosts.add(host)
+        if key is not None:
+            self._checked_origins.add(key)
 
-    def _on_response(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+    def _on_response(
+        self,
+        response: requests.Response,
+        attached_for: tuple[str, str, int | None] | None,
+        **kwargs: Any,
+    ) -> requests.Response:
         request = response.request
+        if _leaves_origin(response):
+            # requests itself strips Authorization on most such redirects, yet keeps it from
+            # http:// to https:// of the same host: the token goes to its own origin only.
+            request.headers.pop("Authorization", None)
+            return response
         if response.status_code != 401 or getattr(request, "_shiptrack_replayed", False):
             return response
-        sent = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
-        self.invalidate(sent)
+        sent = request.headers.get("Authorization") or ""
+        if (
+            attached_for is None
+            or origin(request.url or "") != attached_for
+            or not sent.startswith("Bearer ")
+        ):
+            # A 401 from where a redirect led, not from where the token was attached: the
+            # token is not that server's to have, and it is not renewed on its word either.
+            return response
+        self.invalidate(sent.removeprefix("Bearer "))
         token = self.access_token()
         # Drain and release the first answer's connection before replaying, as requests'
         # own HTTPDigestAuth does.

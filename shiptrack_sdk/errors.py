@@ -7,12 +7,21 @@ Every failure the SDK reports is a :class:`ShiptrackError`::
     │                            (also a ValueError)
     ├── TransportError           connection refused or reset, timeout, TLS
     ├── ResponseError            the provider answered, but not with JSON of the documented shape
+    │                            (or redirected to another origin, which is not followed)
     └── APIError                 the provider answered with an error status
         ├── BadRequestError      400, 422
-        ├── AuthenticationError  401, 403, and token endpoint failures
+        ├── AuthenticationError  401, 403, and the token endpoint refusing the credentials
         ├── NotFoundError        404
         ├── RateLimitError       429 (carries ``retry_after``)
         └── ServerError          5xx
+
+The token endpoint of an OAuth2 provider is an endpoint like the others, with one difference:
+its refusal of the client credentials (400, 401 or 403, or an OAuth2 ``error`` in a 200 answer)
+is an :class:`AuthenticationError` whose ``code`` is the OAuth2 ``error`` and whose
+``error_message`` is its ``error_description``. A transient failure there is no refusal: it is
+retried like any other, and once the retries are spent it surfaces as what it is, a
+:class:`ServerError` (5xx), a :class:`RateLimitError` (429) or a :class:`TransportError`. An
+answer that holds no usable token is a :class:`ResponseError`.
 
 Errors are raised from one place (:mod:`shiptrack_sdk._http`), chained with ``from`` to the
 ``requests`` exception that caused them. Their messages name the provider, method, URL (query
@@ -151,7 +160,9 @@ class TransportError(_RequestContext):
 
 
 class ResponseError(_RequestContext):
-    """The provider answered, but the body is not JSON or not of the documented shape.
+    """The provider answered, but the body is not JSON or not of the documented shape, or the
+    answer redirects to another origin (another host or port, or plain HTTP), which the SDK
+    does not follow.
 
     Attributes:
         status: The HTTP status of the answer.
@@ -227,8 +238,13 @@ class BadRequestError(APIError):
 
 
 class AuthenticationError(APIError):
-    """401 or 403, or a failure at the token endpoint (``code`` is the OAuth2 ``error``,
-    ``error_message`` its ``error_description``)."""
+    """401 or 403 from the API, or the token endpoint refusing the client credentials (400, 401,
+    403, or an OAuth2 ``error`` in its answer): ``code`` is then the OAuth2 ``error`` and
+    ``error_message`` its ``error_description``.
+
+    A transient failure of the token endpoint is not an AuthenticationError: it is retried,
+    then raised as :class:`ServerError`, :class:`RateLimitError` or :class:`TransportError`.
+    """
 
 
 class NotFoundError(APIError):

@@ -84,12 +84,45 @@ def test_api_key_auth_repr_hides_the_key() -> None:
 
 @pytest.mark.parametrize(
     ("header", "key", "argument"),
-    [("x-api-key", "", "api_key"), ("x-api-key", "a\r\nX: y", "api_key"), ("", "k", "header")],
+    [
+        ("x-api-key", "", "key"),
+        ("x-api-key", "a\r\nX: y", "key"),
+        ("x-api-key", "kl\u00e9-\u20ac-SECRET", "key"),
+        ("", "k", "header"),
+    ],
 )
 def test_api_key_auth_refuses_what_cannot_be_a_header(header: str, key: str, argument: str) -> None:
     with pytest.raises(ValidationError) as info:
         ApiKeyAuth(header, key)
     assert info.value.argument == argument
+    assert key not in str(info.value) or not key
+
+
+@pytest.mark.parametrize("argument", ["client_id", "client_secret"])
+@pytest.mark.parametrize("client_auth", ["body", "basic"])
+def test_credentials_that_cannot_go_into_a_header_are_refused_without_echo(
+    argument: str, client_auth: Any
+) -> None:
+    # "\u20ac" (the euro sign) is not Latin-1: http.client would fail at the first request with
+    # a UnicodeEncodeError quoting the whole value.
+    value = "SENTINEL-\u20ac-9f2"
+    kwargs = {"client_id": "id", "client_secret": "secret", argument: value}
+    with pytest.raises(ValidationError) as info:
+        OAuth2ClientCredentials(
+            "https://auth.example.test/token", client_auth=client_auth, **kwargs
+        )
+    assert info.value.argument == argument
+    assert "Latin-1" in str(info.value)
+    for text in (str(info.value), repr(info.value), repr(vars(info.value))):
+        assert value not in text
+    # Nothing chained either: the UnicodeEncodeError that would quote it is never raised.
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+
+
+def test_latin1_credentials_are_accepted() -> None:
+    ApiKeyAuth("x-api-key", "cl\u00e9-\u00ff")
+    OAuth2ClientCredentials("https://auth.example.test/token", "\u00e9", "s\u00e9cret")
 
 
 # -- OAuth2 client credentials: the token request ---------------------------------------------
@@ -121,6 +154,44 @@ def test_token_request_with_basic_client_auth(sb: Sandbox, session: requests.Ses
     expected = base64.b64encode(b"sandbox-client:sandbox-secret").decode()
     assert token_call.headers["Authorization"] == f"Basic {expected}"
     assert form(token_call.body) == {"grant_type": "client_credentials", "scope": "tracking:read"}
+
+
+@pytest.mark.parametrize(
+    ("scope", "sent"),
+    [
+        ("tracking:read", "tracking:read"),
+        ("tracking:read tracking:write", "tracking:read tracking:write"),
+        (["tracking:read", "tracking:write"], "tracking:read tracking:write"),
+        (("tracking:read",), "tracking:read"),
+    ],
+)
+def test_scope_is_a_string_or_a_list_of_names(
+    sb: Sandbox, session: requests.Session, scope: Any, sent: str
+) -> None:
+    auth = sb.oauth2_auth(scope=scope)
+    assert auth.scope == sent
+    session.auth = auth
+    assert session.get(f"{sb.url}{WHOAMI}").status_code == 200
+    (token_call,) = sb.calls("/oauth/token", "POST")
+    assert form(token_call.body)["scope"] == sent
+
+
+@pytest.mark.parametrize(
+    ("scope", "argument"),
+    [
+        (123, "scope"),
+        (b"tracking:read", "scope"),
+        ({"tracking:read": 1}, "scope"),
+        (["tracking:read", 5], "scope[1]"),
+        (["tracking:read", ""], "scope[1]"),
+        (["two names"], "scope[0]"),
+        ("tracking:read\r\nX: 1", "scope"),
+    ],
+)
+def test_a_bad_scope_is_refused_at_construction(scope: Any, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        OAuth2ClientCredentials("https://auth.example.test/token", "id", "secret", scope=scope)
+    assert info.value.argument == argument
 
 
 def test_client_auth_must_be_body_or_basic() -> None:
@@ -277,6 +348,139 @@ def test_a_401_after_a_replay_is_not_replayed_again(sb: Sandbox, session: reques
     assert len(sb.calls(WHOAMI)) == 2
 
 
+# -- redirects: credentials go to their own origin only ---------------------------------------
+
+
+@pytest.fixture
+def other() -> Iterator[Sandbox]:
+    """A second server: another port of the same host is another origin."""
+    with Sandbox() as server:
+        yield server
+
+
+def _bearers(server: Sandbox) -> list[str | None]:
+    return [c.headers.get("Authorization") for c in server.calls()]
+
+
+def test_a_redirect_to_another_origin_that_answers_401_does_not_get_the_token(
+    sb: Sandbox, other: Sandbox, session: requests.Session
+) -> None:
+    # requests copies the auth's 401 hook onto the redirected request: the hook must not
+    # answer the other server's 401 by attaching the token and replaying there.
+    auth = sb.oauth2_auth()
+    session.auth = auth
+    sb.fault(WHOAMI, status=302, headers={"Location": f"{other.url}{WHOAMI}"})
+    response = session.get(f"{sb.url}{WHOAMI}")
+    assert response.status_code == 401
+    assert _bearers(other) == [None]  # one call, without the token: no replay
+    assert auth.token_requests == 1
+
+
+def test_a_redirect_to_another_host_name_that_answers_401_does_not_get_the_token(
+    sb: Sandbox, session: requests.Session
+) -> None:
+    # The same server under another name (localhost): another origin all the same.
+    auth = sb.oauth2_auth()
+    session.auth = auth
+    elsewhere = sb.url.replace("127.0.0.1", "localhost")
+    sb.fault(WHOAMI, status=302, headers={"Location": f"{elsewhere}{WHOAMI}"})
+    assert session.get(f"{sb.url}{WHOAMI}").status_code == 401
+    calls = sb.calls(WHOAMI)
+    assert [c.headers.get("Host", "").split(":")[0] for c in calls] == ["127.0.0.1", "localhost"]
+    assert calls[0].headers["Authorization"].startswith("Bearer ")
+    assert "Authorization" not in calls[1].headers
+    assert len(calls) == 2
+    assert auth.token_requests == 1
+
+
+def _recording(status: int, headers: dict[str, str], seen: list[tuple[str, str | None]]) -> Any:
+    """A responses callback that records each request's Authorization as it was sent."""
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        seen.append((request.url or "", request.headers.get("Authorization")))
+        return status, headers, "{}"
+
+    return answer
+
+
+@responses.activate
+def test_a_redirect_to_plain_http_on_the_same_host_does_not_get_the_token() -> None:
+    seen: list[tuple[str, str | None]] = []
+    responses.add(responses.POST, "https://auth.example.test/token", json={"access_token": "t-1"})
+    responses.add_callback(
+        responses.GET,
+        "https://api.example.test/a",
+        callback=_recording(302, {"Location": "http://api.example.test/a"}, seen),
+    )
+    responses.add_callback(responses.GET, "http://api.example.test/a", _recording(401, {}, seen))
+    auth = OAuth2ClientCredentials("https://auth.example.test/token", "id", "secret")
+    with requests.Session() as session:
+        session.auth = auth
+        assert session.get("https://api.example.test/a").status_code == 401
+    assert seen == [
+        ("https://api.example.test/a", "Bearer t-1"),
+        ("http://api.example.test/a", None),  # once, without the token: no replay
+    ]
+    assert auth.token_requests == 1
+
+
+@responses.activate
+def test_a_redirect_from_http_to_https_takes_the_token_off_too() -> None:
+    # requests keeps Authorization from http:// to https:// of the same host; the auth takes it
+    # off: the token was attached for the loopback origin, and goes to that origin only.
+    seen: list[tuple[str, str | None]] = []
+    responses.add(responses.POST, "http://127.0.0.1:9/token", json={"access_token": "t-1"})
+    responses.add_callback(
+        responses.GET,
+        "http://127.0.0.1/a",
+        callback=_recording(301, {"Location": "https://127.0.0.1/a"}, seen),
+    )
+    responses.add_callback(responses.GET, "https://127.0.0.1/a", _recording(200, {}, seen))
+    with requests.Session() as session:
+        session.auth = OAuth2ClientCredentials("http://127.0.0.1:9/token", "id", "secret")
+        assert session.get("http://127.0.0.1/a").status_code == 200
+    assert seen == [("http://127.0.0.1/a", "Bearer t-1"), ("https://127.0.0.1/a", None)]
+
+
+def test_a_redirect_within_the_origin_keeps_the_token_and_its_401_renewal(
+    sb: Sandbox, session: requests.Session
+) -> None:
+    auth = sb.oauth2_auth()
+    session.auth = auth
+    session.get(f"{sb.url}{WHOAMI}")
+    sb.tokens.expire_all()
+    sb.fault("/oauth/old-whoami", status=307, headers={"Location": WHOAMI})
+    response = session.get(f"{sb.url}/oauth/old-whoami")
+    assert response.json() == {"client_id": "sandbox-client"}
+    assert [c.status for c in sb.calls(WHOAMI)] == [200, 401, 200]
+    assert auth.token_requests == 2
+
+
+def test_the_sdk_transport_follows_no_redirect_to_another_origin(
+    sb: Sandbox, other: Sandbox
+) -> None:
+    transport = sdk_transport(sb, sb.oauth2_auth())
+    sb.fault(WHOAMI, status=302, headers={"Location": f"{other.url}{WHOAMI}?token=abc"})
+    with pytest.raises(ResponseError) as info:
+        transport.request("GET", WHOAMI)
+    assert info.value.status == 302
+    assert "another origin" in str(info.value)
+    assert f"{other.url}{WHOAMI}?token=%2A%2A%2A" in str(info.value)
+    assert "abc" not in str(info.value)
+    assert other.calls() == []
+
+
+def test_a_token_request_is_not_redirected_to_another_origin(sb: Sandbox, other: Sandbox) -> None:
+    # A token request's body holds the client secret: a 307 would send it on as it is.
+    sb.fault("/oauth/token", status=307, headers={"Location": f"{other.url}/oauth/token"})
+    auth = sb.oauth2_auth()
+    with pytest.raises(ResponseError) as info:
+        sdk_transport(sb, auth).request("GET", WHOAMI)
+    assert info.value.status == 307
+    assert other.calls() == []
+    assert sb.calls(WHOAMI) == []
+
+
 # -- token endpoint failures ------------------------------------------------------------------
 
 
@@ -384,6 +588,26 @@ def test_plain_http_to_a_remote_api_is_refused_before_anything_is_sent() -> None
         assert len(mocked.calls) == 0
     assert info.value.argument == "base_url"
     assert auth.token_requests == 0
+
+
+@responses.activate
+def test_https_to_a_host_does_not_clear_plain_http_to_it() -> None:
+    responses.add(responses.POST, "https://auth.example.test/token", json={"access_token": "t"})
+    responses.add(responses.GET, "https://api.example.test/a", json={})
+    auth = OAuth2ClientCredentials("https://auth.example.test/token", "id", "secret")
+    with requests.Session() as session:
+        session.auth = auth
+        assert session.get("https://api.example.test/a").status_code == 200
+        with pytest.raises(ValidationError) as info:
+            session.get("http://api.example.test/b")
+        # Nor to another port of the same host.
+        with pytest.raises(ValidationError):
+            session.get("http://api.example.test:443/b")
+    assert info.value.argument == "base_url"
+    assert [c.request.url for c in responses.calls] == [
+        "https://auth.example.test/token",
+        "https://api.example.test/a",
+    ]
 
 
 def test_a_hook_cannot_move_the_token_request_to_plain_http(sb: Sandbox) -> None:

@@ -10,6 +10,7 @@ import pickle
 import random
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime as http_date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -185,12 +186,41 @@ def test_client_refuses_a_bad_base_url_and_session() -> None:
 
 
 def test_verify_and_ca_bundle_are_passed_to_every_request(
-    mocked: responses.RequestsMock,
+    mocked: responses.RequestsMock, tmp_path: Path
 ) -> None:
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     mocked.get(f"{BASE}/a", json={})
-    client = _Client(base_url=BASE, auth=None, verify="/etc/ssl/corporate-ca.pem")
-    client._transport.request("GET", "a")
-    assert mocked.calls[0].request.req_kwargs["verify"] == "/etc/ssl/corporate-ca.pem"
+    mocked.get(f"{BASE}/b", json={})
+    mocked.get(f"{BASE}/c", json={})
+    _Client(base_url=BASE, auth=None, verify=str(bundle))._transport.request("GET", "a")
+    # A path object, and a directory of certificates (c_rehash style), are taken too.
+    _Client(base_url=BASE, auth=None, verify=bundle)._transport.request("GET", "b")
+    _Client(base_url=BASE, auth=None, verify=str(tmp_path))._transport.request("GET", "c")
+    assert [c.request.req_kwargs["verify"] for c in mocked.calls] == [
+        str(bundle),
+        str(bundle),
+        str(tmp_path),
+    ]
+
+
+@pytest.mark.parametrize("verify", [0, 1, "", 5, None, 0.0, b"/etc/ssl", ["/etc/ssl"]])
+def test_verify_accepts_only_booleans_and_paths(verify: Any) -> None:
+    # 0 and "" used to switch certificate checks off without the warning verify=False gets.
+    with pytest.raises(ValidationError) as info:
+        _Client(base_url=BASE, auth=None, verify=verify)
+    assert info.value.argument == "verify"
+
+
+def test_verify_with_a_path_that_does_not_exist_is_refused_at_construction(
+    tmp_path: Path,
+) -> None:
+    # It used to be taken, and the first request failed with a raw OSError.
+    missing = tmp_path / "no-such-ca.pem"
+    with pytest.raises(ValidationError) as info:
+        _Client(base_url=BASE, auth=None, verify=str(missing))
+    assert info.value.argument == "verify"
+    assert str(missing) in str(info.value)
 
 
 def test_proxies_of_a_callers_session_are_used(mocked: responses.RequestsMock) -> None:
@@ -226,6 +256,48 @@ def test_retry_policy_refuses_bad_max_retries(retries: Any) -> None:
 def test_retry_policy_refuses_negative_backoff() -> None:
     with pytest.raises(ValidationError):
         RetryPolicy(backoff_factor=-1)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("backoff_factor", -1),
+        ("backoff_factor", "1"),
+        ("backoff_factor", True),
+        ("backoff_factor", float("nan")),
+        ("backoff_factor", float("inf")),
+        ("backoff_max", -1),
+        ("backoff_max", "30"),
+        ("backoff_max", float("nan")),
+        ("retry_after_max", -0.5),
+        ("retry_after_max", None),
+        ("statuses", "x"),
+        ("statuses", b"503"),
+        ("statuses", 503),
+        ("statuses", {"503"}),
+        ("statuses", {503, True}),
+        ("statuses", {99}),
+        ("statuses", {600}),
+        ("statuses", [[503]]),
+    ],
+)
+def test_retry_policy_names_the_argument_it_refuses(argument: str, value: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        RetryPolicy(**{argument: value})
+    assert info.value.argument == argument
+
+
+def test_retry_policy_statuses_may_be_any_collection() -> None:
+    policy = RetryPolicy(statuses=[503, 504])  # type: ignore[arg-type]
+    assert policy.statuses == frozenset({503, 504})
+    assert RetryPolicy(statuses=frozenset()).statuses == frozenset()
+    assert RetryPolicy(backoff_max=0, retry_after_max=float("inf")).retry_after_max == float("inf")
+
+
+def test_client_backoff_factor_is_checked_by_the_policy() -> None:
+    with pytest.raises(ValidationError) as info:
+        _Client(base_url=BASE, auth=None, backoff_factor="0.5")  # type: ignore[arg-type]
+    assert info.value.argument == "backoff_factor"
 
 
 def test_backoff_grows_exponentially_with_equal_jitter() -> None:
@@ -487,6 +559,49 @@ def test_a_body_within_the_limit_is_read(mocked: responses.RequestsMock) -> None
 
 
 # -- URLs in logs and errors ------------------------------------------------------------------
+
+
+# -- redirects ----------------------------------------------------------------------------------
+
+
+def test_a_redirect_within_the_origin_is_followed_with_the_key(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.get(f"{BASE}/old", status=301, headers={"Location": "/v2/new"})
+    mocked.get(f"{BASE}/new", json={"ok": True})
+    transport = make_transport(auth=ApiKeyAuth("x-api-key", "k-123"))
+    assert transport.request_json("GET", "old") == {"ok": True}
+    assert mocked.calls[1].request.url == f"{BASE}/new"
+    assert mocked.calls[1].request.headers["x-api-key"] == "k-123"
+
+
+@pytest.mark.parametrize(
+    ("target", "where"),
+    [
+        ("http://api.example.test/v2/a", "plain HTTP"),
+        ("https://api.example.test:8443/v2/a", "another origin"),
+        ("https://elsewhere.example.test/v2/a", "another origin"),
+        ("//elsewhere.example.test/v2/a", "another origin"),
+    ],
+)
+def test_a_redirect_to_another_origin_is_not_followed(
+    mocked: responses.RequestsMock, target: str, where: str
+) -> None:
+    mocked.get(f"{BASE}/a", status=302, headers={"Location": target})
+    transport = make_transport(auth=ApiKeyAuth("x-api-key", "k-123"))
+    with pytest.raises(ResponseError) as info:
+        transport.request("GET", "a")
+    assert len(mocked.calls) == 1  # nothing sent to the target
+    assert info.value.status == 302
+    assert f"redirect to {where}" in str(info.value)
+    assert "k-123" not in str(info.value)
+
+
+def test_a_refused_redirect_is_not_retried(mocked: responses.RequestsMock) -> None:
+    mocked.put(f"{BASE}/a", status=307, headers={"Location": "https://other.example.test/a"})
+    with pytest.raises(ResponseError):
+        make_transport(SleepRecorder()).request("PUT", "a", json_body={})
+    assert len(mocked.calls) == 1
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 import requests
 
-from shiptrack_sdk import RetryPolicy, ShiplemonClient
+from shiptrack_sdk import ExportoClient, RetryPolicy, ShiplemonClient
 from shiptrack_sdk._http import Transport
+from shiptrack_sdk.auth import ApiKeyAuth
 from shiptrack_sdk.errors import (
     NotFoundError,
     RateLimitError,
@@ -424,6 +425,73 @@ def test_body_size_limit(sb: Sandbox, client: ShiplemonClient) -> None:
     assert "exceeds the limit of 300 bytes" in str(info.value)
 
 
+# -- redirects: followed within the origin only ------------------------------------------------
+
+
+@pytest.fixture
+def other() -> Iterator[Sandbox]:
+    """A second server on another port: another origin, serving the same routes."""
+    with Sandbox() as server:
+        yield server
+
+
+def test_the_api_key_is_not_taken_to_another_origin(
+    sb: Sandbox, client: ShiplemonClient, other: Sandbox
+) -> None:
+    sb.fault(GET_PATH, status=302, headers={"Location": f"{other.url}{GET_PATH}"})
+    with pytest.raises(ResponseError) as info:
+        client.tracking.get(SID)
+    assert info.value.status == 302
+    assert info.value.provider == "shiplemon"
+    assert f"another origin ({other.url}{GET_PATH})" in str(info.value)
+    assert other.calls() == []  # nothing sent there, with or without the key
+    assert len(sb.calls(GET_PATH)) == 1  # and not retried
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_within_the_origin_is_followed_with_the_key(
+    sb: Sandbox, client: ShiplemonClient, status: int
+) -> None:
+    moved = "/shiplemon/moved"
+    sb.fault(moved, status=status, headers={"Location": GET_PATH})
+    response = client._transport.request("GET", sb.url + moved)
+    assert response.json()["data"]["tracking_status"] == "DELIVERED"
+    (followed,) = sb.calls(GET_PATH)
+    assert followed.headers["x-api-key"] == sb.credentials.shiplemon_api_key
+
+
+def test_every_provider_keeps_to_its_origin(sb: Sandbox, other: Sandbox) -> None:
+    # The policy is the transport's: exporto's API calls and its token requests alike.
+    exporto: ExportoClient = sb.exporto_client(max_retries=0)
+    sb.fault("/exporto/v1/auth/token", status=307, headers={"Location": f"{other.url}/t"})
+    with pytest.raises(ResponseError):
+        exporto.shipments.get("S-240902-0001")
+    exporto.auth.access_token()
+    sb.fault("/exporto/v1/shipment/*", status=302, headers={"Location": f"{other.url}/s"})
+    with pytest.raises(ResponseError):
+        exporto.shipments.get("S-240902-0001")
+    assert other.calls() == []
+
+
+def test_api_key_auth_on_a_plain_session_drops_the_key_before_leaving_the_origin(
+    sb: Sandbox, other: Sandbox
+) -> None:
+    # On a caller's own session requests follows the redirect: the key does not go along
+    # (requests itself strips Authorization only, and only when the host changes).
+    key = sb.credentials.shiplemon_api_key
+    with requests.Session() as session:
+        session.auth = ApiKeyAuth("x-api-key", key)
+        sb.fault(GET_PATH, status=302, headers={"Location": f"{other.url}{GET_PATH}"})
+        assert session.get(sb.url + GET_PATH).status_code == 401
+        (first,) = sb.calls(GET_PATH)
+        (followed,) = other.calls(GET_PATH)
+        assert first.headers["x-api-key"] == key
+        assert "x-api-key" not in followed.headers
+        # Within the origin, the key goes along.
+        sb.fault("/shiplemon/moved", status=302, headers={"Location": GET_PATH})
+        assert session.get(sb.url + "/shiplemon/moved").status_code == 200
+
+
 # -- sessions and pooling ---------------------------------------------------------------------
 
 
@@ -501,6 +569,53 @@ def test_one_debug_line_per_attempt(
         ("PUT", f"{sb.url}{PUT_PATH}", "200", "2", "4"),
     ]
     assert all(float(m["ms"]) >= 0 for m in lines if m)
+
+
+ANY_LINE = re.compile(
+    r"^(?P<provider>\S+) (?P<method>[A-Z]+) (?P<url>\S+) -> (?P<outcome>.+) in (?P<ms>\d+\.\d) ms "
+    r"\(attempt (?P<attempt>\d+)/(?P<of>\d+)\)$"
+)
+
+
+def _attempt_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:
+    found = [ANY_LINE.match(r.getMessage()) for r in caplog.records if r.name == "shiptrack_sdk"]
+    return [m for m in found if m]
+
+
+def test_the_401_that_renews_the_token_and_the_replay_each_get_a_line(
+    sb: Sandbox, sleeps: SleepRecorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = _echo_transport(sb, sleeps)
+    transport.request("GET", "/oauth/whoami")
+    sb.tokens.expire_all()  # the next call is answered 401, the token renewed, the call replayed
+    with caplog.at_level(logging.DEBUG, logger="shiptrack_sdk"):
+        transport.request("GET", "/oauth/whoami?access_token=hidden")
+    url = f"{sb.url}/oauth/whoami?access_token=%2A%2A%2A"
+    got = [
+        (m["provider"], m["method"], m["url"], m["outcome"], m["attempt"], m["of"])
+        for m in _attempt_lines(caplog)
+        if m["method"] == "GET"
+    ]
+    assert got == [
+        ("acme", "GET", url, "401 (token renewed, request replayed)", "1", "4"),
+        ("acme", "GET", url, "200 (replay)", "1", "4"),
+    ]
+    calls = sb.calls("/oauth/whoami")
+    assert [c.status for c in calls] == [200, 401, 200]
+    assert "hidden" not in caplog.text
+    for call in calls:
+        assert call.headers["Authorization"].removeprefix("Bearer ") not in caplog.text
+
+
+def test_a_refused_redirect_gets_its_line(
+    sb: Sandbox, client: ShiplemonClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    sb.fault(GET_PATH, status=302, headers={"Location": "https://elsewhere.example/x?token=t"})
+    with caplog.at_level(logging.DEBUG, logger="shiptrack_sdk"), pytest.raises(ResponseError):
+        client.tracking.get(SID)
+    got = [(m["url"], m["outcome"], m["attempt"]) for m in _attempt_lines(caplog)]
+    assert got == [(f"{sb.url}{GET_PATH}", "302", "1")]
+    assert "token=t" not in caplog.text
 
 
 def test_no_log_line_cost_when_debug_is_off(

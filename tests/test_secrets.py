@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import shiptrack_sdk.sandbox as sandbox_module
-from shiptrack_sdk import RetryPolicy, ShiplemonClient
+from shiptrack_sdk import ExportoClient, LexClient, RetryPolicy, ShiplemonClient, ValidationError
 from shiptrack_sdk._http import Transport
 from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
 from shiptrack_sdk.shiplemon import HistoryUpdate
@@ -164,3 +164,40 @@ def test_client_secret_and_tokens_never_show(
     assert len(tokens) >= 3
     basic = base64.b64encode(f"sandbox-client:{CLIENT_SECRET}".encode()).decode()
     assert_nowhere([CLIENT_SECRET, basic, *tokens], caplog, seen, min_records=8)
+
+
+#: Not Latin-1 (the euro sign): no HTTP header can carry it.
+UNSENDABLE = "SENTINEL-\u20ac-UNSENDABLE-5d1e"
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: ShiplemonClient(api_key=UNSENDABLE), "api_key"),
+        (lambda: ExportoClient(client_id="cid", client_secret=UNSENDABLE), "client_secret"),
+        (lambda: ExportoClient(client_id=UNSENDABLE, client_secret="s"), "client_id"),
+        (lambda: LexClient(client_id="cid", client_secret=UNSENDABLE), "client_secret"),
+    ],
+)
+def test_a_secret_no_header_can_carry_is_refused_without_showing_it(
+    make: Any, argument: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Accepted before, it failed at the first request with a UnicodeEncodeError quoting it.
+    caplog.set_level(logging.DEBUG)
+    seen = Seen()
+    with pytest.raises(ValidationError) as info:
+        make()
+    assert info.value.argument == argument
+    seen.add(info.value)
+    assert info.value.__context__ is None
+    assert_nowhere([UNSENDABLE], caplog, seen, min_records=0)
+
+
+def test_an_unsendable_secret_from_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHIPTRACK_SHIPLEMON_API_KEY", UNSENDABLE)
+    with pytest.raises(ValidationError) as info:
+        ShiplemonClient()
+    assert info.value.argument == "SHIPTRACK_SHIPLEMON_API_KEY"
+    assert UNSENDABLE not in str(info.value)

@@ -107,3 +107,24 @@ def test_normalize_never_raises_on_any_text(value: str, case_sensitive: bool) ->
     assert isinstance(status, TrackingStatus)
     if value not in ("CREATED", "IN_TRANSIT", "DELIVERED", "RETURNED") and case_sensitive:
         assert status is TrackingStatus.UNKNOWN
+
+
+def test_case_insensitive_map_warns_once_per_case_folded_value(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    status_map = make_map(case_sensitive=False)
+    with caplog.at_level(logging.WARNING, logger="shiptrack_sdk"):
+        for value in ("Lost_In_Space", "LOST_IN_SPACE", "lost_in_space", "Held", "HELD"):
+            assert status_map.normalize(value) is TrackingStatus.UNKNOWN
+    messages = [r.getMessage() for r in caplog.records if r.name == "shiptrack_sdk"]
+    assert len(messages) == 2
+    assert "'Lost_In_Space'" in messages[0]  # the value as first seen
+    assert "'Held'" in messages[1]
+
+
+def test_case_sensitive_map_warns_for_each_spelling(caplog: pytest.LogCaptureFixture) -> None:
+    status_map = make_map()
+    with caplog.at_level(logging.WARNING, logger="shiptrack_sdk"):
+        for value in ("Lost", "LOST", "Lost"):
+            status_map.normalize(value)
+    assert len([r for r in caplog.records if r.name == "shiptrack_sdk"]) == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .._client import BaseClient, env_setting, require_setting, resolve_base_url
@@ -65,8 +65,9 @@ class ExportoClient(BaseClient):
         client_secret: OAuth2 client secret (env ``SHIPTRACK_EXPORTO_CLIENT_SECRET``).
         environment: ``"production"`` (``https://api.exporto.de/v1/``) or ``"staging"``
             (``https://staging.api.exporto.de/v1/``); env ``SHIPTRACK_EXPORTO_ENVIRONMENT``.
-        scope: OAuth2 scope to ask for, e.g. ``"shipment:read"``
-            (env ``SHIPTRACK_EXPORTO_SCOPE``; default: none asked, exporto's default).
+        scope: OAuth2 scope to ask for, e.g. ``"shipment:read"``: a space-separated string or
+            a list of names (env ``SHIPTRACK_EXPORTO_SCOPE``; default: none asked, exporto's
+            default). Anything else is refused here, before any request.
         base_url: Overrides the environment's URL (env ``SHIPTRACK_EXPORTO_BASE_URL``).
         token_url: Token endpoint (env ``SHIPTRACK_EXPORTO_TOKEN_URL``; default
             ``<base_url>auth/token``).
@@ -92,7 +93,7 @@ class ExportoClient(BaseClient):
         client_id: str | None = None,
         client_secret: str | None = None,
         environment: Literal["production", "staging"] | None = None,
-        scope: str | None = None,
+        scope: str | Iterable[str] | None = None,
         base_url: str | None = None,
         token_url: str | None = None,
         tour_list_path: str | None = None,
@@ -116,7 +117,7 @@ class ExportoClient(BaseClient):
             or url.rstrip("/") + "/" + TOKEN_PATH,
             cid,
             secret,
-            scope=env_setting(scope, "SHIPTRACK_EXPORTO_SCOPE"),
+            scope=scope if scope is not None else env_setting(None, "SHIPTRACK_EXPORTO_SCOPE"),
             client_auth="basic",
             compliance_hooks={"access_token_request": [json_token_request]},
             provider=PROVIDER,

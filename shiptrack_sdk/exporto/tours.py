@@ -29,6 +29,7 @@ from ..errors import ShiptrackError, ValidationError
 from ..models import Tracking
 from ._envelope import list_payload, shipment_ids_payload
 from .models import Shipment, Tour, TourDetail
+from .status import PROVIDER
 
 if TYPE_CHECKING:
     from .client import ExportoClient
@@ -78,6 +79,16 @@ def _since_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     raise ValidationError("since", f"expected a date or an aware datetime, got {value!r}")
+
+
+def _unexpected(exc: Exception, what: str) -> ShiptrackError:
+    """A failure that is no :class:`ShiptrackError` (a bug, in the SDK or a hook), as one that
+    names what failed; the original is its ``__cause__``."""
+    error = ShiptrackError(
+        f"[{PROVIDER}] {what}: unexpected {type(exc).__name__} (the original is the __cause__)"
+    )
+    error.__cause__ = exc
+    return error
 
 
 def _check_path(path: Any, argument: str, placeholder: str | None = None) -> str:
@@ -204,10 +215,15 @@ class ToursResource(Resource):
                 listed.
             timeout: Overrides the client's timeout for every request.
 
+        Every shipment found yields one result, whatever goes wrong for it: an error that is
+        no :class:`~shiptrack_sdk.errors.ShiptrackError` (raised while reading or normalizing
+        the shipment) arrives as the result's ``error``, a ``ShiptrackError`` naming the
+        shipment, with the original as its ``__cause__``.
+
         Raises:
             ValidationError: neither or both of ``tour_ids`` and ``since`` are given, an id is
-                empty, or ``max_workers`` is not a positive integer (raised by this call,
-                before any request).
+                empty, ``max_workers`` is not a positive integer, or ``progress`` is neither
+                a callable, a boolean nor ``None`` (raised by this call, before any request).
         """
         if (tour_ids is None) == (since is None):
             raise ValidationError("tour_ids", "give either tour_ids or since=")
@@ -223,6 +239,11 @@ class ToursResource(Resource):
             raise ValidationError("max_workers", "must be an integer >= 1")
         if timeout is not None:
             Timeout.of(timeout)  # refused by this call, not by the first request
+        given: Any = progress  # typed callers cannot pass anything else; untyped ones can
+        if given is not None and not isinstance(given, bool) and not callable(given):
+            raise ValidationError(
+                "progress", f"expected a callable (done, total), True or None, got {given!r}"
+            )
         return self._track(ids, since_day, max_workers, progress, timeout)
 
     # -- the chain ------------------------------------------------------------------------
@@ -232,6 +253,20 @@ class ToursResource(Resource):
 
     def _shipment_task(self, shipment_id: str, timeout: TimeoutLike | None) -> Shipment:
         return self._shipments.get(shipment_id, timeout=timeout)
+
+    @staticmethod
+    def _result(shipment_id: str, tour_id: str | None, future: Future[Any]) -> TrackResult:
+        """The result of one shipment: its tracking, or what went wrong (never raised: one
+        shipment's failure must not end the others' results)."""
+        try:
+            shipment: Shipment = future.result()
+            tracking = shipment.to_tracking()
+        except ShiptrackError as exc:
+            return TrackResult(shipment_id, tour_id=tour_id, error=exc)
+        except Exception as exc:  # reported in the result, not raised
+            error = _unexpected(exc, f"shipment {shipment_id}")
+            return TrackResult(shipment_id, tour_id=tour_id, error=error)
+        return TrackResult(shipment_id, tour_id=tour_id, tracking=tracking, shipment=shipment)
 
     def _track(
         self,
@@ -269,22 +304,16 @@ class ToursResource(Resource):
                             except ShiptrackError as exc:
                                 yield TrackResult(None, tour_id=key, error=exc)
                                 continue
+                            except Exception as exc:  # reported in a result, not raised
+                                error = _unexpected(exc, f"tour {key}")
+                                yield TrackResult(None, tour_id=key, error=error)
+                                continue
                             fresh = [sid for sid in dict.fromkeys(shipment_ids) if sid not in seen]
                             seen.update(fresh)
                             work.extend(("shipment", sid, key) for sid in fresh)
                             bar.set_total(len(seen))
                             continue
-                        try:
-                            shipment = future.result()
-                        except ShiptrackError as exc:
-                            result = TrackResult(key, tour_id=tour, error=exc)
-                        else:
-                            result = TrackResult(
-                                key,
-                                tour_id=tour,
-                                tracking=shipment.to_tracking(),
-                                shipment=shipment,
-                            )
+                        result = self._result(key, tour, future)
                         bar.advance()
                         yield result
             finally:

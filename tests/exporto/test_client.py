@@ -133,6 +133,27 @@ def test_token_request_is_basic_auth_with_a_json_body(
     assert api_call.request.headers["User-Agent"].startswith("shiptrack-sdk/")
 
 
+@pytest.mark.parametrize("scope", ["shipment:read tour:read", ["shipment:read", "tour:read"]])
+def test_scope_as_a_string_or_a_list(mocked: responses.RequestsMock, scope: Any) -> None:
+    mocked.get(BASE + "shipment/S-1", json={"shipmentId": "S-1"})
+    with ExportoClient(client_id="cid", client_secret=SECRET, scope=scope) as client:
+        client.shipments.get("S-1")
+    assert json.loads(mocked.calls[0].request.body)["scope"] == "shipment:read tour:read"
+
+
+@pytest.mark.parametrize(
+    ("scope", "argument"), [(123, "scope"), (b"shipment:read", "scope"), (["a", 1], "scope[1]")]
+)
+def test_a_bad_scope_is_refused_at_construction(
+    mocked: responses.RequestsMock, scope: Any, argument: str
+) -> None:
+    # It used to be taken, and the first request failed with oauthlib's ValueError.
+    with pytest.raises(ValidationError) as info:
+        ExportoClient(client_id="cid", client_secret=SECRET, scope=scope)
+    assert info.value.argument == argument
+    assert not mocked.calls
+
+
 def test_token_request_without_scope_sends_grant_type_only(
     mocked: responses.RequestsMock, client: ExportoClient
 ) -> None:

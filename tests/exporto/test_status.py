@@ -64,3 +64,13 @@ def test_sandbox_values_are_mapped() -> None:
     assert states >= DELIBERATELY_UNKNOWN
     for value in states - DELIBERATELY_UNKNOWN:
         assert STATUS_MAP.normalize(value) is not TrackingStatus.UNKNOWN, value
+
+
+def test_an_unknown_state_is_warned_about_once_whatever_its_case(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="shiptrack_sdk")
+    for value in ("Held_By_Customs_Test", "HELD_BY_CUSTOMS_TEST", "held_by_customs_test"):
+        assert STATUS_MAP.normalize(value) is TrackingStatus.UNKNOWN
+    warned = [r for r in caplog.records if "held_by_customs_test" in r.getMessage().lower()]
+    assert len(warned) == 1

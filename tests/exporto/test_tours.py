@@ -15,10 +15,11 @@ from shiptrack_sdk import (
     NotFoundError,
     ResponseError,
     ServerError,
+    ShiptrackError,
     TrackingStatus,
     ValidationError,
 )
-from shiptrack_sdk.exporto import ExportoClient, Tour, TrackResult
+from shiptrack_sdk.exporto import ExportoClient, Shipment, Tour, TrackResult
 from shiptrack_sdk.exporto._sandbox import ExportoApp
 from shiptrack_sdk.sandbox import Sandbox
 from tests.exporto.conftest import BASE
@@ -148,6 +149,8 @@ def test_tour_path_needs_its_placeholder() -> None:
         ((), {"since": "2024-09-02"}, "since"),
         ((["T-1"],), {"max_workers": 0}, "max_workers"),
         ((["T-1"],), {"max_workers": 2.5}, "max_workers"),
+        ((["T-1"],), {"progress": "x"}, "progress"),
+        ((["T-1"],), {"progress": 5}, "progress"),
     ],
 )
 def test_track_refuses_bad_input_at_the_call(
@@ -362,4 +365,75 @@ def test_the_tour_list_failing_raises(sb: Sandbox, exporto: ExportoClient) -> No
     results = exporto.tours.track(since=date(2024, 9, 2))
     with pytest.raises(ServerError):
         next(results)
+    assert not _fanout_threads()
+
+
+# -- whatever goes wrong, every shipment gets its result -------------------------------------------
+
+
+def test_an_unexpected_error_of_one_shipment_loses_no_other(
+    sb: Sandbox, exporto: ExportoClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = list(_app(sb).tours["T-20240903"]["shipmentIds"])
+    in_worker, in_normalizing = ids[1], ids[len(ids) // 2]
+    fetch = exporto.tours._shipment_task
+    normalize = Shipment.to_tracking
+
+    def flaky_fetch(shipment_id: str, timeout: Any) -> Shipment:
+        if shipment_id == in_worker:
+            raise RuntimeError("bug in a worker")
+        return fetch(shipment_id, timeout)
+
+    def flaky_normalize(shipment: Shipment) -> Any:
+        if shipment.shipment_id == in_normalizing:
+            raise KeyError("bug in normalization")
+        return normalize(shipment)
+
+    monkeypatch.setattr(exporto.tours, "_shipment_task", flaky_fetch)
+    monkeypatch.setattr(Shipment, "to_tracking", flaky_normalize)
+    results = list(exporto.tours.track(["T-20240903"], max_workers=3))
+    by_id = {r.shipment_id: r for r in results}
+    assert len(results) == len(by_id) == len(ids)
+    for sid, cause in ((in_worker, RuntimeError), (in_normalizing, KeyError)):
+        failed = by_id[sid]
+        assert not failed.ok
+        assert failed.tour_id == "T-20240903"
+        assert isinstance(failed.error, ShiptrackError)
+        assert isinstance(failed.error.__cause__, cause)
+        assert f"shipment {sid}" in str(failed.error)
+        assert cause.__name__ in str(failed.error)
+        with pytest.raises(ShiptrackError):
+            failed.unwrap()
+    assert all(r.ok for sid, r in by_id.items() if sid not in (in_worker, in_normalizing))
+    assert not _fanout_threads()
+
+
+def test_an_unexpected_error_listing_a_tour_is_that_tours_result(
+    sb: Sandbox, exporto: ExportoClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    list_tour = exporto.tours._tour_task
+
+    def flaky(tour_id: str, timeout: Any) -> tuple[str, ...]:
+        if tour_id == "T-20240903":
+            raise TypeError("bug")
+        return list_tour(tour_id, timeout)
+
+    monkeypatch.setattr(exporto.tours, "_tour_task", flaky)
+    results = list(exporto.tours.track(["T-20240902", "T-20240903"]))
+    (tour_error,) = [r for r in results if r.shipment_id is None]
+    assert tour_error.tour_id == "T-20240903"
+    assert isinstance(tour_error.error, ShiptrackError)
+    assert isinstance(tour_error.error.__cause__, TypeError)
+    assert len([r for r in results if r.ok]) == len(_app(sb).tours["T-20240902"]["shipmentIds"])
+
+
+def test_keyboard_interrupt_in_a_worker_is_not_swallowed(
+    sb: Sandbox, exporto: ExportoClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(shipment_id: str, timeout: Any) -> Shipment:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(exporto.tours, "_shipment_task", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        list(exporto.tours.track(["T-20240902"]))
     assert not _fanout_threads()
