@@ -43,20 +43,47 @@ class TrackingStatus(str, enum.Enum):
         return self is TrackingStatus.DELIVERED
 
 
-def _utc(value: datetime) -> datetime:
+def _utc(value: Any, argument: str) -> datetime:
     if not isinstance(value, datetime):
-        raise ValidationError("occurred_at", f"expected a datetime, got {type(value).__name__}")
+        raise ValidationError(argument, f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is timezone.utc:
         return value  # what the converter gives: nothing to convert
     if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(argument, "must be time-zone aware (naive datetimes are refused)")
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before datetime.min in UTC
+        raise ValidationError(argument, "is out of range once converted to UTC") from None
+
+
+def _occurred_at(value: datetime) -> datetime:
+    return _utc(value, "occurred_at")
+
+
+def _estimated_delivery(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value, "estimated_delivery")
+
+
+def _optional_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and not isinstance(value, str):
         raise ValidationError(
-            "occurred_at", "must be time-zone aware (naive datetimes are refused)"
+            attribute.name, f"expected a string or None, got {type(value).__name__}"
         )
-    return value.astimezone(timezone.utc)
 
 
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+def _text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValidationError(attribute.name, f"expected a string, got {type(value).__name__}")
+
+
+def _non_empty_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValidationError(attribute.name, "must be a non-empty string")
+
+
+def _mapping(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError(attribute.name, f"expected a mapping, got {type(value).__name__}")
 
 
 def _status(value: TrackingStatus | str) -> TrackingStatus:
@@ -75,9 +102,19 @@ def _event_sort_key(event: TrackingEvent) -> datetime:
 
 
 def _sorted_events(events: Iterable[TrackingEvent]) -> tuple[TrackingEvent, ...]:
+    if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
+        raise ValidationError(
+            "events", f"expected a list of TrackingEvent, got {type(events).__name__}"
+        )
+    items = tuple(events)
+    for index, item in enumerate(items):
+        if not isinstance(item, TrackingEvent):
+            raise ValidationError(
+                "events", f"item {index} is a {type(item).__name__}, not a TrackingEvent"
+            )
     # Providers send history newest first, oldest first or unordered; the model promises
     # oldest first, so it sorts once here (stable, so same-time events keep their order).
-    return tuple(sorted(events, key=_event_sort_key))
+    return tuple(sorted(items, key=_event_sort_key))
 
 
 def _short_time(value: datetime) -> str:
@@ -98,11 +135,11 @@ class TrackingEvent:
     """
 
     status: TrackingStatus = attrs.field(converter=_status)
-    occurred_at: datetime = attrs.field(converter=_utc)
-    description: str | None = None
-    provider_status: str | None = None
-    provider_status_detail: str | None = None
-    location: str | None = None
+    occurred_at: datetime = attrs.field(converter=_occurred_at)
+    description: str | None = attrs.field(default=None, validator=_optional_text)
+    provider_status: str | None = attrs.field(default=None, validator=_optional_text)
+    provider_status_detail: str | None = attrs.field(default=None, validator=_optional_text)
+    location: str | None = attrs.field(default=None, validator=_optional_text)
 
     def __repr__(self) -> str:
         text = f"TrackingEvent({self.status.value} at {_short_time(self.occurred_at)}"
@@ -129,16 +166,16 @@ class Tracking:
         raw: The provider payload this was built from (excluded from ``==`` and ``repr``).
     """
 
-    provider: str
-    shipment_id: str
+    provider: str = attrs.field(validator=_non_empty_text)
+    shipment_id: str = attrs.field(validator=_text)
     status: TrackingStatus = attrs.field(converter=_status)
     events: tuple[TrackingEvent, ...] = attrs.field(default=(), converter=_sorted_events)
-    provider_status: str | None = None
-    carrier: str | None = None
-    tracking_ref: str | None = None
-    tracking_url: str | None = None
-    estimated_delivery: datetime | None = attrs.field(default=None, converter=_utc_or_none)
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    provider_status: str | None = attrs.field(default=None, validator=_optional_text)
+    carrier: str | None = attrs.field(default=None, validator=_optional_text)
+    tracking_ref: str | None = attrs.field(default=None, validator=_optional_text)
+    tracking_url: str | None = attrs.field(default=None, validator=_optional_text)
+    estimated_delivery: datetime | None = attrs.field(default=None, converter=_estimated_delivery)
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False, validator=_mapping)
 
     @property
     def last_event(self) -> TrackingEvent | None:

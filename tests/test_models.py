@@ -173,3 +173,66 @@ def test_event_unstructures_through_the_shared_converter() -> None:
     assert data["occurred_at"] == "2024-07-15T10:00:00.000Z"
     assert data["status"] == TrackingStatus.DELIVERED
     assert data["description"] == "ok"
+
+
+def test_a_naive_estimated_delivery_is_refused_by_its_own_name() -> None:
+    for value in (datetime(2024, 7, 16), "2024-07-16"):
+        with pytest.raises(ValidationError) as info:
+            Tracking(
+                provider="p",
+                shipment_id="1",
+                status=TrackingStatus.TRANSIT,
+                estimated_delivery=value,  # type: ignore[arg-type]
+            )
+        assert info.value.argument == "estimated_delivery"
+
+
+@pytest.mark.parametrize("events", [[5], [event(1), None], "abc", None, 5, {"a": event(1)}])
+def test_events_that_are_not_a_list_of_events_are_refused(events: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        Tracking(provider="p", shipment_id="1", status="TRANSIT", events=events)  # type: ignore[arg-type]
+    assert info.value.argument == "events"
+
+
+def test_events_may_be_any_iterable_of_events() -> None:
+    t = Tracking(
+        provider="p",
+        shipment_id="1",
+        status="TRANSIT",
+        events=(e for e in [event(2), event(1)]),  # type: ignore[arg-type]
+    )
+    assert [e.occurred_at.hour for e in t.events] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("fields", "argument"),
+    [
+        ({"provider": None}, "provider"),
+        ({"provider": ""}, "provider"),
+        ({"shipment_id": 5}, "shipment_id"),
+        ({"provider_status": 5}, "provider_status"),
+        ({"carrier": ["DHL"]}, "carrier"),
+        ({"tracking_ref": 123}, "tracking_ref"),
+        ({"tracking_url": b"https://x"}, "tracking_url"),
+        ({"raw": None}, "raw"),
+        ({"raw": "payload"}, "raw"),
+        ({"status": None}, "status"),
+    ],
+)
+def test_tracking_refuses_fields_of_the_wrong_type(
+    fields: dict[str, object], argument: str
+) -> None:
+    values: dict[str, object] = {"provider": "p", "shipment_id": "1", "status": "TRANSIT"}
+    values.update(fields)
+    with pytest.raises(ValidationError) as info:
+        Tracking(**values)  # type: ignore[arg-type]
+    assert info.value.argument == argument
+
+
+@pytest.mark.parametrize(
+    "argument", ["description", "provider_status", "provider_status_detail", "location"]
+)
+def test_event_refuses_text_fields_of_the_wrong_type(argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        event(1, **{argument: 42})
+    assert info.value.argument == argument

@@ -2,6 +2,12 @@
 
 * ``GET shipment/{shipmentId}``: the shipment's processing chain and carrier state.
 * ``GET shipment/search``: shipments matching filters, ``page`` (0-based) and ``pageSize``.
+
+exporto's documentation gives no bound for ``pageSize`` or ``page``. The SDK refuses, before
+any request, a ``page_size`` outside 1 to :data:`MAX_PAGE_SIZE` (500, what the embedded
+sandbox serves at most) and a page above :data:`MAX_PAGE` (the largest 32-bit signed integer,
+what servers commonly read a page number into): a value beyond them is a mistake, not a page.
+A resource's ``max_page_size`` can be raised if exporto confirms a larger page for an account.
 """
 
 from __future__ import annotations
@@ -21,12 +27,17 @@ from ..errors import ValidationError
 from ._envelope import list_payload
 from .models import Shipment
 
-__all__ = ["SHIPMENT_TYPES", "ShipmentsResource"]
+__all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "SHIPMENT_TYPES", "ShipmentsResource"]
 
 logger = logging.getLogger("shiptrack_sdk")
 
 #: The values of a shipment's ``type``.
 SHIPMENT_TYPES = frozenset({"inbound", "outbound"})
+
+#: The largest ``page_size`` a search asks for (exporto documents none; see the module's notes).
+MAX_PAGE_SIZE = 500
+#: The largest (0-based) ``page`` a search asks for: ``2**31 - 1``.
+MAX_PAGE = 2**31 - 1
 
 #: Search keyword → exporto's query parameter.
 _TEXT_FILTERS = {
@@ -58,9 +69,9 @@ def _time(value: Any, argument: str) -> str:
     )
 
 
-def _positive_int(value: Any, argument: str, *, minimum: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValidationError(argument, f"must be an integer >= {minimum}")
+def _positive_int(value: Any, argument: str, *, minimum: int = 1, maximum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        raise ValidationError(argument, f"must be an integer from {minimum} to {maximum}")
     return value
 
 
@@ -74,6 +85,8 @@ class ShipmentsResource(Resource):
     path = "shipment/{shipmentId}"
     #: The path of the shipment search.
     search_path = "shipment/search"
+    #: The largest ``page_size`` accepted (:data:`MAX_PAGE_SIZE` unless set otherwise).
+    max_page_size: int = MAX_PAGE_SIZE
 
     def get(self, shipment_id: str, *, timeout: TimeoutLike | None = None) -> Shipment:
         """One shipment. ``GET shipment/{shipmentId}``.
@@ -110,16 +123,18 @@ class ShipmentsResource(Resource):
     ) -> builtins.list[Shipment]:
         """One page of a shipment search. ``GET shipment/search``.
 
-        Takes the filters of :meth:`search`, and ``page`` (0-based).
+        Takes the filters of :meth:`search`, and ``page`` (0-based, at most :data:`MAX_PAGE`).
 
         Returns:
             The shipments of that page (an empty list past the last page).
 
         Raises:
-            ValidationError: a filter, ``page`` or ``page_size`` is refused.
+            ValidationError: a filter, ``page``, ``page_size`` or ``timeout`` is refused
+                (before any request).
         """
         params = _search_params(
             page_size=page_size,
+            max_page_size=self.max_page_size,
             foreign_outbound_tracking_id=foreign_outbound_tracking_id,
             foreign_inbound_tracking_id=foreign_inbound_tracking_id,
             processed_at=processed_at,
@@ -127,7 +142,9 @@ class ShipmentsResource(Resource):
             carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
             type=type,
         )
-        params["page"] = _positive_int(page, "page", minimum=0)
+        params["page"] = _positive_int(page, "page", minimum=0, maximum=MAX_PAGE)
+        if timeout is not None:
+            Timeout.of(timeout)  # refused before any request, the token's included
         return self._page(params, timeout)
 
     def search(
@@ -155,8 +172,8 @@ class ShipmentsResource(Resource):
             carrier_received_at_updated_at: Sent as ``carrierReceivedAtUpdatedAt``.
             carrier_delivered_at_updated_at: Sent as ``carrierDeliveredAtUpdatedAt``.
             type: ``"outbound"`` or ``"inbound"``.
-            page_size: Shipments per page (``pageSize``).
-            start_page: The first page to ask for (0-based).
+            page_size: Shipments per page (``pageSize``), 1 to ``max_page_size`` (500).
+            start_page: The first page to ask for (0-based, at most :data:`MAX_PAGE`).
             timeout: Overrides the client's timeout for each page.
 
         Datetimes must be time-zone aware and are sent in UTC as
@@ -168,6 +185,7 @@ class ShipmentsResource(Resource):
         """
         params = _search_params(
             page_size=page_size,
+            max_page_size=self.max_page_size,
             foreign_outbound_tracking_id=foreign_outbound_tracking_id,
             foreign_inbound_tracking_id=foreign_inbound_tracking_id,
             processed_at=processed_at,
@@ -175,7 +193,7 @@ class ShipmentsResource(Resource):
             carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
             type=type,
         )
-        first = _positive_int(start_page, "start_page", minimum=0)
+        first = _positive_int(start_page, "start_page", minimum=0, maximum=MAX_PAGE)
         if timeout is not None:
             Timeout.of(timeout)  # refused by this call, not at the first page
         return self._walk(params, first, timeout)
@@ -207,7 +225,7 @@ class ShipmentsResource(Resource):
                 return
             seen.update(ids)
             yield from shipments
-            if len(shipments) < page_size:
+            if len(shipments) < page_size or page >= MAX_PAGE:
                 return
             page += 1
 
@@ -215,6 +233,7 @@ class ShipmentsResource(Resource):
 def _search_params(
     *,
     page_size: Any,
+    max_page_size: int,
     type: Any,
     **filters: Any,
 ) -> dict[str, Any]:
@@ -226,8 +245,8 @@ def _search_params(
         if filters.get(argument) is not None:
             params[wire] = _time(filters[argument], argument)
     if type is not None:
-        if type not in SHIPMENT_TYPES:
+        if not isinstance(type, str) or type not in SHIPMENT_TYPES:
             raise ValidationError("type", f"must be one of {', '.join(sorted(SHIPMENT_TYPES))}")
         params["type"] = type
-    params["pageSize"] = _positive_int(page_size, "page_size")
+    params["pageSize"] = _positive_int(page_size, "page_size", maximum=max_page_size)
     return params

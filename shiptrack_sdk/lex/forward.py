@@ -37,6 +37,14 @@ __all__ = [
 ]
 
 
+def _code_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None and attribute.name == "type":
+        return
+    if not isinstance(value, str) or not value.strip():
+        allowed = "a non-empty string or None" if attribute.name == "type" else "a non-empty string"
+        raise ValidationError(attribute.name, f"must be {allowed}")
+
+
 @attrs.frozen
 class EventCode:
     """The LEX event code (and type) an event is sent with.
@@ -46,8 +54,8 @@ class EventCode:
         type: The event type, when the contract uses one (``"CFM"``).
     """
 
-    code: str
-    type: str | None = None
+    code: str = attrs.field(validator=_code_text)
+    type: str | None = attrs.field(default=None, validator=_code_text)
 
 
 #: What a table entry may be: ``"LIV"``, ``("LIV", "CFM")``, an :class:`EventCode`, or
@@ -57,21 +65,21 @@ EventCodeLike = str | tuple[str, str | None] | EventCode | None
 
 def _event_code(value: Any, argument: str) -> EventCode | None:
     if value is None or isinstance(value, EventCode):
-        code = value
-    elif isinstance(value, str):
-        code = EventCode(value)
+        return value
+    if isinstance(value, str):
+        parts: tuple[Any, Any] = (value, None)
     elif isinstance(value, tuple) and len(value) == 2:
-        code = EventCode(value[0], value[1])
+        parts = value
     else:
         raise ValidationError(
-            argument, f"expected 'CODE', ('CODE', 'TYPE'), EventCode or None, got {value!r}"
+            argument,
+            f"expected 'CODE', ('CODE', 'TYPE'), EventCode or None, got {type(value).__name__}",
         )
-    if code is not None:
-        if not isinstance(code.code, str) or not code.code.strip():
-            raise ValidationError(argument, "the event code must be a non-empty string")
-        if code.type is not None and (not isinstance(code.type, str) or not code.type.strip()):
-            raise ValidationError(argument, "the event type must be a non-empty string or None")
-    return code
+    if not isinstance(parts[0], str) or not parts[0].strip():
+        raise ValidationError(argument, "the event code must be a non-empty string")
+    if parts[1] is not None and (not isinstance(parts[1], str) or not parts[1].strip()):
+        raise ValidationError(argument, "the event type must be a non-empty string or None")
+    return EventCode(parts[0], parts[1])
 
 
 def _status_key(key: Any) -> TrackingStatus:
@@ -113,6 +121,8 @@ class EventCodeTable:
     ) -> None:
         if not isinstance(statuses, Mapping):
             raise ValidationError("statuses", "must be a mapping of status to event code")
+        if provider_codes is not None and not isinstance(provider_codes, Mapping):
+            raise ValidationError("provider_codes", "must be a mapping of provider value to code")
         table = {
             _status_key(key): _event_code(value, f"statuses[{key!r}]")
             for key, value in statuses.items()
@@ -130,7 +140,15 @@ class EventCodeTable:
         *,
         provider_codes: Mapping[str, EventCodeLike] | None = None,
     ) -> EventCodeTable:
-        """A copy of this table with some entries added or replaced."""
+        """A copy of this table with some entries added or replaced.
+
+        Raises:
+            ValidationError: an argument is not a mapping, or an entry is refused.
+        """
+        if statuses is not None and not isinstance(statuses, Mapping):
+            raise ValidationError("statuses", "must be a mapping of status to event code")
+        if provider_codes is not None and not isinstance(provider_codes, Mapping):
+            raise ValidationError("provider_codes", "must be a mapping of provider value to code")
         merged: dict[TrackingStatus | str, EventCodeLike] = {}
         for status, code in self.statuses.items():
             merged[status] = code
@@ -143,9 +161,19 @@ class EventCodeTable:
     def lookup(self, event: TrackingEvent, provider: str | None = None) -> EventCode | None:
         """The code of ``event`` (``None``: not forwarded).
 
+        Args:
+            event: A normalized event.
+            provider: The provider the event comes from (``Tracking.provider``), for the
+                ``"provider:value"`` entries of ``provider_codes``.
+
         Raises:
             KeyError: nothing in the table matches the event.
+            ValidationError: ``event`` is not a TrackingEvent, or ``provider`` not a string.
         """
+        if not isinstance(event, TrackingEvent):
+            raise ValidationError("event", f"expected a TrackingEvent, got {type(event).__name__}")
+        if provider is not None and not isinstance(provider, str):
+            raise ValidationError("provider", "must be a string or None")
         for value in (event.provider_status_detail, event.provider_status):
             if not value:
                 continue
@@ -212,7 +240,26 @@ def message_from_event(
 
     ``business_reference`` defaults to the tracking's ``shipment_id``; the event's
     description and location are carried over.
+
+    Raises:
+        ValidationError: an argument is not of its type (``code`` may also be given as
+            ``"CODE"`` or ``("CODE", "TYPE")``).
     """
+    if not isinstance(tracking, Tracking):
+        raise ValidationError("tracking", f"expected a Tracking, got {type(tracking).__name__}")
+    if not isinstance(event, TrackingEvent):
+        raise ValidationError("event", f"expected a TrackingEvent, got {type(event).__name__}")
+    if code is None:
+        raise ValidationError("code", "expected an EventCode, got None")
+    checked = _event_code(code, "code")
+    assert checked is not None
+    code = checked
+    _check_optional("sender", sender, Party)
+    _check_optional("carrier", carrier, Carrier)
+    _check_optional("ship_from", ship_from, Party)
+    _check_optional("ship_to", ship_to, Party)
+    _check_optional("business_reference", business_reference, str)
+    _check_optional("document_url", document_url, str)
     return TrackingMessage(
         event=ShipmentEvent(
             code=code.code,
@@ -269,6 +316,21 @@ def messages_from_tracking(
         ValidationError: a status or provider value that ``codes`` does not map (every one
             listed, as ``trackings[0].events[2]``), or bad arguments.
     """
+    if not isinstance(codes, (EventCodeTable, Mapping)):
+        raise ValidationError("codes", "must be an EventCodeTable or a mapping of status to code")
+    _check_party("sender", sender, Party)
+    _check_party("carrier", carrier, Carrier)
+    _check_party("ship_from", ship_from, Party)
+    _check_party("ship_to", ship_to, Party)
+    for argument, value in (
+        ("business_reference", business_reference),
+        ("document_url", document_url),
+        ("customize", customize),
+    ):
+        if value is not None and not callable(value):
+            raise ValidationError(argument, "must be callable or None")
+    if not isinstance(last_only, bool):
+        raise ValidationError("last_only", "must be True or False")
     table = codes if isinstance(codes, EventCodeTable) else EventCodeTable(codes)
     if isinstance(trackings, Tracking):
         trackings = [trackings]
@@ -320,10 +382,30 @@ def messages_from_tracking(
             )
             if customize is not None:
                 message = customize(message, tracking, event)
+                if not isinstance(message, TrackingMessage):
+                    raise ValidationError(
+                        "customize",
+                        f"must return a TrackingMessage, returned {type(message).__name__}",
+                    )
             messages.append(message)
     if problems:
         raise ValidationError.from_problems(problems)
     return messages
+
+
+def _check_optional(argument: str, value: Any, kind: type[Any]) -> None:
+    if value is not None and not isinstance(value, kind):
+        shown = "a string" if kind is str else f"a {kind.__name__}"
+        raise ValidationError(argument, f"expected {shown} or None, got {type(value).__name__}")
+
+
+def _check_party(argument: str, value: Any, kind: type[Any]) -> None:
+    if value is not None and not isinstance(value, kind) and not callable(value):
+        raise ValidationError(
+            argument,
+            f"expected a {kind.__name__}, a callable tracking -> {kind.__name__}, or None; "
+            f"got {type(value).__name__}",
+        )
 
 
 def _unmapped(tracking: Tracking, event: TrackingEvent) -> str:

@@ -31,9 +31,18 @@ partner.
      * - 415
        - a ``Content-Type`` that is not JSON (plain JSON deliveries)
      * - 500
-       - the handler raised (LEX may deliver again)
+       - the handler raised, or something else failed unexpectedly: a verifier or cipher
+         that raised (or a verifier that answered neither ``True`` nor ``False``), a
+         de-duplication store that failed (LEX may deliver again)
      * - 503
        - the token introspection endpoint could not be reached (LEX may deliver again)
+
+A verifier or cipher that fails in an unexpected way never lets a delivery through: the
+handler is not called, the answer is 500 (:class:`VerificationFailedError`, so that LEX
+delivers again once the fault is fixed, rather than a 401 telling it its credentials are
+wrong), and the failure is logged at ERROR with its traceback. The exception's message is
+left out of the log and of the error: a verifier's or cipher's exception may quote the token,
+a key or the payload it was given.
 
 Bearer tokens are checked by a :class:`BearerVerifier`: :class:`IntrospectionVerifier`
 (RFC 7662) or :class:`StaticTokenVerifier`. Payloads are deciphered by a :class:`Cipher`: the
@@ -53,11 +62,13 @@ import logging
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import attrs
 import cattrs
+import requests
 from requests.auth import HTTPBasicAuth
 
 from .._convert import STRUCTURE_ERRORS, converter, describe_structure_error, register_wire_model
@@ -91,6 +102,7 @@ __all__ = [
     "StaticTokenVerifier",
     "TooManyMessagesError",
     "UnsupportedMediaTypeError",
+    "VerificationFailedError",
     "VerifierUnavailableError",
 ]
 
@@ -191,6 +203,23 @@ class VerifierUnavailableError(PushError):
     code = "verifier_unavailable"
 
 
+class VerificationFailedError(PushError):
+    """500: the verifier or the cipher failed unexpectedly (it raised something other than a
+    refusal, or the verifier answered neither True nor False); the handler is not called.
+
+    A refusal is a :class:`PushError` (such as :class:`VerifierUnavailableError`), or, from a
+    cipher, a ``ValueError`` (an undecryptable payload, 401).
+
+    The delivery is refused, never let through: its authenticity is unknown. 500 rather than
+    401, because the fault is the receiver's, not LEX's credentials: LEX may deliver again.
+    The failure is logged at ERROR with its traceback, without the exception's message (it may
+    quote the token, a key or the payload).
+    """
+
+    status = 500
+    code = "verification_failed"
+
+
 class LengthRequiredError(PushError):
     """411: the request has no ``Content-Length`` (and the server does not delimit the body)."""
 
@@ -226,7 +255,12 @@ class StaticTokenVerifier:
     """
 
     def __init__(self, tokens: str | Sequence[str]) -> None:
-        values = [tokens] if isinstance(tokens, str) else list(tokens)
+        if isinstance(tokens, str):
+            values: list[Any] = [tokens]
+        elif isinstance(tokens, (bytes, Mapping)) or not isinstance(tokens, Iterable):
+            raise ValidationError("tokens", "must be a non-empty token or list of tokens")
+        else:
+            values = list(tokens)
         if not values or not all(isinstance(t, str) and t for t in values):
             raise ValidationError("tokens", "must be a non-empty token or list of tokens")
         for token in values:
@@ -235,6 +269,8 @@ class StaticTokenVerifier:
         self._tokens = [t.encode() for t in values]
 
     def verify(self, token: str) -> bool:
+        """Whether ``token`` is one of the accepted tokens."""
+        _check_token(token)
         given = token.encode()
         # Every candidate is compared, so the time taken does not say which one matched.
         matched = False
@@ -330,8 +366,22 @@ class IntrospectionVerifier:
             raise ValidationError("client_auth", "must be 'basic' or 'body'")
         for argument, value in (("client_id", client_id), ("client_secret", client_secret)):
             check_header_value(argument, value)  # both travel in an Authorization header
-        if cache_ttl < 0 or cache_size < 1:
-            raise ValidationError("cache_ttl", "cache_ttl must be >= 0 and cache_size >= 1")
+        if required_scope is not None and (
+            not isinstance(required_scope, str) or not required_scope
+        ):
+            raise ValidationError("required_scope", "must be a non-empty string or None")
+        if (
+            isinstance(cache_ttl, bool)
+            or not isinstance(cache_ttl, (int, float))
+            or not cache_ttl >= 0  # NaN too
+        ):
+            raise ValidationError("cache_ttl", "must be a number of seconds >= 0")
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
+            raise ValidationError("cache_size", "must be an integer >= 1")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise ValidationError("retry", "must be a RetryPolicy or None")
+        if session is not None and not isinstance(session, requests.Session):
+            raise ValidationError("session", "must be a requests.Session or None")
         self.introspection_url = introspection_url
         self.client_id = client_id
         self._client_secret = client_secret
@@ -364,6 +414,13 @@ class IntrospectionVerifier:
         self._transport.close()
 
     def verify(self, token: str) -> bool:
+        """Whether ``token`` is active (and, when set, carries ``required_scope``).
+
+        Raises:
+            VerifierUnavailableError: the endpoint could not tell.
+            ValidationError: ``token`` is not a non-empty string.
+        """
+        _check_token(token)
         key = hashlib.sha256(token.encode()).hexdigest()
         now = time.monotonic()
         with self._lock:
@@ -397,7 +454,9 @@ class IntrospectionVerifier:
         Raises:
             VerifierUnavailableError: the endpoint could not be reached, refused the resource
                 server's credentials, or answered something else than an introspection.
+            ValidationError: ``token`` is not a non-empty string.
         """
+        _check_token(token)
         form = {"token": token, "token_type_hint": "access_token"}
         if self.client_auth == "body":
             form.update(client_id=self.client_id, client_secret=self._client_secret)
@@ -455,9 +514,11 @@ class AesGcmCipher:
     def __init__(self, key: bytes, *, associated_data: bytes | None = None) -> None:
         if not isinstance(key, (bytes, bytearray)) or len(key) != 32:
             raise ValidationError("key", "must be 32 bytes (AES-256)")
+        if associated_data is not None and not isinstance(associated_data, (bytes, bytearray)):
+            raise ValidationError("associated_data", "must be bytes or None")
         aead = _aesgcm()
         self._aead = aead(bytes(key))
-        self.associated_data = associated_data
+        self.associated_data = None if associated_data is None else bytes(associated_data)
 
     @classmethod
     def from_base64(cls, key: str, **kwargs: Any) -> AesGcmCipher:
@@ -478,13 +539,16 @@ class AesGcmCipher:
 
     def encrypt(self, data: bytes) -> bytes:
         """``data`` ciphered with a fresh random nonce, in the format :meth:`decrypt` reads."""
+        data = _check_bytes(data, "data")
         nonce = os.urandom(self.NONCE_BYTES)
         sealed = self._aead.encrypt(nonce, data, self.associated_data)
         return base64.b64encode(nonce + sealed)
 
     def decrypt(self, data: bytes) -> bytes:
+        """The plaintext of ``data``; :class:`DecryptionError` when it does not decipher."""
         from cryptography.exceptions import InvalidTag
 
+        data = _check_bytes(data, "data")
         try:
             raw = base64.b64decode(data.strip(), validate=True)
         except (binascii.Error, ValueError):
@@ -544,10 +608,14 @@ class InMemoryDedupStore:
         return len(self._keys)
 
     def seen(self, key: str) -> bool:
+        """Whether the message ``key`` was processed (among the last ``max_entries``)."""
+        _check_key(key)
         with self._lock:
             return key in self._keys
 
     def add(self, key: str) -> None:
+        """Remember that the message ``key`` was processed."""
+        _check_key(key)
         with self._lock:
             self._keys[key] = None
             self._keys.move_to_end(key)
@@ -558,13 +626,32 @@ class InMemoryDedupStore:
 # -- the receiver --------------------------------------------------------------------------------
 
 
+def _http_status(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ValidationError("status", "must be an HTTP status, an integer from 100 to 599")
+
+
+def _json_body(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError("body", "must be a mapping (answered as a JSON object)")
+
+
+def _header_map(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise ValidationError("headers", "must be a mapping of header name to value")
+    for name, text in value.items():
+        if not isinstance(name, str) or not isinstance(text, str):
+            raise ValidationError("headers", "names and values must be strings")
+        check_header_value("headers", text)
+
+
 @attrs.frozen
 class PushResponse:
     """What to answer LEX: a status, a JSON body and headers."""
 
-    status: int
-    body: Mapping[str, Any]
-    headers: Mapping[str, str] = attrs.field(factory=dict)
+    status: int = attrs.field(validator=_http_status)
+    body: Mapping[str, Any] = attrs.field(validator=_json_body)
+    headers: Mapping[str, str] = attrs.field(factory=dict, validator=_header_map)
 
     @property
     def status_line(self) -> str:
@@ -621,6 +708,8 @@ class PushReceiver:
             raise ValidationError("cipher", "must have a decrypt(bytes) -> bytes method")
         if dedup_store is not None and not isinstance(dedup_store, DedupStore):
             raise ValidationError("dedup_store", "must have seen(key) and add(key) methods")
+        if not isinstance(allow_unauthenticated, bool):
+            raise ValidationError("allow_unauthenticated", "must be True or False")
         if verifier is None and cipher is None and not allow_unauthenticated:
             raise ValidationError(
                 "verifier",
@@ -646,21 +735,29 @@ class PushReceiver:
         """The messages of one delivery, once it is authenticated and well-formed.
 
         Args:
-            headers: The request's headers (any case).
-            body: The request's body, as received.
+            headers: The request's headers (any case): a mapping, or any object with
+                ``items()`` giving ``(name, value)`` strings (Werkzeug's ``Headers``).
+            body: The request's body, as received (bytes).
 
         Returns:
             The messages, in delivery order (without those already processed, with a
             de-duplication store).
 
         Raises:
-            PushError: a subclass saying why, with the HTTP status to answer.
+            PushError: a subclass saying why, with the HTTP status to answer
+                (:class:`VerificationFailedError`, 500, when the verifier or the cipher failed
+                unexpectedly).
+            ValidationError: ``headers`` or ``body`` is not of its type (a bug of the caller,
+                not of the delivery).
         """
+        lowered, body = _request_parts(headers, body)
+        return self._receive(lowered, body)
+
+    def _receive(self, lowered: Mapping[str, str], body: bytes) -> list[BusinessMessage]:
         if len(body) > self.max_body_bytes:
             raise PayloadTooLargeError(
                 f"the body of {len(body)} bytes is over the limit of {self.max_body_bytes}"
             )
-        lowered = {k.lower(): v for k, v in headers.items()}
         if self.verifier is not None:
             self._authenticate(lowered.get("authorization"))
         if self.cipher is None:
@@ -676,9 +773,17 @@ class PushReceiver:
         The WSGI app calls it after the handler returned; a handler that raised leaves them
         unrecorded, so LEX's next delivery of them is processed.
         """
+        if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Iterable):
+            raise ValidationError("messages", "must be a list of BusinessMessage")
+        items = list(messages)
+        for index, message in enumerate(items):
+            if not isinstance(message, BusinessMessage):
+                raise ValidationError(
+                    "messages", f"item {index} is a {type(message).__name__}, not a BusinessMessage"
+                )
         if self.dedup_store is None:
             return
-        for message in messages:
+        for message in items:
             self.dedup_store.add(message_key(message))
 
     def handle(self, headers: Mapping[str, str], body: bytes, handler: Handler) -> PushResponse:
@@ -687,9 +792,21 @@ class PushReceiver:
         For a framework view (Flask, Django) that reads the request itself; the WSGI app
         uses it too. ``handler`` is called only for an authenticated, well-formed delivery
         with at least one new message.
+
+        Every outcome is an answer, never an exception: a refusal is answered with its
+        :class:`PushError`'s status; anything that fails unexpectedly (the handler, a
+        verifier, a cipher, the de-duplication store) is logged at ERROR and answered 500
+        with a JSON body, and the messages are not marked processed.
+
+        Raises:
+            ValidationError: ``headers``, ``body`` or ``handler`` is not of its type (checked
+                before anything else: a bug of the caller, not of the delivery).
         """
+        if not callable(handler):
+            raise ValidationError("handler", "must be callable with the list of messages")
+        lowered, body = _request_parts(headers, body)
         try:
-            messages = self.receive(headers, body)
+            messages = self._receive(lowered, body)
         except DuplicateDeliveryError:
             return PushResponse(200, {"status": "duplicate", "received": 0})
         except PushError as exc:
@@ -702,6 +819,9 @@ class PushReceiver:
             return PushResponse(
                 exc.status, {"status": "rejected", "error": exc.code, "message": str(exc)}, extra
             )
+        except Exception as exc:
+            _log_failure("receiving a delivery", exc)
+            return _internal_error()
         if messages:
             try:
                 handler(messages)
@@ -715,7 +835,13 @@ class PushReceiver:
                         "message": "the delivery could not be processed",
                     },
                 )
-            self.mark_processed(messages)
+            try:
+                self.mark_processed(messages)
+            except Exception as exc:
+                # Handled, but not recorded: answered 500 so that LEX delivers again, and the
+                # handler sees these messages again (at least once, never lost).
+                _log_failure("recording the processed messages", exc)
+                return _internal_error()
         return PushResponse(200, {"status": "accepted", "received": len(messages)})
 
     # -- the steps ------------------------------------------------------------------------------
@@ -726,17 +852,43 @@ class PushReceiver:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise MissingTokenError("an Authorization: Bearer token is required")
-        if not self.verifier.verify(token):
-            raise InvalidTokenError("the bearer token is not valid")
+        failure: str
+        try:
+            valid: Any = self.verifier.verify(token)
+        except PushError:
+            raise  # VerifierUnavailableError (503), or the verifier's own refusal
+        except Exception as exc:
+            _log_failure("the verifier", exc)
+            failure = f"the verifier failed ({type(exc).__name__})"
+        else:
+            if valid is True:
+                return
+            if valid is False:
+                raise InvalidTokenError("the bearer token is not valid")
+            failure = f"the verifier answered a {type(valid).__name__}, not True or False"
+            logger.error("lex push: %s; the delivery is refused", failure)
+        # Raised here, outside the except clause: the verifier's exception (whose message
+        # may quote the token) is not chained to the error.
+        raise VerificationFailedError(f"{failure}; the delivery is refused")
 
     def _decrypt(self, body: bytes) -> bytes:
         assert self.cipher is not None
         try:
-            return self.cipher.decrypt(body)
-        except DecryptionError:
-            raise
+            plain: Any = self.cipher.decrypt(body)
+        except PushError:
+            raise  # DecryptionError (401), or the cipher's own refusal
         except ValueError as exc:
             raise DecryptionError("the payload could not be deciphered") from exc
+        except Exception as exc:
+            _log_failure("the cipher", exc)
+            failure = f"the cipher failed ({type(exc).__name__})"
+        else:
+            if isinstance(plain, (bytes, bytearray)):
+                return bytes(plain)
+            failure = f"the cipher answered a {type(plain).__name__}, not bytes"
+            logger.error("lex push: %s; the delivery is refused", failure)
+        # Outside the except clause: the cipher's exception is not chained (see above).
+        raise VerificationFailedError(f"{failure}; the delivery is refused")
 
     def _parse(self, body: bytes) -> list[BusinessMessage]:
         if not body.strip():
@@ -799,6 +951,80 @@ def _check_json_content_type(value: str | None) -> None:
         raise UnsupportedMediaTypeError(f"expected application/json, got {media or value!r}")
 
 
+def _request_parts(headers: Any, body: Any) -> tuple[dict[str, str], bytes]:
+    """The headers by lower-cased name, and the body as bytes, or :class:`ValidationError`.
+
+    The messages never quote a header's value: one of them is the bearer token.
+    """
+    items = getattr(headers, "items", None)
+    if isinstance(headers, (str, bytes)) or not callable(items):
+        raise ValidationError(
+            "headers", f"expected a mapping of header name to value, got {type(headers).__name__}"
+        )
+    lowered: dict[str, str] = {}
+    for pair in items():
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ValidationError("headers", "items() must give (name, value) pairs")
+        name, value = pair
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise ValidationError("headers", "names and values must be strings")
+        lowered[name.lower()] = value
+    if isinstance(body, bytearray):
+        body = bytes(body)
+    elif not isinstance(body, bytes):
+        raise ValidationError(
+            "body", f"expected the body as received (bytes), got {type(body).__name__}"
+        )
+    return lowered, body
+
+
+def _check_bytes(data: Any, argument: str) -> bytes:
+    if isinstance(data, bytearray):
+        return bytes(data)
+    if not isinstance(data, bytes):
+        raise ValidationError(argument, f"expected bytes, got {type(data).__name__}")
+    return data
+
+
+def _check_token(token: Any) -> None:
+    # Never quoted: it is a credential.
+    if not isinstance(token, str) or not token:
+        raise ValidationError("token", "must be a non-empty string")
+
+
+def _check_key(key: Any) -> None:
+    if not isinstance(key, str) or not key:
+        raise ValidationError("key", "must be a non-empty string (a message key)")
+
+
+def _log_failure(what: str, exc: BaseException) -> None:
+    """Log an unexpected failure at ERROR, with its traceback but without its message.
+
+    The frames say where it failed; the message is left out because the exceptions raised
+    here (by a verifier, a cipher, a store) may quote the token, a key or the payload.
+    """
+    frames = "".join(traceback.format_tb(exc.__traceback__)).rstrip()
+    logger.error(
+        "lex push: %s failed with %s; the delivery is not accepted (500). The exception's "
+        "message is not logged: it may quote credentials or the payload.\n"
+        "Traceback (most recent call last):\n%s",
+        what,
+        type(exc).__qualname__,
+        frames,
+    )
+
+
+def _internal_error() -> PushResponse:
+    return PushResponse(
+        500,
+        {
+            "status": "error",
+            "error": "internal_error",
+            "message": "the delivery could not be processed",
+        },
+    )
+
+
 # -- WSGI ----------------------------------------------------------------------------------------
 
 StartResponse = Callable[..., Any]
@@ -819,7 +1045,8 @@ class PushWSGIApp:
     Args:
         receiver: Checks and parses the deliveries.
         handler: Called with the list of messages of each authenticated, well-formed delivery;
-            the answer is 200 once it returns, 500 if it raises.
+            the answer is 200 once it returns, 500 if it raises. Anything else that fails
+            unexpectedly is answered 500 with a JSON body too (see :meth:`PushReceiver.handle`).
         drain_bytes: Bytes of a refused body read and discarded at most.
     """
 
@@ -830,12 +1057,36 @@ class PushWSGIApp:
             raise ValidationError("receiver", "must be a PushReceiver")
         if not callable(handler):
             raise ValidationError("handler", "must be callable with the list of messages")
+        if isinstance(drain_bytes, bool) or not isinstance(drain_bytes, int) or drain_bytes < 0:
+            raise ValidationError("drain_bytes", "must be an integer >= 0")
         self.receiver = receiver
         self.handler = handler
         self.drain_bytes = drain_bytes
 
     def __call__(self, environ: Mapping[str, Any], start_response: StartResponse) -> list[bytes]:
-        if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
+        """Answer one request (the WSGI protocol): always a JSON body, 500 included."""
+        if not isinstance(environ, Mapping):
+            raise ValidationError("environ", "must be the WSGI environ mapping")
+        if not callable(start_response):
+            raise ValidationError("start_response", "must be callable")
+        try:
+            response = self._respond(environ)
+        except Exception as exc:
+            # Whatever failed (reading the body, a server handing over something odd), the
+            # answer is still a JSON 500: never the server's bare error page.
+            _log_failure("answering a delivery", exc)
+            response = _internal_error()
+        content = response.content()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(content))),
+            *response.headers.items(),
+        ]
+        start_response(response.status_line, headers)
+        return [content]
+
+    def _respond(self, environ: Mapping[str, Any]) -> PushResponse:
+        if str(environ.get("REQUEST_METHOD", "GET")).upper() != "POST":
             response = PushResponse(
                 405,
                 {"status": "rejected", "error": "method_not_allowed", "message": "use POST"},
@@ -850,21 +1101,14 @@ class PushWSGIApp:
                 )
             else:
                 response = self.receiver.handle(_wsgi_headers(environ), body, self.handler)
-        content = response.content()
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(content))),
-            *response.headers.items(),
-        ]
-        start_response(response.status_line, headers)
-        return [content]
+        return response
 
     def _read_body(self, environ: Mapping[str, Any]) -> bytes:
         limit = self.receiver.max_body_bytes
         stream = environ.get("wsgi.input")
         length_text = str(environ.get("CONTENT_LENGTH") or "").strip()
         if length_text:
-            if not length_text.isdigit():
+            if not (length_text.isascii() and length_text.isdigit()):
                 raise MalformedDeliveryError("Content-Length is not a number")
             length = int(length_text)
             if length > limit:

@@ -16,12 +16,15 @@ Faults are injected with :meth:`Sandbox.fault`; every call is recorded (:meth:`S
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from ..auth import OAuth2ClientCredentials
+from ..errors import ValidationError
 from ._server import (
+    FAULT_ACTIONS,
     Fault,
     RecordedCall,
     Router,
@@ -30,6 +33,7 @@ from ._server import (
     SandboxResponse,
     SandboxServer,
     TokenIssuer,
+    check_seconds,
     json_response,
     oauth_token_routes,
 )
@@ -42,17 +46,26 @@ if TYPE_CHECKING:
 __all__ = ["Fault", "RecordedCall", "Sandbox", "SandboxApp", "SandboxCredentials"]
 
 
+def _credential(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    # Never quoted: a test may pass a value it checks the SDK never shows.
+    if not isinstance(value, str) or not value:
+        raise ValidationError(attribute.name, "must be a non-empty string")
+
+
 @attrs.frozen
 class SandboxCredentials:
     """The credentials the sandbox accepts. They are test values, printed freely."""
 
-    shiplemon_api_key: str = "sandbox-shiplemon-key"
-    oauth_client_id: str = "sandbox-client"
-    oauth_client_secret: str = "sandbox-secret"  # a published test credential
-    exporto_client_id: str = "sandbox-exporto-client"
-    exporto_client_secret: str = "sandbox-exporto-secret"
-    lex_client_id: str = "sandbox-lex-client"
-    lex_client_secret: str = "sandbox-lex-secret"
+    shiplemon_api_key: str = attrs.field(default="sandbox-shiplemon-key", validator=_credential)
+    oauth_client_id: str = attrs.field(default="sandbox-client", validator=_credential)
+    # a published test credential
+    oauth_client_secret: str = attrs.field(default="sandbox-secret", validator=_credential)
+    exporto_client_id: str = attrs.field(default="sandbox-exporto-client", validator=_credential)
+    exporto_client_secret: str = attrs.field(
+        default="sandbox-exporto-secret", validator=_credential
+    )
+    lex_client_id: str = attrs.field(default="sandbox-lex-client", validator=_credential)
+    lex_client_secret: str = attrs.field(default="sandbox-lex-secret", validator=_credential)
 
 
 class _OAuthApp(SandboxApp):
@@ -104,11 +117,15 @@ class Sandbox:
 
     Args:
         host: Address to listen on (loopback by default).
-        port: Port; ``0`` picks a free one.
-        latency: Seconds every call waits before it is answered (a network's round trip).
-        token_lifetime: ``expires_in`` of the OAuth2 tokens it issues.
+        port: Port, ``0`` to ``65535``; ``0`` picks a free one.
+        latency: Seconds every call waits before it is answered (a network's round trip),
+            a finite number >= 0.
+        token_lifetime: ``expires_in`` of the OAuth2 tokens it issues, whole seconds >= 1.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+
+    Raises:
+        ValidationError: an argument is refused (before anything listens).
     """
 
     def __init__(
@@ -119,6 +136,10 @@ class Sandbox:
         latency: float = 0.0,
         token_lifetime: int = 1800,
     ) -> None:
+        if isinstance(token_lifetime, bool) or not isinstance(token_lifetime, int):
+            raise ValidationError("token_lifetime", "must be a whole number of seconds >= 1")
+        if token_lifetime < 1:
+            raise ValidationError("token_lifetime", "must be a whole number of seconds >= 1")
         self._server = SandboxServer(host=host, port=port, latency=latency)
         #: The credentials the sandbox accepts.
         self.credentials = SandboxCredentials()
@@ -161,6 +182,8 @@ class Sandbox:
 
     def provider_url(self, provider: str) -> str:
         """The base URL of ``provider``'s routes (``<url>/<provider>``)."""
+        if not isinstance(provider, str) or not provider or "/" in provider:
+            raise ValidationError("provider", "must be a provider name ('shiplemon')")
         return f"{self.url}/{provider}"
 
     @property
@@ -170,7 +193,8 @@ class Sandbox:
 
     @latency.setter
     def latency(self, seconds: float) -> None:
-        self._server.latency = seconds
+        # Checked here: a negative or NaN latency would fail every call (as a 500).
+        self._server.latency = check_seconds(seconds, "latency")
 
     def reset(self) -> None:
         """Clear faults and recorded calls and restore every provider's seeded data.
@@ -211,17 +235,37 @@ class Sandbox:
             sb.fault("/shiplemon/*", delay=2)                         # slow answer
             sb.fault("/lex/*", method="POST", after=True, delay=2)    # accepted, then slow
 
-        See :class:`~shiptrack_sdk.sandbox._server.Fault` for every field.
+        See :class:`~shiptrack_sdk.sandbox._server.Fault` for every field. ``times`` is an
+        integer >= 1 or ``None`` (until cleared); ``status`` an HTTP status (100 to 599);
+        ``delay`` finite seconds >= 0; ``retry_after`` seconds >= 0 or an HTTP date;
+        ``method`` is matched in capitals.
+
+        Raises:
+            ValidationError: an argument is refused, naming it (the fault is not added).
         """
-        if isinstance(body, str):
-            body = body.encode()
+        data: Any = body
+        if isinstance(data, str):
+            data = data.encode()
+        elif isinstance(data, bytearray):
+            data = bytes(data)
+        elif data is not None and not isinstance(data, bytes):
+            raise ValidationError("body", "must be bytes, a string or None")
+        if retry_after is not None:
+            if isinstance(retry_after, bool) or not isinstance(retry_after, (int, str)):
+                raise ValidationError("retry_after", "must be seconds (an integer) or an HTTP date")
+            if isinstance(retry_after, int) and retry_after < 0:
+                raise ValidationError("retry_after", "must be seconds >= 0 or an HTTP date")
+        if headers is not None and not isinstance(headers, Mapping):
+            raise ValidationError("headers", "must be a mapping of header name to value, or None")
+        if action not in FAULT_ACTIONS:
+            raise ValidationError("action", f"must be one of {', '.join(FAULT_ACTIONS)}")
         return self._server.add_fault(
             Fault(
                 path=path,
                 method=method,
                 times=times,
                 status=status,
-                body=body,
+                body=data,
                 content_type=content_type,
                 retry_after=str(retry_after) if retry_after is not None else None,
                 delay=delay,
@@ -245,6 +289,8 @@ class Sandbox:
 
     def route_stats(self, route: str) -> tuple[int, int]:
         """``(calls, max_in_flight)`` of a named route (``"shiplemon.tracking.get"``...)."""
+        if not isinstance(route, str) or not route:
+            raise ValidationError("route", "must be a route name (see route_names)")
         return self._server.stats(route)
 
     @property

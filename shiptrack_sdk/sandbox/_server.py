@@ -25,6 +25,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import attrs
 from requests.structures import CaseInsensitiveDict
 
+from ..errors import ValidationError
+
 __all__ = [
     "Fault",
     "RecordedCall",
@@ -38,6 +40,40 @@ __all__ = [
 ]
 
 Handler = Callable[..., "SandboxResponse"]
+
+#: What a fault can do to a call.
+FAULT_ACTIONS = ("respond", "drop", "reset_mid")
+
+
+def check_seconds(value: Any, argument: str) -> float:
+    """``value`` as seconds (a finite number >= 0), or :class:`ValidationError`."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 <= value < float("inf")  # NaN too
+    ):
+        raise ValidationError(argument, "must be a finite number of seconds >= 0")
+    return float(value)
+
+
+def check_port(value: Any, argument: str = "port") -> int:
+    """``value`` if it is a TCP port (``0`` picks a free one), or :class:`ValidationError`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ValidationError(argument, "must be an integer from 0 to 65535 (0: a free port)")
+    return value
+
+
+def check_host(value: Any, argument: str = "host") -> str:
+    """``value`` if it can be an address to listen on, or :class:`ValidationError`."""
+    if not isinstance(value, str) or not value or any(c.isspace() or ord(c) < 32 for c in value):
+        raise ValidationError(argument, "must be a host name or address (a non-empty string)")
+    return value
+
+
+def _header_text(value: Any, argument: str) -> str:
+    if not isinstance(value, str) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError(argument, "must be a string without control characters")
+    return value
 
 
 @attrs.define
@@ -93,6 +129,10 @@ def json_response(
     status: int, payload: Any, headers: Mapping[str, str] | None = None
 ) -> SandboxResponse:
     """A JSON answer."""
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise ValidationError("status", "must be an HTTP status from 100 to 599")
+    if headers is not None and not isinstance(headers, Mapping):
+        raise ValidationError("headers", "must be a mapping or None")
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return SandboxResponse(
         status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
@@ -132,6 +172,42 @@ class Fault:
     headers: dict[str, str] = attrs.field(factory=dict)
     hits: int = 0
 
+    def __attrs_post_init__(self) -> None:
+        # Checked once, here: ``times`` and ``hits`` change as the fault is used.
+        if not isinstance(self.path, str) or not self.path:
+            raise ValidationError("path", "must be a non-empty path glob ('/shiplemon/*')")
+        if self.method is not None:
+            if not isinstance(self.method, str) or not self.method.isalpha():
+                raise ValidationError("method", "must be an HTTP method ('GET') or None")
+            self.method = self.method.upper()
+        if self.times is not None and (
+            isinstance(self.times, bool) or not isinstance(self.times, int) or self.times < 1
+        ):
+            raise ValidationError("times", "must be an integer >= 1, or None (until cleared)")
+        if self.status is not None and (
+            isinstance(self.status, bool)
+            or not isinstance(self.status, int)
+            or not 100 <= self.status <= 599
+        ):
+            raise ValidationError("status", "must be an HTTP status from 100 to 599, or None")
+        if self.body is not None and not isinstance(self.body, bytes):
+            raise ValidationError("body", "must be bytes or None")
+        if not _header_text(self.content_type, "content_type"):
+            raise ValidationError("content_type", "must not be empty")
+        if self.retry_after is not None:
+            _header_text(self.retry_after, "retry_after")
+        self.delay = check_seconds(self.delay, "delay")
+        if self.action not in FAULT_ACTIONS:
+            raise ValidationError("action", f"must be one of {', '.join(FAULT_ACTIONS)}")
+        if not isinstance(self.after, bool):
+            raise ValidationError("after", "must be True or False")
+        if not isinstance(self.headers, dict):
+            raise ValidationError("headers", "must be a dict of header name to value, or None")
+        for name, value in self.headers.items():
+            if not isinstance(name, str) or not name or not name.isprintable() or ":" in name:
+                raise ValidationError("headers", "names must be header names")
+            _header_text(value, "headers")
+
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
             path, self.path
@@ -164,6 +240,8 @@ class TokenIssuer:
     """
 
     def __init__(self, lifetime: int = 1800) -> None:
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+            raise ValidationError("lifetime", "must be an integer number of seconds")
         self.lifetime = lifetime
         self._tokens: dict[str, tuple[str, float, str | None]] = {}
         self._lock = threading.Lock()
@@ -172,6 +250,10 @@ class TokenIssuer:
 
     def issue(self, client_id: str, scope: str | None = None) -> dict[str, Any]:
         """A token response for ``client_id``."""
+        if not isinstance(client_id, str) or not client_id:
+            raise ValidationError("client_id", "must be a non-empty string")
+        if scope is not None and not isinstance(scope, str):
+            raise ValidationError("scope", "must be a string or None")
         token = secrets.token_urlsafe(24)
         with self._lock:
             self._tokens[token] = (client_id, time.monotonic() + self.lifetime, scope)
@@ -189,6 +271,8 @@ class TokenIssuer:
         """The client id a valid ``token`` was issued to, or ``None``."""
         if not token:
             return None
+        if not isinstance(token, str):
+            raise ValidationError("token", "must be a string or None")
         with self._lock:
             entry = self._tokens.get(token)
         if entry is None or entry[1] < time.monotonic():
@@ -203,7 +287,9 @@ class TokenIssuer:
 
 def credentials_match(given: str | None, expected: str) -> bool:
     """Constant-time comparison of a presented secret."""
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+    if not isinstance(expected, str):
+        raise ValidationError("expected", "must be a string")
+    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
 
 
 @attrs.define
@@ -225,6 +311,14 @@ class Router:
 
         The handler is called as ``handler(request, **params)`` with decoded params.
         """
+        if not isinstance(method, str) or not method.isalpha() or not method.isupper():
+            raise ValidationError("method", "must be an HTTP method in capitals ('GET')")
+        if not isinstance(pattern, str) or not pattern.startswith("/"):
+            raise ValidationError("pattern", "must be a path starting with '/'")
+        if not callable(handler):
+            raise ValidationError("handler", "must be callable")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValidationError("name", "must be a non-empty string or None")
         regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern)) + "$"
         self.routes.append(
             _Route(method, re.compile(regex), handler, name or f"{method} {pattern}")
@@ -291,10 +385,11 @@ class SandboxServer:
         latency: float = 0.0,
         record_limit: int = 100_000,
     ) -> None:
-        self.host = host
-        self.port = port
-        #: Seconds every call waits before it is handled (a network's round trip).
-        self.latency = latency
+        self.host = check_host(host)
+        self.port = check_port(port)
+        self._latency = check_seconds(latency, "latency")
+        if isinstance(record_limit, bool) or not isinstance(record_limit, int) or record_limit < 0:
+            raise ValidationError("record_limit", "must be an integer >= 0")
         self.router = Router()
         self.faults: list[Fault] = []
         self.record_limit = record_limit
@@ -305,6 +400,15 @@ class SandboxServer:
         self._idle = threading.Condition()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def latency(self) -> float:
+        """Seconds every call waits before it is handled (a network's round trip)."""
+        return self._latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self._latency = check_seconds(seconds, "latency")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -355,12 +459,15 @@ class SandboxServer:
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no call is being answered; ``False`` if ``timeout`` ran out first."""
+        timeout = check_seconds(timeout, "timeout")
         with self._idle:
             return self._idle.wait_for(lambda: self._active == 0, timeout)
 
     # -- faults, records, stats --------------------------------------------------------------
 
     def add_fault(self, fault: Fault) -> Fault:
+        if not isinstance(fault, Fault):
+            raise ValidationError("fault", "must be a Fault")
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -387,6 +494,10 @@ class SandboxServer:
                 self._calls.append(call)
 
     def calls(self, path: str | None = None, method: str | None = None) -> list[RecordedCall]:
+        if path is not None and not isinstance(path, str):
+            raise ValidationError("path", "must be a path glob or None")
+        if method is not None and not isinstance(method, str):
+            raise ValidationError("method", "must be an HTTP method or None")
         with self._lock:
             calls = list(self._calls)
         return [
@@ -416,6 +527,8 @@ class SandboxServer:
 
     def stats(self, route: str) -> tuple[int, int]:
         """``(calls, max_in_flight)`` of the route named ``route``."""
+        if not isinstance(route, str):
+            raise ValidationError("route", "must be a route name")
         with self._lock:
             stats = self._stats.get(route)
             return (stats.calls, stats.max_in_flight) if stats else (0, 0)

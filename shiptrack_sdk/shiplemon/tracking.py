@@ -28,6 +28,9 @@ __all__ = ["HistoryUpdate", "TrackingResource"]
 class HistoryUpdate:
     """One entry of the history a carrier puts.
 
+    An entry is a plain record: :meth:`TrackingResource.update` checks every entry of the
+    history it is given, and names each problem with its place (``history[2].status``).
+
     Args:
         status: ``DELIVERED``, ``TRANSIT``, ``PRE_TRANSIT`` or ``EXCEPTION`` (case-sensitive).
         status_date: When it happened; time-zone aware (sent as ``YYYY-MM-DDTHH:MM:SS.sssZ``).
@@ -42,7 +45,13 @@ class HistoryUpdate:
 
     @classmethod
     def from_event(cls, event: TrackingEvent) -> HistoryUpdate:
-        """The entry for a normalized event (its status must not be ``UNKNOWN``)."""
+        """The entry for a normalized event (its status must not be ``UNKNOWN``).
+
+        Raises:
+            ValidationError: ``event`` is not a :class:`~shiptrack_sdk.TrackingEvent`.
+        """
+        if not isinstance(event, TrackingEvent):
+            raise ValidationError("event", f"expected a TrackingEvent, got {type(event).__name__}")
         return cls(
             status=event.status.value,
             status_date=event.occurred_at,
@@ -52,6 +61,14 @@ class HistoryUpdate:
 
 
 HistoryLike = HistoryUpdate | TrackingEvent | Mapping[str, Any]
+
+
+_STATUS_LIST = ", ".join(sorted(STATUSES))
+
+
+def _shown(value: Any) -> str:
+    """``value`` for an error message: a string quoted, anything else by its type."""
+    return repr(value[:40]) if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def _history_body(history: Iterable[HistoryLike]) -> list[dict[str, Any]]:
@@ -73,11 +90,11 @@ def _history_body(history: Iterable[HistoryLike]) -> list[dict[str, Any]]:
         elif not isinstance(item, HistoryUpdate):
             problems.append((where, f"expected HistoryUpdate, got {type(item).__name__}"))
             continue
-        if item.status not in STATUSES:
+        if not isinstance(item.status, str) or item.status not in STATUSES:
             problems.append(
                 (
                     f"{where}.status",
-                    f"{item.status!r} is not one of {', '.join(sorted(STATUSES))} (case-sensitive)",
+                    f"{_shown(item.status)} is not one of {_STATUS_LIST} (case-sensitive)",
                 )
             )
         try:
@@ -126,7 +143,8 @@ class TrackingResource(Resource):
             ShipmentTracking,
             timeout=timeout,
         )
-        return attrs.evolve(tracking, shipment_id=shipment_id)
+        # The id as asked (an int id is asked as its digits): the model holds a string.
+        return attrs.evolve(tracking, shipment_id=str(shipment_id))
 
     def update(
         self,

@@ -14,6 +14,7 @@ import responses
 from shiptrack_sdk import NotFoundError, ResponseError, ServerError, TrackingStatus, ValidationError
 from shiptrack_sdk.exporto import ExportoClient, Shipment
 from shiptrack_sdk.exporto._sandbox import ExportoApp
+from shiptrack_sdk.exporto.shipments import MAX_PAGE, MAX_PAGE_SIZE
 from shiptrack_sdk.sandbox import Sandbox
 from tests.exporto.conftest import BASE
 
@@ -199,6 +200,74 @@ def test_search_refuses_bad_input_at_the_call(
         client.shipments.search(**kwargs)  # raised by the call, not by the first next()
     assert info.value.argument == argument
     assert not mocked.calls
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"page_size": 10**9}, "page_size"),
+        ({"page_size": MAX_PAGE_SIZE + 1}, "page_size"),
+        ({"page_size": -5}, "page_size"),
+        ({"page_size": "50"}, "page_size"),
+        ({"page_size": None}, "page_size"),
+        ({"page_size": 50.0}, "page_size"),
+        ({"start_page": MAX_PAGE + 1}, "start_page"),
+        ({"start_page": "0"}, "start_page"),
+        ({"type": ["outbound"]}, "type"),
+        ({"type": {"outbound": 1}}, "type"),
+        ({"type": 5}, "type"),
+        ({"carrier_received_at_updated_at": "yesterday"}, "carrier_received_at_updated_at"),
+        ({"timeout": "5"}, "timeout"),
+    ],
+)
+def test_search_refuses_out_of_range_and_wrong_types_before_any_request(
+    mocked: responses.RequestsMock, client: ExportoClient, kwargs: dict[str, Any], argument: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        client.shipments.search(**kwargs)
+    assert info.value.argument == argument
+    assert not mocked.calls
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "argument"),
+    [
+        ((MAX_PAGE + 1,), {}, "page"),
+        ((None,), {}, "page"),
+        (("1",), {}, "page"),
+        ((0,), {"page_size": 10**9}, "page_size"),
+        ((0,), {"page_size": 0}, "page_size"),
+        ((0,), {"type": ["inbound"]}, "type"),
+        ((0,), {"timeout": -1}, "timeout"),
+        ((0,), {"timeout": "slow"}, "timeout"),
+    ],
+)
+def test_search_page_refuses_bad_arguments_before_any_request(
+    mocked: responses.RequestsMock,
+    client: ExportoClient,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    argument: str,
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        client.shipments.search_page(*args, **kwargs)
+    assert info.value.argument == argument
+    assert not mocked.calls  # not even a token request
+
+
+def test_the_largest_page_size_is_accepted_and_can_be_raised(
+    mocked: responses.RequestsMock, client: ExportoClient
+) -> None:
+    mocked.get(SEARCH, json=[])
+    assert client.shipments.search_page(0, page_size=MAX_PAGE_SIZE) == []
+    assert _query(mocked.calls[-1])["pageSize"] == ["500"]
+    client.shipments.max_page_size = 1000  # exporto confirmed a larger page for the account
+    assert client.shipments.search_page(0, page_size=1000) == []
+    assert _query(mocked.calls[-1])["pageSize"] == ["1000"]
+
+
+def test_the_sandbox_accepts_the_largest_page_size(exporto: ExportoClient) -> None:
+    assert len(list(exporto.shipments.search(page_size=MAX_PAGE_SIZE))) > 0
 
 
 def test_search_page_refuses_a_negative_page(client: ExportoClient) -> None:

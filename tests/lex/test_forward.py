@@ -4,6 +4,7 @@ default), message building, and a real round trip from Shiplemon to LEX in the s
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import attrs
 import pytest
@@ -239,6 +240,145 @@ def test_message_from_event() -> None:
     assert m.event.business_reference == "S1"
     assert m.event.code == "LIV"
     assert m.carrier is None
+
+
+# -- bad arguments: a ValidationError naming the argument, never an AttributeError -----------
+
+
+def test_lookup_refuses_what_is_not_an_event() -> None:
+    for bad in ("x", None, {"status": "TRANSIT"}, SHIPMENT):
+        with pytest.raises(ValidationError) as info:
+            CODES.lookup(bad)  # type: ignore[arg-type]
+        assert info.value.argument == "event"
+    with pytest.raises(ValidationError) as info:
+        CODES.lookup(SHIPMENT.events[1], 5)  # type: ignore[arg-type]
+    assert info.value.argument == "provider"
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: message_from_event(SHIPMENT, "x", EventCode("LIV"), sender=ME), "event"),  # type: ignore[arg-type]
+        (lambda: message_from_event(SHIPMENT, None, EventCode("LIV"), sender=ME), "event"),  # type: ignore[arg-type]
+        (
+            lambda: message_from_event("S1", SHIPMENT.events[0], EventCode("LIV"), sender=ME),
+            "tracking",
+        ),  # type: ignore[arg-type]
+        (lambda: message_from_event(SHIPMENT, SHIPMENT.events[0], None, sender=ME), "code"),  # type: ignore[arg-type]
+        (lambda: message_from_event(SHIPMENT, SHIPMENT.events[0], 5, sender=ME), "code"),  # type: ignore[arg-type]
+        (lambda: message_from_event(SHIPMENT, SHIPMENT.events[0], "", sender=ME), "code"),  # type: ignore[arg-type]
+        (lambda: message_from_event(SHIPMENT, SHIPMENT.events[0], "LIV", sender="me"), "sender"),  # type: ignore[arg-type]
+        (
+            lambda: message_from_event(
+                SHIPMENT,
+                SHIPMENT.events[0],
+                "LIV",
+                sender=ME,
+                carrier="DX",  # type: ignore[arg-type]
+            ),
+            "carrier",
+        ),
+        (
+            lambda: message_from_event(
+                SHIPMENT,
+                SHIPMENT.events[0],
+                "LIV",
+                sender=ME,
+                ship_to={"name": "x"},  # type: ignore[arg-type]
+            ),
+            "ship_to",
+        ),
+        (
+            lambda: message_from_event(
+                SHIPMENT,
+                SHIPMENT.events[0],
+                "LIV",
+                sender=ME,
+                business_reference=5,  # type: ignore[arg-type]
+            ),
+            "business_reference",
+        ),
+        (
+            lambda: message_from_event(
+                SHIPMENT,
+                SHIPMENT.events[0],
+                "LIV",
+                sender=ME,
+                document_url=b"x",  # type: ignore[arg-type]
+            ),
+            "document_url",
+        ),
+    ],
+)
+def test_message_from_event_refuses_bad_arguments(call: Any, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert info.value.argument == argument
+
+
+def test_message_from_event_takes_a_code_as_the_table_does() -> None:
+    m = message_from_event(SHIPMENT, SHIPMENT.events[-1], ("LIV", "CFM"), sender=ME)  # type: ignore[arg-type]
+    assert (m.event.code, m.event.type) == ("LIV", "CFM")
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: EventCode(5), "code"),  # type: ignore[arg-type]
+        (lambda: EventCode(""), "code"),
+        (lambda: EventCode("LIV", 5), "type"),  # type: ignore[arg-type]
+        (lambda: EventCodeTable({"TRANSIT": "AAR"}, provider_codes="x"), "provider_codes"),  # type: ignore[arg-type]
+        (lambda: EventCodeTable({"TRANSIT": "AAR"}, provider_codes=[("a", "b")]), "provider_codes"),  # type: ignore[arg-type]
+        (lambda: CODES.with_overrides("TRANSIT"), "statuses"),  # type: ignore[arg-type]
+        (lambda: CODES.with_overrides(provider_codes=5), "provider_codes"),  # type: ignore[arg-type]
+        (lambda: messages_from_tracking(SHIPMENT, codes=5, sender=ME), "codes"),  # type: ignore[arg-type]
+        (lambda: messages_from_tracking(SHIPMENT, codes=None, sender=ME), "codes"),  # type: ignore[arg-type]
+        (lambda: messages_from_tracking(SHIPMENT, codes=CODES, sender="me"), "sender"),  # type: ignore[arg-type]
+        (lambda: messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, carrier="DX"), "carrier"),  # type: ignore[arg-type]
+        (
+            lambda: messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, ship_from=1),
+            "ship_from",
+        ),  # type: ignore[arg-type]
+        (
+            lambda: messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, customize="x"),  # type: ignore[arg-type]
+            "customize",
+        ),
+        (
+            lambda: messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, document_url="x"),  # type: ignore[arg-type]
+            "document_url",
+        ),
+        (
+            lambda: messages_from_tracking(
+                SHIPMENT,
+                codes=CODES,
+                sender=ME,
+                business_reference="MICH",  # type: ignore[arg-type]
+            ),
+            "business_reference",
+        ),
+        (
+            lambda: messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, last_only="yes"),  # type: ignore[arg-type]
+            "last_only",
+        ),
+        (
+            lambda: messages_from_tracking(SHIPMENT, codes=CODES, sender=lambda t: "me"),  # type: ignore[arg-type, return-value]
+            "sender",
+        ),
+        (
+            lambda: messages_from_tracking(
+                SHIPMENT,
+                codes=CODES,
+                sender=ME,
+                customize=lambda m, t, e: None,  # type: ignore[arg-type, return-value]
+            ),
+            "customize",
+        ),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(call: Any, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert info.value.argument == argument
 
 
 # -- forwarding over real HTTP ----------------------------------------------------------------

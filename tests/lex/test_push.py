@@ -39,9 +39,11 @@ from shiptrack_sdk.lex.push import (
     PayloadTooLargeError,
     PushError,
     PushReceiver,
+    PushResponse,
     StaticTokenVerifier,
     TooManyMessagesError,
     UnsupportedMediaTypeError,
+    VerificationFailedError,
     VerifierUnavailableError,
 )
 from shiptrack_sdk.sandbox import Sandbox
@@ -201,6 +203,7 @@ def test_push_errors_are_one_tree_with_statuses() -> None:
         (UnsupportedMediaTypeError, 415),
         (DuplicateDeliveryError, 200),
         (VerifierUnavailableError, 503),
+        (VerificationFailedError, 500),
     ]:
         assert issubclass(cls, PushError)
         assert issubclass(cls, ShiptrackError)
@@ -363,6 +366,238 @@ def test_a_failing_handler_is_500_and_the_messages_stay_new(
     assert "database down" not in json.dumps(failed.body)
     assert "database down" in caplog.text
     assert dedup.handle(AUTH, delivery(2), lambda ms: None).body["status"] == "accepted"
+
+
+# -- a verifier, cipher or store that fails: never accepted, always an answer ---------------------
+
+
+class CrashingVerifier:
+    """A partner's verifier with a bug: its exception quotes the token it was given."""
+
+    def __init__(self, exc: type[Exception] = KeyError) -> None:
+        self.exc = exc
+        self.calls = 0
+
+    def verify(self, token: str) -> bool:
+        self.calls += 1
+        raise self.exc(f"no such token {token}")
+
+
+class Answering:
+    """A verifier answering ``value`` whatever the token."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def verify(self, token: str) -> Any:
+        return self.value
+
+
+def test_a_crashing_verifier_refuses_the_delivery_with_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    crashing = receiver(verifier=CrashingVerifier())
+    with (
+        caplog.at_level(logging.DEBUG, logger="shiptrack_sdk"),
+        pytest.raises(VerificationFailedError) as info,
+    ):
+        crashing.receive(AUTH, delivery())
+    assert (info.value.status, info.value.code) == (500, "verification_failed")
+    assert "KeyError" in str(info.value)
+    # Neither the error nor the log quotes the token (the verifier's message did).
+    assert TOKEN not in str(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "Traceback" in record.getMessage()
+    assert "in verify" in record.getMessage()  # the frame that failed
+    assert TOKEN not in caplog.text
+    assert "LEX-000000000" not in caplog.text  # nor the payload
+
+
+@pytest.mark.parametrize("answer", [None, "yes", 1, 0, [], {"active": True}])
+def test_a_verifier_answering_neither_true_nor_false_never_lets_a_delivery_through(
+    answer: Any,
+) -> None:
+    handled: list[list[BusinessMessage]] = []
+    response = receiver(verifier=Answering(answer)).handle(AUTH, delivery(), handled.append)
+    assert (response.status, response.body["error"]) == (500, "verification_failed")
+    assert handled == []
+    assert receiver(verifier=Answering(True)).handle(AUTH, delivery(), handled.append).status == 200
+    refused = receiver(verifier=Answering(False)).handle(AUTH, delivery(), handled.append)
+    assert refused.status == 401
+
+
+def test_a_verifier_saying_it_cannot_decide_is_still_503() -> None:
+    class Down:
+        def verify(self, token: str) -> bool:
+            raise VerifierUnavailableError("the token server is down")
+
+    answer = receiver(verifier=Down()).handle(AUTH, delivery(), lambda ms: None)
+    assert (answer.status, answer.body["error"]) == (503, "verifier_unavailable")
+
+
+def test_handle_answers_a_crashing_verifier_with_500_and_does_not_call_the_handler() -> None:
+    handled: list[list[BusinessMessage]] = []
+    answer = receiver(verifier=CrashingVerifier(RuntimeError)).handle(
+        AUTH, delivery(), handled.append
+    )
+    assert answer.status == 500
+    assert answer.body == {
+        "status": "rejected",
+        "error": "verification_failed",
+        "message": "the verifier failed (RuntimeError); the delivery is refused",
+    }
+    assert handled == []
+    assert TOKEN not in json.dumps(answer.body)
+
+
+def test_a_crashing_cipher_refuses_the_delivery_with_500(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        def decrypt(self, data: bytes) -> bytes:
+            raise TypeError(f"cannot read {data!r}")
+
+    class Wrong:
+        def decrypt(self, data: bytes) -> str:
+            return data.decode()
+
+    body = delivery(2)
+    for cipher in (Broken(), Wrong()):
+        handled: list[list[BusinessMessage]] = []
+        with caplog.at_level(logging.ERROR, logger="shiptrack_sdk"):
+            answer = PushReceiver(cipher=cipher).handle({}, body, handled.append)
+        assert (answer.status, answer.body["error"]) == (500, "verification_failed")
+        assert handled == []
+    assert "LEX-000000000" not in caplog.text  # the payload the cipher quoted is not logged
+
+
+def test_a_failing_dedup_store_is_a_500_with_a_json_body() -> None:
+    class Down:
+        def __init__(self, fail_on: str) -> None:
+            self.fail_on = fail_on
+
+        def seen(self, key: str) -> bool:
+            if self.fail_on == "seen":
+                raise ConnectionError("store down")
+            return False
+
+        def add(self, key: str) -> None:
+            raise ConnectionError("store down")
+
+    handled: list[list[BusinessMessage]] = []
+    answer = receiver(dedup_store=Down("seen")).handle(AUTH, delivery(), handled.append)
+    assert (answer.status, answer.body["error"]) == (500, "internal_error")
+    assert handled == []
+    # Handled, but not recorded: 500, so LEX delivers again (at least once, never lost).
+    answer = receiver(dedup_store=Down("add")).handle(AUTH, delivery(), handled.append)
+    assert (answer.status, answer.body["error"]) == (500, "internal_error")
+    assert len(handled) == 1
+
+
+# -- bad arguments: a ValidationError naming the argument -----------------------------------------
+
+
+class FrameworkHeaders:
+    """Headers as Werkzeug gives them: items(), but not a Mapping."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.pairs)
+
+
+def test_headers_may_be_any_object_with_items() -> None:
+    headers = FrameworkHeaders(
+        [("Authorization", f"Bearer {TOKEN}"), ("Content-Type", "application/json")]
+    )
+    assert len(receiver().receive(headers, bytearray(delivery(2)))) == 2  # type: ignore[arg-type]
+
+
+def test_werkzeug_headers_are_read() -> None:
+    datastructures = pytest.importorskip("werkzeug.datastructures")
+    headers = datastructures.Headers([("Authorization", f"Bearer {TOKEN}")])
+    assert receiver().handle(headers, delivery(2), lambda ms: None).status == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "argument"),
+    [
+        ("x", b"[]", "headers"),
+        (None, b"[]", "headers"),
+        ([("Authorization", "Bearer x")], b"[]", "headers"),
+        ({"Authorization": 5}, b"[]", "headers"),
+        ({b"Authorization": "Bearer x"}, b"[]", "headers"),
+        (FrameworkHeaders([("a", "b", "c")]), b"[]", "headers"),  # type: ignore[list-item]
+        (AUTH, "[]", "body"),
+        (AUTH, None, "body"),
+        (AUTH, [1], "body"),
+    ],
+)
+def test_receive_and_handle_refuse_bad_arguments(headers: Any, body: Any, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        receiver().receive(headers, body)
+    assert info.value.argument == argument
+    with pytest.raises(ValidationError) as info:
+        receiver().handle(headers, body, lambda ms: None)
+    assert info.value.argument == argument
+    assert TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize("handler", [None, "handler", 5])
+def test_handle_refuses_a_handler_that_cannot_be_called(handler: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        receiver().handle(AUTH, delivery(), handler)
+    assert info.value.argument == "handler"
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: receiver().mark_processed("LEX-1"), "messages"),
+        (lambda: receiver().mark_processed([{"messageId": "LEX-1"}]), "messages"),
+        (lambda: receiver().mark_processed(None), "messages"),
+        (lambda: receiver(allow_unauthenticated="yes"), "allow_unauthenticated"),
+        (lambda: StaticTokenVerifier(None), "tokens"),
+        (lambda: StaticTokenVerifier(5), "tokens"),
+        (lambda: StaticTokenVerifier(b"token"), "tokens"),
+        (lambda: StaticTokenVerifier(TOKEN).verify(None), "token"),
+        (lambda: StaticTokenVerifier(TOKEN).verify(b"x"), "token"),
+        (lambda: InMemoryDedupStore().seen(None), "key"),
+        (lambda: InMemoryDedupStore().add(["k"]), "key"),
+        (lambda: AesGcmCipher(KEY, associated_data="aad"), "associated_data"),
+        (lambda: AesGcmCipher(KEY).decrypt("text"), "data"),
+        (lambda: AesGcmCipher(KEY).encrypt(None), "data"),
+        (lambda: PushResponse("200", {}), "status"),
+        (lambda: PushResponse(200, "ok"), "body"),
+        (lambda: PushResponse(200, {}, {"X": "a\r\nb"}), "headers"),
+        (lambda: push_module.PushWSGIApp(receiver(), print, drain_bytes=-1), "drain_bytes"),
+        (lambda: push_module.PushWSGIApp(receiver(), print, drain_bytes="1"), "drain_bytes"),
+        (lambda: push_module.PushWSGIApp(receiver(), print)(None, print), "environ"),
+        (lambda: push_module.PushWSGIApp(receiver(), print)({}, None), "start_response"),
+        (
+            lambda: IntrospectionVerifier("https://x/i", "c", "s", cache_ttl="60"),
+            "cache_ttl",
+        ),
+        (
+            lambda: IntrospectionVerifier("https://x/i", "c", "s", cache_ttl=float("nan")),
+            "cache_ttl",
+        ),
+        (lambda: IntrospectionVerifier("https://x/i", "c", "s", cache_size=0), "cache_size"),
+        (
+            lambda: IntrospectionVerifier("https://x/i", "c", "s", required_scope=5),
+            "required_scope",
+        ),
+        (lambda: IntrospectionVerifier("https://x/i", "c", "s", retry=3), "retry"),
+        (lambda: IntrospectionVerifier("https://x/i", "c", "s", session="s"), "session"),
+        (lambda: IntrospectionVerifier("https://x/i", "c", "s").verify(None), "token"),
+        (lambda: IntrospectionVerifier("https://x/i", "c", "s").introspect(5), "token"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(call: Any, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert info.value.argument == argument
 
 
 # -- RFC 7662 introspection, against the sandbox --------------------------------------------------

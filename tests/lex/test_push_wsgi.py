@@ -4,6 +4,8 @@ over HTTP: what LEX's deliveries get back, and that the handler only sees good o
 from __future__ import annotations
 
 import io
+import json
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any, cast
@@ -224,6 +226,82 @@ def test_a_failing_handler_is_500_and_the_redelivery_is_processed(sb: Sandbox, s
     assert receiver.ids == list(part.generator.ids(0, 4))
 
 
+# -- a verifier or cipher that fails: a JSON 500, never a delivery let through ----------------
+
+
+class CrashingVerifier:
+    """A partner's verifier with a bug; its exception quotes the token."""
+
+    def verify(self, token: str) -> bool:
+        raise KeyError(f"unknown token {token}")
+
+
+class CrashingCipher:
+    """A partner's cipher with a bug; its exception quotes the payload."""
+
+    def __init__(self) -> None:
+        self.given = b""
+
+    def decrypt(self, data: bytes) -> bytes:
+        self.given = data
+        raise TypeError(f"cannot decipher {data[:80]!r}")
+
+
+def test_a_crashing_verifier_is_a_json_500_and_the_handler_is_not_called(
+    sb: Sandbox, serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver = serve(PushReceiver(verifier=CrashingVerifier()))
+    part = orders_part(sb)
+    token = part.issue_push_token()
+    with caplog.at_level(logging.ERROR, logger="shiptrack_sdk"):
+        outcome = part.push(receiver.url, 5, token=token)
+    assert outcome.status == 500
+    assert outcome.headers["Content-Type"] == "application/json"
+    assert outcome.body == {
+        "status": "rejected",
+        "error": "verification_failed",
+        "message": "the verifier failed (KeyError); the delivery is refused",
+    }
+    assert receiver.batches == []
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "Traceback" in record.getMessage()
+    assert token not in caplog.text
+    assert outcome.message_ids[0] not in caplog.text  # no request body in the log
+
+
+def test_a_crashing_cipher_is_a_json_500_and_the_handler_is_not_called(
+    sb: Sandbox, serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    cipher = CrashingCipher()
+    receiver = serve(PushReceiver(cipher=cipher))  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="shiptrack_sdk"):
+        outcome = orders_part(sb).push(receiver.url, 5, auth="cipher", cipher=AesGcmCipher(KEY))
+    assert (outcome.status, outcome.body["error"]) == (500, "verification_failed")
+    assert receiver.batches == []
+    assert "Traceback" in caplog.text
+    assert cipher.given
+    assert cipher.given[:40].decode() not in caplog.text  # the message quoting it is left out
+
+
+def test_a_failing_dedup_store_is_a_json_500(sb: Sandbox, serve: Any) -> None:
+    class Down:
+        def seen(self, key: str) -> bool:
+            raise ConnectionError("store down")
+
+        def add(self, key: str) -> None:
+            raise ConnectionError("store down")
+
+    receiver = serve(oauth_receiver(sb, dedup_store=Down()))
+    outcome = orders_part(sb).push(receiver.url, 5)
+    assert outcome.status == 500
+    assert outcome.body == {
+        "status": "error",
+        "error": "internal_error",
+        "message": "the delivery could not be processed",
+    }
+    assert receiver.batches == []
+
+
 def test_only_post_is_accepted(sb: Sandbox, serve: Any) -> None:
     receiver = serve(oauth_receiver(sb))
     answer = requests.get(receiver.url, timeout=5)
@@ -264,6 +342,33 @@ def test_a_large_content_length_is_refused_without_reading_the_body() -> None:
     )
     assert status.startswith("413")
     assert stream.read_bytes <= 4096
+
+
+class BrokenInput(io.RawIOBase):
+    """A request body whose connection fails while it is read."""
+
+    def read(self, n: int = -1) -> bytes:
+        raise OSError("connection reset while reading the body")
+
+
+def test_a_body_that_cannot_be_read_is_a_json_500() -> None:
+    handled: list[Any] = []
+    app = PushWSGIApp(PushReceiver(allow_unauthenticated=True), handled.append)
+    status, body = call(
+        app, {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "10", "wsgi.input": BrokenInput()}
+    )
+    assert status.startswith("500")
+    assert json.loads(body)["error"] == "internal_error"
+    assert handled == []
+
+
+@pytest.mark.parametrize("length", ["١٢", "²", "-1", "1e3"])
+def test_a_content_length_that_is_not_ascii_digits_is_a_400(length: str) -> None:
+    app = PushWSGIApp(PushReceiver(allow_unauthenticated=True), print)
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": length, "wsgi.input": io.BytesIO()}
+    status, body = call(app, environ)
+    assert status.startswith("400")
+    assert json.loads(body)["error"] == "malformed_delivery"
 
 
 def test_an_undelimited_body_is_read_up_to_the_limit_only() -> None:

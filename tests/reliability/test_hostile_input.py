@@ -31,6 +31,7 @@ from shiptrack_sdk.errors import NotFoundError, ResponseError
 from shiptrack_sdk.exporto import TourDetail
 from shiptrack_sdk.lex import (
     BusinessMessage,
+    EventCode,
     EventCodeTable,
     FileCheckpoint,
     MemoryCheckpoint,
@@ -38,10 +39,13 @@ from shiptrack_sdk.lex import (
     TrackingValidator,
     messages_from_tracking,
 )
+from shiptrack_sdk.lex.forward import message_from_event
 from shiptrack_sdk.lex.push import (
+    AesGcmCipher,
     InMemoryDedupStore,
     IntrospectionVerifier,
     PushReceiver,
+    PushResponse,
     PushWSGIApp,
     StaticTokenVerifier,
 )
@@ -54,7 +58,7 @@ from shiptrack_sdk.notebook import (
     tracking_html,
     trackings_html,
 )
-from shiptrack_sdk.sandbox import Sandbox
+from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
 from shiptrack_sdk.shiplemon import HistoryUpdate
 
 UTC = timezone.utc
@@ -205,7 +209,7 @@ HEADER_SETTINGS: dict[str, tuple[Callable[[Sandbox, str], Any], str]] = {
     "lex client_id": (lambda sb, v: sb.lex_client(client_id=v), "client_id"),
     "lex client_secret": (lambda sb, v: sb.lex_client(client_secret=v), "client_secret"),
     "lex user_agent": (lambda sb, v: sb.lex_client(user_agent=v), "user_agent"),
-    "ApiKeyAuth key": (lambda sb, v: ApiKeyAuth("x-api-key", v), "api_key"),
+    "ApiKeyAuth key": (lambda sb, v: ApiKeyAuth("x-api-key", v), "key"),
     "ApiKeyAuth header": (lambda sb, v: ApiKeyAuth(v, "key"), "header"),
     "OAuth2 client_id": (lambda sb, v: sb.oauth2_auth(client_id=v), "client_id"),
     "OAuth2 client_secret": (lambda sb, v: sb.oauth2_auth(client_secret=v), "client_secret"),
@@ -249,7 +253,11 @@ def test_header_injection_is_refused_before_any_request(
     with pytest.raises(ValidationError) as info:
         make(sb, value)
     assert info.value.argument == argument
-    assert "X-Injected" not in str(info.value) or argument not in ("api_key", "client_secret")
+    assert "X-Injected" not in str(info.value) or argument not in (
+        "api_key",
+        "key",
+        "client_secret",
+    )
     assert sb.calls() == []
 
 
@@ -510,6 +518,19 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
         ),
         "timeout",
     ),
+    ("shiplemon tracking.update", lambda c: c["shiplemon"].tracking.update("x", None), "history"),
+    (
+        "shiplemon tracking.update",
+        lambda c: c["shiplemon"].tracking.update("x", [HistoryUpdate(["TRANSIT"], AWARE)]),
+        "history[0].status",
+    ),
+    (
+        "shiplemon tracking.update",
+        lambda c: c["shiplemon"].tracking.update("x", [HistoryUpdate("TRANSIT", None)]),
+        "history[0].status_date",
+    ),
+    ("HistoryUpdate.from_event", lambda c: HistoryUpdate.from_event("x"), "event"),
+    ("HistoryUpdate.from_event", lambda c: HistoryUpdate.from_event(None), "event"),
     # exporto
     ("ExportoClient", lambda c: ExportoClient(client_secret="s"), "client_id"),
     ("ExportoClient", lambda c: ExportoClient(client_id="c"), "client_secret"),
@@ -574,6 +595,39 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
         "foreign_inbound_tracking_id",
     ),
     ("exporto shipments.search", lambda c: c["exporto"].shipments.search(timeout=-2), "timeout"),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(page_size=10**9),
+        "page_size",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(page_size=501),
+        "page_size",
+    ),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(page_size=None),
+        "page_size",
+    ),
+    ("exporto shipments.search", lambda c: c["exporto"].shipments.search(type=["inbound"]), "type"),
+    (
+        "exporto shipments.search",
+        lambda c: c["exporto"].shipments.search(start_page=2**31),
+        "start_page",
+    ),
+    ("exporto shipments.search_page", lambda c: c["exporto"].shipments.search_page(2**31), "page"),
+    ("exporto shipments.search_page", lambda c: c["exporto"].shipments.search_page(None), "page"),
+    (
+        "exporto shipments.search_page",
+        lambda c: c["exporto"].shipments.search_page(page_size=10**9),
+        "page_size",
+    ),
+    (
+        "exporto shipments.search_page",
+        lambda c: c["exporto"].shipments.search_page(timeout="1"),
+        "timeout",
+    ),
     ("exporto shipments.search_page", lambda c: c["exporto"].shipments.search_page(-1), "page"),
     ("exporto shipments.search_page", lambda c: c["exporto"].shipments.search_page(True), "page"),
     (
@@ -697,6 +751,74 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
         "since",
     ),
     ("EventCodeTable", lambda c: EventCodeTable({"TRANSIT": 5}), "statuses['TRANSIT']"),
+    ("EventCodeTable", lambda c: EventCodeTable(None), "statuses"),
+    ("EventCodeTable", lambda c: EventCodeTable({}, provider_codes="MLV"), "provider_codes"),
+    ("EventCodeTable.lookup", lambda c: EventCodeTable({}).lookup("x"), "event"),
+    ("EventCodeTable.lookup", lambda c: EventCodeTable({}).lookup(None), "event"),
+    (
+        "EventCodeTable.lookup",
+        lambda c: EventCodeTable({}).lookup(TRACKING.events[0], provider=5),
+        "provider",
+    ),
+    ("EventCodeTable.with_overrides", lambda c: EventCodeTable({}).with_overrides("x"), "statuses"),
+    (
+        "EventCodeTable.with_overrides",
+        lambda c: EventCodeTable({}).with_overrides(provider_codes=[1]),
+        "provider_codes",
+    ),
+    ("EventCode", lambda c: EventCode(None), "code"),
+    ("EventCode", lambda c: EventCode("AAR", 5), "type"),
+    (
+        "message_from_event",
+        lambda c: message_from_event(TRACKING, "x", EventCode("AAR"), sender=None),
+        "event",
+    ),
+    (
+        "message_from_event",
+        lambda c: message_from_event("x", TRACKING.events[0], EventCode("AAR"), sender=None),
+        "tracking",
+    ),
+    (
+        "message_from_event",
+        lambda c: message_from_event(TRACKING, TRACKING.events[0], None, sender=None),
+        "code",
+    ),
+    (
+        "message_from_event",
+        lambda c: message_from_event(TRACKING, TRACKING.events[0], EventCode("AAR"), sender="me"),
+        "sender",
+    ),
+    (
+        "message_from_event",
+        lambda c: message_from_event(
+            TRACKING, TRACKING.events[0], EventCode("AAR"), sender=None, document_url=5
+        ),
+        "document_url",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking([TRACKING], codes=None, sender=None),
+        "codes",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking([TRACKING], codes={"TRANSIT": "AAR"}, sender="me"),
+        "sender",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking(
+            [TRACKING], codes={"TRANSIT": "AAR"}, sender=None, customize=5
+        ),
+        "customize",
+    ),
+    (
+        "messages_from_tracking",
+        lambda c: messages_from_tracking(
+            [TRACKING], codes={"TRANSIT": "AAR"}, sender=None, last_only="yes"
+        ),
+        "last_only",
+    ),
     ("TrackingValidator", lambda c: TrackingValidator(required_parts={"wings"}), "required_parts"),
     ("TrackingValidator", lambda c: TrackingValidator(limits={"code": 0}), "limits['code']"),
     ("FileCheckpoint", lambda c: FileCheckpoint(""), "path"),
@@ -740,7 +862,83 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
         "client_auth",
     ),
     ("StaticTokenVerifier", lambda c: StaticTokenVerifier([]), "tokens"),
+    ("StaticTokenVerifier", lambda c: StaticTokenVerifier(None), "tokens"),
+    ("StaticTokenVerifier.verify", lambda c: StaticTokenVerifier("t").verify(None), "token"),
     ("InMemoryDedupStore", lambda c: InMemoryDedupStore(0), "max_entries"),
+    ("InMemoryDedupStore.seen", lambda c: InMemoryDedupStore().seen(None), "key"),
+    ("InMemoryDedupStore.add", lambda c: InMemoryDedupStore().add(["k"]), "key"),
+    (
+        "PushReceiver.receive",
+        lambda c: PushReceiver(allow_unauthenticated=True).receive("x", b"[]"),
+        "headers",
+    ),
+    (
+        "PushReceiver.receive",
+        lambda c: PushReceiver(allow_unauthenticated=True).receive(None, b"[]"),
+        "headers",
+    ),
+    (
+        "PushReceiver.receive",
+        lambda c: PushReceiver(allow_unauthenticated=True).receive({"Authorization": 1}, b"[]"),
+        "headers",
+    ),
+    (
+        "PushReceiver.receive",
+        lambda c: PushReceiver(allow_unauthenticated=True).receive({}, "[]"),
+        "body",
+    ),
+    (
+        "PushReceiver.handle",
+        lambda c: PushReceiver(allow_unauthenticated=True).handle({}, b"[]", None),
+        "handler",
+    ),
+    (
+        "PushReceiver.handle",
+        lambda c: PushReceiver(allow_unauthenticated=True).handle({}, None, print),
+        "body",
+    ),
+    (
+        "PushReceiver.mark_processed",
+        lambda c: PushReceiver(allow_unauthenticated=True).mark_processed("LEX-1"),
+        "messages",
+    ),
+    (
+        "PushReceiver",
+        lambda c: PushReceiver(allow_unauthenticated="yes"),
+        "allow_unauthenticated",
+    ),
+    (
+        "PushWSGIApp",
+        lambda c: PushWSGIApp(PushReceiver(allow_unauthenticated=True), print, drain_bytes=-1),
+        "drain_bytes",
+    ),
+    (
+        "IntrospectionVerifier",
+        lambda c: IntrospectionVerifier("https://x/i", "c", "s", cache_ttl="60"),
+        "cache_ttl",
+    ),
+    (
+        "IntrospectionVerifier",
+        lambda c: IntrospectionVerifier("https://x/i", "c", "s", cache_size=-1),
+        "cache_size",
+    ),
+    (
+        "IntrospectionVerifier",
+        lambda c: IntrospectionVerifier("https://x/i", "c", "s", retry="never"),
+        "retry",
+    ),
+    (
+        "IntrospectionVerifier.verify",
+        lambda c: IntrospectionVerifier("https://x/i", "c", "s").verify(None),
+        "token",
+    ),
+    (
+        "AesGcmCipher",
+        lambda c: AesGcmCipher(bytes(32), associated_data="aad"),
+        "associated_data",
+    ),
+    ("AesGcmCipher.decrypt", lambda c: AesGcmCipher(bytes(32)).decrypt(None), "data"),
+    ("PushResponse", lambda c: PushResponse("200", {}), "status"),
     # the core
     ("RetryPolicy", lambda c: RetryPolicy(max_retries=-1), "max_retries"),
     ("Timeout.of", lambda c: Timeout.of("5"), "timeout"),
@@ -761,11 +959,47 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
     ),
     ("TrackingEvent", lambda c: TrackingEvent(TrackingStatus.TRANSIT, NAIVE), "occurred_at"),
     ("TrackingEvent", lambda c: TrackingEvent("MOVING", AWARE), "status"),
+    ("TrackingEvent", lambda c: TrackingEvent(TrackingStatus.TRANSIT, None), "occurred_at"),
+    ("TrackingEvent", lambda c: TrackingEvent(None, AWARE), "status"),
+    (
+        "TrackingEvent",
+        lambda c: TrackingEvent(TrackingStatus.TRANSIT, AWARE, description=5),
+        "description",
+    ),
     (
         "Tracking",
         lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, estimated_delivery=NAIVE),
-        "occurred_at",
+        "estimated_delivery",
     ),
+    (
+        "Tracking",
+        lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, estimated_delivery="2024-09-01"),
+        "estimated_delivery",
+    ),
+    ("Tracking", lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, events=[5]), "events"),
+    ("Tracking", lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, events=None), "events"),
+    ("Tracking", lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, events="abc"), "events"),
+    ("Tracking", lambda c: Tracking(None, "s", TrackingStatus.TRANSIT), "provider"),
+    ("Tracking", lambda c: Tracking("p", 5, TrackingStatus.TRANSIT), "shipment_id"),
+    ("Tracking", lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, carrier=5), "carrier"),
+    ("Tracking", lambda c: Tracking("p", "s", TrackingStatus.TRANSIT, raw=None), "raw"),
+    # the sandbox
+    ("Sandbox", lambda c: Sandbox(latency=-1), "latency"),
+    ("Sandbox", lambda c: Sandbox(latency="0.1"), "latency"),
+    ("Sandbox", lambda c: Sandbox(port="x"), "port"),
+    ("Sandbox", lambda c: Sandbox(port=-1), "port"),
+    ("Sandbox", lambda c: Sandbox(host=None), "host"),
+    ("Sandbox", lambda c: Sandbox(token_lifetime=-1), "token_lifetime"),
+    ("Sandbox.latency", lambda c: setattr(Sandbox(), "latency", -1), "latency"),
+    ("Sandbox.fault", lambda c: Sandbox().fault("/x", status="abc"), "status"),
+    ("Sandbox.fault", lambda c: Sandbox().fault("/x", times=-1), "times"),
+    ("Sandbox.fault", lambda c: Sandbox().fault("/x", delay=-1), "delay"),
+    ("Sandbox.fault", lambda c: Sandbox().fault("/x", action="boom"), "action"),
+    ("Sandbox.fault", lambda c: Sandbox().fault("/x", retry_after=-1), "retry_after"),
+    ("Sandbox.fault", lambda c: Sandbox().fault("/x", headers="X: 1"), "headers"),
+    ("Sandbox.fault", lambda c: Sandbox().fault(None), "path"),
+    ("Sandbox.calls", lambda c: Sandbox().calls(5), "path"),
+    ("SandboxCredentials", lambda c: SandboxCredentials(lex_client_id=None), "lex_client_id"),
     # notebook helpers (the refusals need neither pandas nor matplotlib)
     ("Trackings", lambda c: Trackings(5), "items"),
     ("Trackings", lambda c: Trackings([TRACKING, "s1"]), "items[1]"),

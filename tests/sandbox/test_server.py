@@ -15,7 +15,8 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from shiptrack_sdk.sandbox import Sandbox
+from shiptrack_sdk import ValidationError
+from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
 from shiptrack_sdk.sandbox._server import (
     Fault,
     Router,
@@ -207,6 +208,132 @@ def test_after_fault_can_replace_the_status(sb: Sandbox, http: requests.Session)
     answer = http.put(f"{sb.url}{PUT_PATH}", headers=KEY, json=HISTORY, timeout=5)
     assert answer.status_code == 504
     assert get(http, sb).json()["data"]["tracking_status"] == "DELIVERED"
+
+
+@pytest.mark.parametrize(
+    ("options", "argument"),
+    [
+        ({"status": "abc"}, "status"),
+        ({"status": 99}, "status"),
+        ({"status": 600}, "status"),
+        ({"status": True}, "status"),
+        ({"times": -1}, "times"),
+        ({"times": 0}, "times"),
+        ({"times": 1.5}, "times"),
+        ({"times": "2"}, "times"),
+        ({"delay": -1}, "delay"),
+        ({"delay": float("nan")}, "delay"),
+        ({"delay": float("inf")}, "delay"),
+        ({"delay": "1"}, "delay"),
+        ({"action": "explode"}, "action"),
+        ({"action": None}, "action"),
+        ({"after": "yes"}, "after"),
+        ({"method": 5}, "method"),
+        ({"method": "GET /x"}, "method"),
+        ({"body": 5}, "body"),
+        ({"body": ["x"]}, "body"),
+        ({"retry_after": -1}, "retry_after"),
+        ({"retry_after": 1.5}, "retry_after"),
+        ({"retry_after": "1\r\nX-Injected: 1"}, "retry_after"),
+        ({"content_type": None}, "content_type"),
+        ({"content_type": ""}, "content_type"),
+        ({"content_type": "text/html\r\nX: 1"}, "content_type"),
+        ({"headers": "X: 1"}, "headers"),
+        ({"headers": {"X": 1}}, "headers"),
+        ({"headers": {"X": "a\nb"}}, "headers"),
+        ({"headers": {"X: Y": "a"}}, "headers"),
+    ],
+)
+def test_fault_arguments_are_checked(sb: Sandbox, options: dict[str, Any], argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        sb.fault(GET_PATH, **options)
+    assert info.value.argument == argument
+    assert sb._server.faults == []  # nothing was added
+
+
+@pytest.mark.parametrize("path", [None, "", 5])
+def test_a_fault_needs_a_path(sb: Sandbox, path: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        sb.fault(path)
+    assert info.value.argument == "path"
+
+
+def test_a_fault_method_is_matched_in_capitals(sb: Sandbox, http: requests.Session) -> None:
+    sb.fault(GET_PATH, method="get", status=503)
+    assert get(http, sb).status_code == 503
+
+
+@pytest.mark.parametrize(
+    ("options", "argument"),
+    [
+        ({"latency": -1}, "latency"),
+        ({"latency": float("nan")}, "latency"),
+        ({"latency": "0.1"}, "latency"),
+        ({"latency": None}, "latency"),
+        ({"port": "x"}, "port"),
+        ({"port": -1}, "port"),
+        ({"port": 70000}, "port"),
+        ({"port": 80.0}, "port"),
+        ({"port": True}, "port"),
+        ({"host": ""}, "host"),
+        ({"host": None}, "host"),
+        ({"host": "127.0.0.1 evil"}, "host"),
+        ({"token_lifetime": 0}, "token_lifetime"),
+        ({"token_lifetime": -1}, "token_lifetime"),
+        ({"token_lifetime": "1800"}, "token_lifetime"),
+    ],
+)
+def test_sandbox_arguments_are_checked(options: dict[str, Any], argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Sandbox(**options)
+    assert info.value.argument == argument
+
+
+@pytest.mark.parametrize("latency", [-1, -0.001, float("nan"), float("inf"), "1", None, True])
+def test_a_bad_latency_is_refused_and_the_sandbox_keeps_answering(
+    sb: Sandbox, http: requests.Session, latency: Any
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        sb.latency = latency
+    assert info.value.argument == "latency"
+    assert sb.latency == 0.0
+    assert get(http, sb).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda sb: sb.calls(5), "path"),
+        (lambda sb: sb.calls(method=["GET"]), "method"),
+        (lambda sb: sb.route_stats(None), "route"),
+        (lambda sb: sb.provider_url(None), "provider"),
+        (lambda sb: sb.provider_url("a/b"), "provider"),
+        (lambda sb: SandboxCredentials(shiplemon_api_key=None), "shiplemon_api_key"),
+        (lambda sb: SandboxCredentials(lex_client_secret=""), "lex_client_secret"),
+        (lambda sb: sb._server.add_fault("fault"), "fault"),
+        (lambda sb: sb._server.wait_idle(-1), "timeout"),
+        (lambda sb: SandboxServer(record_limit=-1), "record_limit"),
+        (lambda sb: TokenIssuer(lifetime="60"), "lifetime"),
+        (lambda sb: TokenIssuer().issue(None), "client_id"),
+        (lambda sb: TokenIssuer().issue("c", scope=5), "scope"),
+        (lambda sb: TokenIssuer().check(["t"]), "token"),
+        (lambda sb: Router().add("get", "/x", print), "method"),
+        (lambda sb: Router().add("GET", "x", print), "pattern"),
+        (lambda sb: Router().add("GET", "/x", None), "handler"),
+        (lambda sb: json_response("200", {}), "status"),
+        (lambda sb: json_response(200, {}, headers=[("a", "b")]), "headers"),
+        (lambda sb: credentials_match("x", None), "expected"),
+    ],
+)
+def test_other_sandbox_arguments_are_checked(sb: Sandbox, call: Any, argument: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call(sb)
+    assert info.value.argument == argument
+
+
+def test_a_presented_secret_that_is_not_a_string_does_not_match() -> None:
+    for given in (None, 5, b"sandbox-secret", ["sandbox-secret"]):
+        assert not credentials_match(given, "sandbox-secret")  # type: ignore[arg-type]
 
 
 # -- recording and statistics -----------------------------------------------------------------

@@ -224,6 +224,49 @@ def test_bad_history_is_refused_before_any_request(
     assert len(mocked.calls) == 0
 
 
+@pytest.mark.parametrize(
+    ("history", "arguments"),
+    [
+        ([HistoryUpdate(["TRANSIT"], datetime.now(UTC))], ["history[0].status"]),  # type: ignore[arg-type]
+        ([HistoryUpdate({"s": 1}, datetime.now(UTC))], ["history[0].status"]),  # type: ignore[arg-type]
+        ([HistoryUpdate(None, datetime.now(UTC))], ["history[0].status"]),  # type: ignore[arg-type]
+        ([HistoryUpdate("TRANSIT", None)], ["history[0].status_date"]),  # type: ignore[arg-type]
+        (
+            [HistoryUpdate("TRANSIT", datetime.now(UTC), status_exact=["x"])],  # type: ignore[arg-type]
+            ["history[0].status_exact"],
+        ),
+        ([{1: "TRANSIT"}], ["history[0]"]),
+        ([{"status": ["TRANSIT"], "status_date": datetime.now(UTC)}], ["history[0].status"]),
+    ],
+)
+def test_history_entries_of_the_wrong_type_are_refused_by_their_place(
+    mocked: responses.RequestsMock, client: ShiplemonClient, history: Any, arguments: list[str]
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        client.tracking.update(SID, history)
+    assert [argument for argument, _ in info.value.problems] == arguments
+    assert len(mocked.calls) == 0
+
+
+@pytest.mark.parametrize("event", ["x", None, {"status": "TRANSIT"}, 5])
+def test_from_event_refuses_what_is_not_an_event(event: Any) -> None:
+    with pytest.raises(ValidationError) as info:
+        HistoryUpdate.from_event(event)
+    assert info.value.argument == "event"
+
+
+def test_an_id_given_as_a_number_comes_back_as_a_string(
+    mocked: responses.RequestsMock, client: ShiplemonClient
+) -> None:
+    mocked.get(
+        f"{PROD}/public/v1/shipments/12345/tracking",
+        json=load_fixture("shiplemon", "get_tracking_200.json"),
+    )
+    tracking = client.tracking.get(12345)  # type: ignore[arg-type]
+    assert tracking.shipment_id == "12345"
+    assert tracking.to_tracking().shipment_id == "12345"
+
+
 def test_statuses_are_the_four_documented_values() -> None:
     from shiptrack_sdk.shiplemon.status import STATUSES
 
