@@ -435,6 +435,12 @@ class Transport:
             return path
         return self.base_url + path.lstrip("/")
 
+    def answered(self, error: ResponseError, path: str) -> bool:
+        """Whether ``error`` is about the answer to a request to ``path`` itself, rather than
+        about a token endpoint's answer met on the way (a token fetched, or renewed after a
+        401, for that request)."""
+        return error.url == redact_url(self.url(path))
+
     def request(
         self,
         method: str,

@@ -257,10 +257,7 @@ class OrdersResource(Resource):
         try:
             response = self._transport.request("POST", path, json_body=body, timeout=timeout)
         except ResponseError as exc:
-            if (
-                exc.url != redact_url(self._transport.url(path))
-                or not 200 <= (exc.status or 0) < 400
-            ):
+            if not self._transport.answered(exc, path) or not 200 <= (exc.status or 0) < 400:
                 raise  # the token endpoint's answer, or not a success
             # Accepted, but the answer was not read (beyond the size limit): raising would
             # invite sending the message again.

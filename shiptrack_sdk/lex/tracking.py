@@ -22,7 +22,7 @@ import attrs
 
 from .._client import BaseClient, Resource
 from .._convert import converter
-from .._http import EncodedJSON, Timeout, TimeoutLike, encode_json, redact_url
+from .._http import EncodedJSON, Timeout, TimeoutLike, encode_json
 from .._progress import Progress, ProgressLike
 from ..errors import (
     APIError,
@@ -254,8 +254,9 @@ def _materialize(messages: Iterable[TrackingMessage]) -> tuple[TrackingMessage, 
     return tuple(messages)
 
 
-def _classify(error: ShiptrackError, url: str) -> SendOutcome:
-    """What became of a batch whose POST to ``url`` (redacted) raised ``error``."""
+def _classify(error: ShiptrackError, own_answer: bool) -> SendOutcome:
+    """What became of a batch whose POST raised ``error`` (``own_answer``: a
+    :class:`ResponseError` about the POST's answer, not a token endpoint's)."""
     if isinstance(error, TransportError):
         return SendOutcome.IN_DOUBT if error.may_have_reached_server else SendOutcome.FAILED
     if isinstance(error, ServerError):
@@ -264,7 +265,7 @@ def _classify(error: ShiptrackError, url: str) -> SendOutcome:
     if isinstance(error, APIError):
         # A 4xx: the server refused the request, nothing was stored.
         return SendOutcome.FAILED
-    if isinstance(error, ResponseError) and error.url != url:
+    if isinstance(error, ResponseError) and not own_answer:
         # The token endpoint's unreadable answer, met before sending or renewing the token
         # after a 401: the batch was not stored.
         return SendOutcome.FAILED
@@ -448,7 +449,8 @@ class TrackingResource(Resource):
         try:
             response = self._transport.request("POST", self.path, json_body=batch, timeout=timeout)
         except ShiptrackError as exc:
-            outcome = _classify(exc, redact_url(self._transport.url(self.path)))
+            own = isinstance(exc, ResponseError) and self._transport.answered(exc, self.path)
+            outcome = _classify(exc, own)
             status = getattr(exc, "status", None)
             if outcome is SendOutcome.ACCEPTED:
                 return BatchResult(number, start, stop, outcome, status=status)

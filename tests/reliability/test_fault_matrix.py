@@ -178,6 +178,22 @@ def _stored(sb: Sandbox) -> int:
     return len(lex.tracking.accepted) + len(lex.orders.received)
 
 
+def _assert_attempts(
+    sb: Sandbox, sleeps: Any, case: matrix.Case, endpoint: matrix.Endpoint, outcome: Any
+) -> int:
+    """The attempts seen on the faulted route (connection attempts, for a refused one), the
+    backoffs slept, and the ``Retry-After`` honoured."""
+    if case.kind == "refused":
+        attempts = len(sleeps.delays) + 1
+    else:
+        attempts = len(sb.calls(endpoint.route, endpoint.method))
+    assert attempts == outcome.attempts, sb.calls()
+    assert len(sleeps.delays) == outcome.backoffs, sleeps.delays
+    if outcome.waited is not None:
+        assert _close_to(sleeps.delays[0], outcome.waited), sleeps.delays
+    return attempts
+
+
 def _close_to(value: Any, expected: float | str) -> bool:
     if expected == "date":
         # An HTTP date has whole seconds, and a moment passed since it was written.
@@ -266,14 +282,7 @@ def test_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcome: Outcome) ->
         assert getattr(error, "provider", None) == provider or endpoint.token
 
     # -- attempts, backoffs, tokens -------------------------------------------------------
-    if case.kind == "refused":
-        attempts = len(sleeps.delays) + 1
-    else:
-        attempts = len(sb.calls(endpoint.route, endpoint.method))
-    assert attempts == outcome.attempts, sb.calls()
-    assert len(sleeps.delays) == outcome.backoffs, sleeps.delays
-    if outcome.waited is not None:
-        assert _close_to(sleeps.delays[0], outcome.waited), sleeps.delays
+    attempts = _assert_attempts(sb, sleeps, case, endpoint, outcome)
     if outcome.token_requests is not None:
         token_route = matrix.LEX_TOKEN if provider == "lex" else matrix.EXPORTO_TOKEN
         assert len(sb.calls(token_route, "POST")) == outcome.token_requests
@@ -374,14 +383,7 @@ def test_introspection_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcom
 
     # -- attempts and backoffs: one introspection per delivery, its retries bounded --------
     assert verifier.calls == 1
-    if case.kind == "refused":
-        attempts = len(sleeps.delays) + 1
-    else:
-        attempts = len(sb.calls(endpoint.route, endpoint.method))
-    assert attempts == outcome.attempts, sb.calls()
-    assert len(sleeps.delays) == outcome.backoffs, sleeps.delays
-    if outcome.waited is not None:
-        assert _close_to(sleeps.delays[0], outcome.waited), sleeps.delays
+    _assert_attempts(sb, sleeps, case, endpoint, outcome)
 
     # -- a refusal is not remembered: once introspection answers, the delivery LEX makes
     # again is handled -----------------------------------------------------------------------
