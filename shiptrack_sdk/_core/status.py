@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping
 
-from .models import TrackingStatus
+from ..models import TrackingStatus
 
 logger = logging.getLogger("shiptrack_sdk")
 

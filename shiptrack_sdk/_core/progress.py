@@ -41,7 +41,7 @@ class Progress:
         self._bar: Any = None
         given: Any = progress  # typed callers cannot pass anything else; untyped ones can
         if given is not None and not isinstance(given, bool) and not callable(given):
-            from .errors import ValidationError
+            from ..errors import ValidationError
 
             raise ValidationError(
                 "progress", f"expected a callable (done, total), True or None, got {progress!r}"

@@ -29,9 +29,9 @@ import requests
 import urllib3.exceptions
 from requests.auth import AuthBase
 
-from ._version import __version__
-from .auth import origin, redirect_target
-from .errors import (
+from .._version import __version__
+from ..auth import origin, redirect_target
+from ..errors import (
     APIError,
     RateLimitError,
     ResponseError,

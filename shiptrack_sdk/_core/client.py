@@ -21,8 +21,8 @@ from urllib.parse import quote
 import requests
 from requests.auth import AuthBase
 
-from ._convert import STRUCTURE_ERRORS, converter, describe_structure_error
-from ._http import (
+from .convert import STRUCTURE_ERRORS, converter, describe_structure_error
+from .transport import (
     ErrorParser,
     RetryPolicy,
     Timeout,
@@ -31,8 +31,8 @@ from ._http import (
     VerifyLike,
     redact_url,
 )
-from .auth import check_header_value
-from .errors import ResponseError, ValidationError
+from ..auth import check_header_value
+from ..errors import ResponseError, ValidationError
 
 __all__ = [
     "BaseClient",

@@ -1,0 +1,66 @@
+"""Michelin LEX as the core sees it: one :class:`~shiptrack_sdk._core.spec.ProviderSpec`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._core.spec import ErrorDetails, OAuth2AuthSpec, ProviderSpec, text_or_none
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TOKEN_URL", "ENVIRONMENTS", "SPEC", "parse_error"]
+
+#: Michelin's API gateway (production).
+DEFAULT_BASE_URL = "https://api.michelin.com"
+#: Michelin's token endpoint; ``grant_type`` travels in its query, where Michelin documents it.
+DEFAULT_TOKEN_URL = (
+    "https://api.michelin.com/idp/v1/internal/oauth/token/accesstoken?grant_type=client_credentials"
+)
+
+#: Base URL of each LEX environment (the first is the default).
+ENVIRONMENTS: Mapping[str, str] = {"production": DEFAULT_BASE_URL}
+
+
+def parse_error(body: Any) -> ErrorDetails:
+    """Read a LEX error body.
+
+    Michelin does not publish its error body; the gateway's usual shapes are read:
+    ``{"message", "code"|"error", "errors"|"details", "requestId"|"transactionId"}``.
+    """
+    if not isinstance(body, Mapping):
+        return ErrorDetails()
+    message = body.get("message") or body.get("error_description") or body.get("errorMessage")
+    code = body.get("code") or body.get("errorCode") or body.get("error")
+    request_id = body.get("requestId") or body.get("transactionId") or body.get("correlationId")
+    return ErrorDetails(
+        code=text_or_none(code),
+        message=text_or_none(message),
+        request_id=text_or_none(request_id),
+        metadata=body.get("errors") or body.get("details") or body.get("problems"),
+    )
+
+
+def _sandbox_client(sandbox: Any) -> dict[str, Any]:
+    from ._sandbox import TOKEN_PATH
+
+    url = sandbox.provider_url("lex")
+    return {
+        "client_id": sandbox.credentials.lex_client_id,
+        "client_secret": sandbox.credentials.lex_client_secret,
+        "base_url": url,
+        "token_url": f"{url}{TOKEN_PATH}?grant_type=client_credentials",
+    }
+
+
+SPEC = ProviderSpec(
+    name="lex",
+    title="Michelin LEX",
+    client="shiptrack_sdk.lex.client:LexClient",
+    env_prefix="SHIPTRACK_LEX",
+    environments=ENVIRONMENTS,
+    auth=OAuth2AuthSpec(token_url=DEFAULT_TOKEN_URL, client_auth="body"),
+    error_parser=parse_error,
+    sandbox_app="shiptrack_sdk.lex._sandbox:LexApp",
+    sandbox_client=_sandbox_client,
+    cli="shiptrack_sdk.lex.cli:register",
+    guide="guides/lex-tracking",
+)
