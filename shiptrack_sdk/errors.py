@@ -6,14 +6,20 @@ Every failure the SDK reports is a :class:`ShiptrackError`::
     ├── ValidationError          bad input from the caller, refused before any request
     │                            (also a ValueError)
     ├── TransportError           connection refused or reset, timeout, TLS
-    ├── ResponseError            the provider answered, but not with JSON of the documented shape
-    │                            (or redirected to another origin, which is not followed)
+    │   └── DeadlineExceededError   the call's total deadline passed
+    ├── ResponseError            the provider answered, but not with JSON of the documented shape,
+    │                            or with a redirect the SDK does not follow
     └── APIError                 the provider answered with an error status
         ├── BadRequestError      400, 422
         ├── AuthenticationError  401, 403, and the token endpoint refusing the credentials
         ├── NotFoundError        404
         ├── RateLimitError       429 (carries ``retry_after``)
         └── ServerError          5xx
+
+    TokenError                   mixed into the errors met at a token endpoint:
+                                 TokenRefusedError (an AuthenticationError), TokenServerError
+                                 (a ServerError), TokenTransportError (a TransportError),
+                                 TokenResponseError (a ResponseError)
 
 The token endpoint of an OAuth2 provider is an endpoint like the others, with one difference:
 its refusal of the client credentials (400, 401 or 403, or an OAuth2 ``error`` in a 200 answer)
@@ -23,7 +29,7 @@ retried like any other, and once the retries are spent it surfaces as what it is
 :class:`ServerError` (5xx), a :class:`RateLimitError` (429) or a :class:`TransportError`. An
 answer that holds no usable token is a :class:`ResponseError`.
 
-Errors are raised from one place (:mod:`shiptrack_sdk._http`), chained with ``from`` to the
+Errors are raised from one place (:mod:`shiptrack_sdk._core.transport`), chained with ``from`` to the
 ``requests`` exception that caused them. Their messages name the provider, method, URL (query
 secrets masked), HTTP status and request id; they never carry a credential or a token.
 """
@@ -37,11 +43,17 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "DeadlineExceededError",
     "NotFoundError",
     "RateLimitError",
     "ResponseError",
     "ServerError",
     "ShiptrackError",
+    "TokenError",
+    "TokenRefusedError",
+    "TokenResponseError",
+    "TokenServerError",
+    "TokenTransportError",
     "TransportError",
     "ValidationError",
 ]
@@ -119,7 +131,15 @@ class ValidationError(ShiptrackError, ValueError):
 
 
 class _RequestContext(ShiptrackError):
-    """Shared fields of errors that happened while talking to a provider."""
+    """Shared fields of errors that happened while talking to a provider.
+
+    Attributes:
+        provider: The provider's name.
+        method: The HTTP method.
+        url: The URL, secrets masked.
+        attempts: How many times the request was sent (or tried) before giving up.
+        elapsed: Seconds from the call's start to the error.
+    """
 
     def __init__(
         self,
@@ -128,13 +148,22 @@ class _RequestContext(ShiptrackError):
         provider: str | None = None,
         method: str | None = None,
         url: str | None = None,
+        attempts: int = 1,
+        elapsed: float | None = None,
     ) -> None:
         self.provider = provider
         self.method = method
         self.url = url
+        self.attempts = attempts
+        self.elapsed = elapsed
         where = " ".join(p for p in (method, url) if p)
         prefix = f"[{provider}] " if provider else ""
-        super().__init__(f"{prefix}{message}" + (f" ({where})" if where else ""))
+        text = f"{prefix}{message}" + (f" ({where})" if where else "")
+        if attempts > 1:
+            text += f" after {attempts} attempts"
+            if elapsed is not None:
+                text += f" over {elapsed:.1f} s"
+        super().__init__(text)
 
 
 class TransportError(_RequestContext):
@@ -154,9 +183,24 @@ class TransportError(_RequestContext):
         method: str | None = None,
         url: str | None = None,
         may_have_reached_server: bool = True,
+        attempts: int = 1,
+        elapsed: float | None = None,
     ) -> None:
         self.may_have_reached_server = may_have_reached_server
-        super().__init__(message, provider=provider, method=method, url=url)
+        super().__init__(
+            message,
+            provider=provider,
+            method=method,
+            url=url,
+            attempts=attempts,
+            elapsed=elapsed,
+        )
+
+
+class DeadlineExceededError(TransportError):
+    """The call's total deadline (:attr:`Timeout.total <shiptrack_sdk.Timeout.total>`) passed
+    before it completed: attempts, waits between them, token requests and reading the answer
+    all count. ``elapsed`` and ``attempts`` say how long it waited and how often it tried."""
 
 
 class ResponseError(_RequestContext):
@@ -164,8 +208,13 @@ class ResponseError(_RequestContext):
     answer redirects to another origin (another host or port, or plain HTTP), which the SDK
     does not follow.
 
+    A write (POST, PUT, PATCH, DELETE) answered with a redirect is a ResponseError too: the SDK
+    follows no redirect of a write, since ``requests`` would resend it as a GET without its body
+    and report the landing page as the write's success.
+
     Attributes:
         status: The HTTP status of the answer.
+        location: Where a redirect pointed (secrets masked), for a redirect not followed.
         body_excerpt: The start of the body, for diagnosis.
     """
 
@@ -178,15 +227,28 @@ class ResponseError(_RequestContext):
         url: str | None = None,
         status: int | None = None,
         body: str | None = None,
+        location: str | None = None,
+        attempts: int = 1,
+        elapsed: float | None = None,
     ) -> None:
         self.status = status
+        self.location = location
         self.body_excerpt = _excerpt(body)
         detail = message
         if status is not None:
             detail += f"; HTTP {status}"
+        if location is not None:
+            detail += f"; Location {location}"
         if self.body_excerpt:
             detail += f"; body starts {self.body_excerpt!r}"
-        super().__init__(detail, provider=provider, method=method, url=url)
+        super().__init__(
+            detail, provider=provider, method=method, url=url, attempts=attempts, elapsed=elapsed
+        )
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status (an alias of :attr:`status`, as ``requests`` names it)."""
+        return self.status
 
 
 class APIError(_RequestContext):
@@ -215,6 +277,8 @@ class APIError(_RequestContext):
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         metadata: Any = None,
+        attempts: int = 1,
+        elapsed: float | None = None,
     ) -> None:
         self.status = status
         self.code = code
@@ -230,7 +294,14 @@ class APIError(_RequestContext):
             text += f": {message}"
         if request_id:
             text += f" [request id {request_id}]"
-        super().__init__(text, provider=provider, method=method, url=url)
+        super().__init__(
+            text, provider=provider, method=method, url=url, attempts=attempts, elapsed=elapsed
+        )
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status (an alias of :attr:`status`, as ``requests`` names it)."""
+        return self.status
 
 
 class BadRequestError(APIError):
@@ -267,6 +338,28 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """5xx: the provider failed."""
+
+
+class TokenError(ShiptrackError):
+    """Mixed into every error met at a token endpoint: no token could be had, so the request it
+    was for was not sent. Catch it to tell that case from the request's own failure."""
+
+
+class TokenRefusedError(AuthenticationError, TokenError):
+    """The token endpoint refused the client credentials (400, 401, 403, or an OAuth2
+    ``error``); ``code`` is the OAuth2 ``error``, ``error_message`` its description."""
+
+
+class TokenServerError(ServerError, TokenError):
+    """The token endpoint failed (5xx, or 429), after retries."""
+
+
+class TokenTransportError(TransportError, TokenError):
+    """The token endpoint could not be reached, after retries."""
+
+
+class TokenResponseError(ResponseError, TokenError):
+    """The token endpoint's answer holds no usable token."""
 
 
 def error_class_for_status(status: int) -> type[APIError]:

@@ -145,6 +145,10 @@ class ProviderSpec:
         tracks: ``"module:function"`` that tracks shipments by id for ``shiptrack track``
             (``function(client, ids) -> list[Tracking | ShiptrackError]``), or ``None``.
         guide: The docs page of the provider's guide, relative to ``docs/``.
+        demo: ``"module:function"`` of the provider's part of ``shiptrack demo``
+            (``function(demo)``, given a :class:`shiptrack_sdk.cli.Demo`), or ``None``.
+        status_map: ``"module:attribute"`` of the provider's
+            :class:`~shiptrack_sdk._core.status.StatusMap`, or ``None`` when it has none.
     """
 
     name: str
@@ -160,6 +164,8 @@ class ProviderSpec:
     cli: str | None = None
     tracks: str | None = None
     guide: str | None = None
+    demo: str | None = None
+    status_map: str | None = None
 
     def client_class(self) -> type[Any]:
         """The client class, imported now."""

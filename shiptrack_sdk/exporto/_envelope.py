@@ -2,57 +2,43 @@
 
 The shipment search answers a bare JSON array (as public client code reads it); the tour
 routes are not public. So list answers are taken either as an array or as an object holding
-the array under one of a few usual keys, and anything else is a :class:`ResponseError`.
+the array under one of a few usual keys; anything else raises
+:class:`~shiptrack_sdk._core.spec.EnvelopeError`, which the core reports as a
+:class:`~shiptrack_sdk.errors.ResponseError` naming the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import requests
+from .._core.spec import EnvelopeError
 
-from .._http import redact_url
-from ..errors import ResponseError
-from .status import PROVIDER
-
-__all__ = ["list_payload", "shipment_ids_payload"]
+__all__ = ["list_under", "shipment_ids_payload"]
 
 #: Keys under which an object answer may hold its list.
 LIST_KEYS = ("content", "items", "results", "data")
 
 
-def _shape_error(response: requests.Response, what: str) -> ResponseError:
-    return ResponseError(
-        f"answer is not {what}",
-        provider=PROVIDER,
-        method=response.request.method,
-        url=redact_url(response.url),
-        status=response.status_code,
-        body=response.text[:400],
-    )
+def list_under(*keys: str) -> Callable[[Any], list[Any]]:
+    """An envelope: the list in an answer, the answer itself or the first list under ``keys``
+    or :data:`LIST_KEYS`."""
+    searched: Sequence[str] = (*keys, *LIST_KEYS)
+
+    def envelope(payload: Any) -> list[Any]:
+        if isinstance(payload, list):
+            return payload
+        if isinstance(payload, Mapping):
+            for key in searched:
+                value = payload.get(key)
+                if isinstance(value, list):
+                    return value
+        raise EnvelopeError("answer is not a JSON array")
+
+    return envelope
 
 
-def list_payload(
-    payload: Any, response: requests.Response, *, keys: Sequence[str] = ()
-) -> list[Any]:
-    """The list in ``payload``: the payload itself, or the first list under ``keys`` or
-    :data:`LIST_KEYS`.
-
-    Raises:
-        ResponseError: no list is found.
-    """
-    if isinstance(payload, list):
-        return payload
-    if isinstance(payload, Mapping):
-        for key in (*keys, *LIST_KEYS):
-            value = payload.get(key)
-            if isinstance(value, list):
-                return value
-    raise _shape_error(response, "a JSON array")
-
-
-def shipment_ids_payload(payload: Any, response: requests.Response) -> dict[str, Any]:
+def shipment_ids_payload(payload: Any) -> dict[str, Any]:
     """A tour answer as the object :class:`~shiptrack_sdk.exporto.TourDetail` reads.
 
     Accepted: ``{"tourId", "closingDate", "shipmentIds": [...]}``; the same with the list
@@ -60,7 +46,7 @@ def shipment_ids_payload(payload: Any, response: requests.Response) -> dict[str,
     carrying ``shipmentId``.
 
     Raises:
-        ResponseError: no list of shipment ids is found.
+        EnvelopeError: no list of shipment ids is found.
     """
     if isinstance(payload, Mapping) and isinstance(payload.get("shipmentIds"), list):
         entries: list[Any] = payload["shipmentIds"]
@@ -71,7 +57,7 @@ def shipment_ids_payload(payload: Any, response: requests.Response) -> dict[str,
     elif isinstance(payload, list):
         entries, body = payload, {}
     else:
-        raise _shape_error(response, "a tour with its shipment ids")
+        raise EnvelopeError("answer is not a tour with its shipment ids")
     ids = []
     for entry in entries:
         if isinstance(entry, Mapping):
@@ -79,7 +65,7 @@ def shipment_ids_payload(payload: Any, response: requests.Response) -> dict[str,
         if isinstance(entry, int) and not isinstance(entry, bool):
             entry = str(entry)
         if not isinstance(entry, str) or not entry:
-            raise _shape_error(response, "a tour with its shipment ids (one entry has no id)")
+            raise EnvelopeError("answer is not a tour with its shipment ids (one entry has no id)")
         ids.append(entry)
     body["shipmentIds"] = ids
     return body

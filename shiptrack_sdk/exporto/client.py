@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Literal
 
-from .._client import BaseClient, env_setting, require_setting, resolve_base_url
-from .._http import ErrorDetails
+from .._core.client import BaseClient, env_setting
 from ..auth import OAuth2ClientCredentials
 from .shipments import ShipmentsResource
-from .status import PROVIDER
+from .spec import ENVIRONMENTS, SPEC, TOKEN_PATH, parse_error
 from .tours import DEFAULT_TOUR_LIST_PATH, DEFAULT_TOUR_PATH, ToursResource
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from .._core.options import ClientOptions
+
 __all__ = ["ENVIRONMENTS", "TOKEN_PATH", "ExportoClient", "json_token_request", "parse_error"]
-
-#: Base URL of each exporto environment.
-ENVIRONMENTS: Mapping[str, str] = {
-    "production": "https://api.exporto.de/v1/",
-    "staging": "https://staging.api.exporto.de/v1/",
-}
-
-#: The token endpoint, relative to the base URL.
-TOKEN_PATH = "auth/token"
 
 
 def json_token_request(
@@ -31,27 +26,14 @@ def json_token_request(
 
     exporto reads ``{"grant_type": "client_credentials", "scope": ...}`` as JSON, where
     RFC 6749 sends form fields; the client id and secret travel as HTTP Basic either way.
+    :class:`ExportoClient` sends its token requests so already; the hook is for a
+    :class:`requests_oauthlib.OAuth2Session` (or an
+    :class:`~shiptrack_sdk.OAuth2ClientCredentials`) of your own.
     """
     fields = dict(request_kwargs.get("data") or {})
     kwargs = {k: v for k, v in request_kwargs.items() if k != "data"}
     kwargs["json"] = fields
     return token_url, {**headers, "Content-Type": "application/json"}, kwargs
-
-
-def parse_error(body: Any) -> ErrorDetails:
-    """exporto's error body: ``{"message": ..., "requestId": ...}``."""
-    if not isinstance(body, Mapping):
-        return ErrorDetails()
-    message = body.get("message")
-    if not isinstance(message, str):
-        message = body.get("error_description") or body.get("error")
-    code = body.get("code") or body.get("error")
-    request_id = body.get("requestId")
-    return ErrorDetails(
-        code=str(code) if isinstance(code, (str, int)) and code != "" else None,
-        message=str(message) if isinstance(message, str) and message else None,
-        request_id=str(request_id) if isinstance(request_id, (str, int)) and request_id else None,
-    )
 
 
 class ExportoClient(BaseClient):
@@ -75,9 +57,9 @@ class ExportoClient(BaseClient):
             default ``tour``).
         tour_path: Path of one tour, with ``{tourId}`` (env ``SHIPTRACK_EXPORTO_TOUR_PATH``;
             default ``tour/{tourId}``).
-        **options: Shared client options: ``session``, ``timeout``, ``max_retries``,
-            ``backoff_factor``, ``retry``, ``verify``, ``user_agent``
-            (see :class:`~shiptrack_sdk._client.BaseClient`).
+        **options: The shared client options (:class:`~shiptrack_sdk.ClientOptions`):
+            ``session``, ``timeout``, ``max_retries``, ``backoff_factor``, ``retry``,
+            ``verify``, ``user_agent``, ``max_response_bytes``.
 
     Example::
 
@@ -85,7 +67,8 @@ class ExportoClient(BaseClient):
             tracking = client.shipments.get("S-240902-0001").to_tracking()
     """
 
-    provider = PROVIDER
+    spec = SPEC
+    auth: OAuth2ClientCredentials
 
     def __init__(
         self,
@@ -98,33 +81,17 @@ class ExportoClient(BaseClient):
         token_url: str | None = None,
         tour_list_path: str | None = None,
         tour_path: str | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        cid = require_setting(
-            client_id, argument="client_id", env_var="SHIPTRACK_EXPORTO_CLIENT_ID"
-        )
-        secret = require_setting(
-            client_secret, argument="client_secret", env_var="SHIPTRACK_EXPORTO_CLIENT_SECRET"
-        )
-        url = resolve_base_url(
-            base_url=base_url,
+        super().__init__(
+            client_id=client_id,
+            client_secret=client_secret,
             environment=environment,
-            environments=ENVIRONMENTS,
-            env_prefix="SHIPTRACK_EXPORTO",
+            scope=scope,
+            base_url=base_url,
+            token_url=token_url,
+            **options,
         )
-        auth = OAuth2ClientCredentials(
-            env_setting(token_url, "SHIPTRACK_EXPORTO_TOKEN_URL")
-            or url.rstrip("/") + "/" + TOKEN_PATH,
-            cid,
-            secret,
-            scope=scope if scope is not None else env_setting(None, "SHIPTRACK_EXPORTO_SCOPE"),
-            client_auth="basic",
-            compliance_hooks={"access_token_request": [json_token_request]},
-            provider=PROVIDER,
-        )
-        super().__init__(base_url=url, auth=auth, error_parser=parse_error, **options)
-        #: The OAuth2 auth (its ``token_requests`` counts token fetches).
-        self.auth = auth
         #: Shipment endpoints: ``get``, ``search``, ``search_page``.
         self.shipments = ShipmentsResource(self)
         #: Tour endpoints and the tour-based chain: ``list``, ``get``, ``shipment_ids``,

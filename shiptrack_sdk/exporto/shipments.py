@@ -20,11 +20,12 @@ from typing import Any
 
 import attrs
 
-from .._client import Resource, aware_datetime, path_id
-from .._convert import format_datetime
-from .._http import Timeout, TimeoutLike
+from .._core import validate
+from .._core.convert import format_datetime
+from .._core.options import Timeout, TimeoutLike
+from .._core.resource import Endpoint, Resource
 from ..errors import ValidationError
-from ._envelope import list_payload
+from ._envelope import list_under
 from .models import Shipment
 
 __all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "SHIPMENT_TYPES", "ShipmentsResource"]
@@ -51,28 +52,20 @@ _TIME_FILTERS = {
 }
 
 
-def _text(value: Any, argument: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(argument, "must be a non-empty string")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValidationError(argument, "must not contain control characters")
-    return value
+#: One shipment (the path is the resource's ``path``, with ``{shipmentId}``).
+GET_SHIPMENT = Endpoint("GET", "shipment/{shipmentId}", Shipment)
+#: One page of a shipment search.
+SEARCH = Endpoint("GET", "shipment/search", builtins.list[Shipment], list_under("shipments"))
 
 
 def _time(value: Any, argument: str) -> str:
     if isinstance(value, datetime):
-        return format_datetime(aware_datetime(value, argument))
+        return format_datetime(validate.aware_utc(argument, value))
     if isinstance(value, date):
         return value.isoformat()
     raise ValidationError(
         argument, f"expected an aware datetime or a date, got {type(value).__name__}"
     )
-
-
-def _positive_int(value: Any, argument: str, *, minimum: int = 1, maximum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
-        raise ValidationError(argument, f"must be an integer from {minimum} to {maximum}")
-    return value
 
 
 class ShipmentsResource(Resource):
@@ -102,8 +95,9 @@ class ShipmentsResource(Resource):
             ValidationError: ``shipment_id`` is empty or not a string.
             NotFoundError: exporto knows no such shipment.
         """
-        quoted = path_id(shipment_id)
-        shipment = self._get(self.path.format(shipmentId=quoted), Shipment, timeout=timeout)
+        shipment = self._call(
+            GET_SHIPMENT, route=self.path, path={"shipmentId": shipment_id}, timeout=timeout
+        )
         if not shipment.shipment_id:
             shipment = attrs.evolve(shipment, shipment_id=str(shipment_id))
         return shipment
@@ -142,7 +136,7 @@ class ShipmentsResource(Resource):
             carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
             type=type,
         )
-        params["page"] = _positive_int(page, "page", minimum=0, maximum=MAX_PAGE)
+        params["page"] = validate.int_in_range("page", page, 0, MAX_PAGE)
         if timeout is not None:
             Timeout.of(timeout)  # refused before any request, the token's included
         return self._page(params, timeout)
@@ -193,20 +187,13 @@ class ShipmentsResource(Resource):
             carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
             type=type,
         )
-        first = _positive_int(start_page, "start_page", minimum=0, maximum=MAX_PAGE)
+        first = validate.int_in_range("start_page", start_page, 0, MAX_PAGE)
         if timeout is not None:
             Timeout.of(timeout)  # refused by this call, not at the first page
         return self._walk(params, first, timeout)
 
     def _page(self, params: dict[str, Any], timeout: TimeoutLike | None) -> builtins.list[Shipment]:
-        page: builtins.list[Shipment] = self._get(
-            self.search_path,
-            builtins.list[Shipment],
-            params=params,
-            timeout=timeout,
-            unwrap=lambda payload, response: list_payload(payload, response, keys=("shipments",)),
-        )
-        return page
+        return self._call(SEARCH, route=self.search_path, params=params, timeout=timeout)
 
     def _walk(
         self, params: dict[str, Any], first: int, timeout: TimeoutLike | None
@@ -240,7 +227,7 @@ def _search_params(
     params: dict[str, Any] = {}
     for argument, wire in _TEXT_FILTERS.items():
         if filters.get(argument) is not None:
-            params[wire] = _text(filters[argument], argument)
+            params[wire] = validate.text(argument, filters[argument])
     for argument, wire in _TIME_FILTERS.items():
         if filters.get(argument) is not None:
             params[wire] = _time(filters[argument], argument)
@@ -248,5 +235,5 @@ def _search_params(
         if not isinstance(type, str) or type not in SHIPMENT_TYPES:
             raise ValidationError("type", f"must be one of {', '.join(sorted(SHIPMENT_TYPES))}")
         params["type"] = type
-    params["pageSize"] = _positive_int(page_size, "page_size", maximum=max_page_size)
+    params["pageSize"] = validate.int_in_range("page_size", page_size, 1, max_page_size)
     return params

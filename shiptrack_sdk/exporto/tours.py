@@ -17,17 +17,18 @@ import builtins
 from collections import deque
 from collections.abc import Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .._client import Resource, aware_datetime, path_id
-from .._http import Timeout, TimeoutLike
-from .._progress import Progress, ProgressLike
+from .._core import validate
+from .._core.options import Timeout, TimeoutLike
+from .._core.progress import Progress, ProgressLike
+from .._core.resource import Endpoint, Resource
 from ..errors import ShiptrackError, ValidationError
 from ..models import Tracking
-from ._envelope import list_payload, shipment_ids_payload
+from ._envelope import list_under, shipment_ids_payload
 from .models import Shipment, Tour, TourDetail
 from .status import PROVIDER
 
@@ -40,6 +41,11 @@ __all__ = ["DEFAULT_TOUR_LIST_PATH", "DEFAULT_TOUR_PATH", "ToursResource", "Trac
 DEFAULT_TOUR_LIST_PATH = "tour"
 #: ``GET`` this path for one tour's shipment ids; ``{tourId}`` is replaced by the quoted id.
 DEFAULT_TOUR_PATH = "tour/{tourId}"
+
+#: The tour list (the path is the resource's ``list_path``).
+LIST_TOURS = Endpoint("GET", DEFAULT_TOUR_LIST_PATH, builtins.list[Tour], list_under("tours"))
+#: One tour and its shipment ids (the path is the resource's ``path``).
+GET_TOUR = Endpoint("GET", DEFAULT_TOUR_PATH, TourDetail, shipment_ids_payload)
 
 
 @attrs.frozen
@@ -75,7 +81,7 @@ class TrackResult:
 
 def _since_date(value: Any) -> date:
     if isinstance(value, datetime):
-        return aware_datetime(value, "since").astimezone(timezone.utc).date()
+        return validate.aware_utc("since", value).date()
     if isinstance(value, date):
         return value
     raise ValidationError("since", f"expected a date or an aware datetime, got {value!r}")
@@ -92,10 +98,7 @@ def _unexpected(exc: Exception, what: str) -> ShiptrackError:
 
 
 def _check_path(path: Any, argument: str, placeholder: str | None = None) -> str:
-    if not isinstance(path, str) or not path.strip():
-        raise ValidationError(argument, "must be a non-empty path")
-    if any(ord(c) <= 32 or ord(c) == 127 for c in path):
-        raise ValidationError(argument, "must not contain spaces or control characters")
+    path = validate.route(argument, path)
     if placeholder is not None and placeholder not in path:
         raise ValidationError(argument, f"must contain {placeholder}")
     return path
@@ -139,12 +142,7 @@ class ToursResource(Resource):
             ValidationError: ``since`` is not a date or an aware datetime.
         """
         since_day = _since_date(since) if since is not None else None
-        tours: builtins.list[Tour] = self._get(
-            self.list_path,
-            builtins.list[Tour],
-            timeout=timeout,
-            unwrap=lambda payload, response: list_payload(payload, response, keys=("tours",)),
-        )
+        tours = self._call(LIST_TOURS, route=self.list_path, timeout=timeout)
         if since_day is not None:
             tours = [t for t in tours if t.closing_date is None or t.closing_date >= since_day]
         return sorted(tours, key=lambda t: t.closing_date or date.min)
@@ -160,13 +158,7 @@ class ToursResource(Resource):
             ValidationError: ``tour_id`` is empty or not a string.
             NotFoundError: exporto knows no such tour.
         """
-        quoted = path_id(tour_id, "tour_id")
-        detail = self._get(
-            self.path.format(tourId=quoted),
-            TourDetail,
-            timeout=timeout,
-            unwrap=shipment_ids_payload,
-        )
+        detail = self._call(GET_TOUR, route=self.path, path={"tourId": tour_id}, timeout=timeout)
         if not detail.tour_id:
             detail = attrs.evolve(detail, tour_id=str(tour_id))
         return detail
@@ -233,7 +225,7 @@ class ToursResource(Resource):
                 raise ValidationError("tour_ids", "must be a list of tour ids")
             ids = builtins.list(dict.fromkeys(tour_ids))
             for index, tour_id in enumerate(ids):
-                path_id(tour_id, f"tour_ids[{index}]")
+                validate.path_segment(f"tour_ids[{index}]", tour_id)
         since_day = _since_date(since) if since is not None else None
         if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
             raise ValidationError("max_workers", "must be an integer >= 1")

@@ -13,20 +13,22 @@ received with :mod:`shiptrack_sdk.lex.push`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Generator, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-import requests
-
-from .._client import Resource, aware_datetime, env_setting
-from .._convert import STRUCTURE_ERRORS, converter, parse_datetime
-from .._http import Timeout, TimeoutLike, redact_url
-from .._progress import Progress, ProgressLike
+from .._core import validate
+from .._core.client import env_setting
+from .._core.convert import STRUCTURE_ERRORS, converter, parse_datetime
+from .._core.options import Timeout, TimeoutLike
+from .._core.progress import Progress, ProgressLike
+from .._core.resource import Endpoint, Resource
+from .._core.spec import EnvelopeError
 from ..errors import ResponseError, ValidationError
 from .checkpoint import Checkpoint, Cursor
+from .._core.answers import Exchange, decode_json
+from .._core.transport import encode_json
 from .order_models import BusinessMessage, SendResult, message_key, message_list, read_message
 
 if TYPE_CHECKING:
@@ -66,19 +68,30 @@ _EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+def _message_page(payload: Any) -> list[Any]:
+    messages = message_list(payload)
+    if messages is None:
+        raise EnvelopeError(
+            "answer is neither a list of business messages nor an object wrapping one"
+        )
+    return messages
+
+
+#: One page of business messages (the path is the resource's ``path``).
+FETCH = Endpoint("GET", DEFAULT_PATH, object, _message_page)
+#: One business message posted; LEX's answer only confirms it (the path is ``send_path``).
+SEND = Endpoint("POST", DEFAULT_PATH, None)
+
+
 def _check_fetch_size(value: Any, argument: str = "fetch_size") -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(argument, f"must be an integer from 1 to 100, got {value!r}")
-    if not 1 <= value <= MAX_FETCH_SIZE:
-        raise ValidationError(argument, f"must be from 1 to {MAX_FETCH_SIZE}, got {value}")
-    return value
+    return validate.int_in_range(argument, value, 1, MAX_FETCH_SIZE)
 
 
 def _check_timestamp(value: Any, argument: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return aware_datetime(value, argument).astimezone(timezone.utc)
+        return validate.aware_utc(argument, value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             return parse_datetime(value)
@@ -160,12 +173,9 @@ class OrdersResource(Resource):
         params: dict[str, Any] = {"fetchSize": size}
         if bound is not None:
             params["minTimestamp"] = format_min_timestamp(bound)
-        transport = self._transport
-        response = transport.request("GET", self.path, params=params, timeout=timeout)
+        items: list[Any] = self._call(FETCH, route=self.path, params=params, timeout=timeout)
         # Read message by message: one the SDK cannot read still arrives (read_message).
-        return [
-            read_message(item) for item in _page(transport.decode_json(response, "GET"), response)
-        ]
+        return [read_message(item) for item in items]
 
     def iter_messages(
         self,
@@ -253,26 +263,21 @@ class OrdersResource(Resource):
                 payload; every problem is listed.
         """
         body = _send_body(message)
-        path = self.send_path
-        try:
-            response = self._transport.request("POST", path, json_body=body, timeout=timeout)
-        except ResponseError as exc:
-            if not self._transport.answered(exc, path) or not 200 <= (exc.status or 0) < 400:
-                raise  # the token endpoint's answer, or not a success
+        answer = self._call(SEND, route=self.send_path, json_body=body, timeout=timeout)
+        if answer.unread is not None:
             # Accepted, but the answer was not read (beyond the size limit): raising would
             # invite sending the message again.
             logger.warning(
-                "lex: message accepted (HTTP %d); its answer was not read: %s", exc.status, exc
+                "lex: message accepted (HTTP %d); its answer was not read: %s",
+                answer.status,
+                answer.unread,
             )
-            return SendResult(extra={"answer": exc.body_excerpt})
-        content = response.content
-        if not content.strip():
+            return SendResult(extra={"answer": answer.unread})
+        data = answer.body
+        if data is None or (isinstance(data, str) and not data.strip()):
             return SendResult()
-        try:
-            data = json.loads(content)
-        except (ValueError, RecursionError):
-            text = content[:2000].decode("utf-8", "replace")
-            return SendResult(extra={"answer": text}, raw={"answer": text})
+        if isinstance(data, str):
+            return SendResult(extra={"answer": data}, raw={"answer": data})
         if not isinstance(data, Mapping):
             data = {"answer": data}
         try:
@@ -282,27 +287,7 @@ class OrdersResource(Resource):
 
 
 def _check_path(value: Any, argument: str = "path") -> str:
-    if (
-        not isinstance(value, str)
-        or not value.strip()
-        or any(ord(c) <= 32 or ord(c) == 127 for c in value)
-    ):
-        raise ValidationError(argument, f"must be a URL path, got {value!r}")
-    return value
-
-
-def _page(payload: Any, response: requests.Response) -> list[Any]:
-    messages = message_list(payload)
-    if messages is None:
-        raise ResponseError(
-            "answer is neither a list of business messages nor an object wrapping one",
-            provider="lex",
-            method="GET",
-            url=redact_url(response.url),
-            status=response.status_code,
-            body=response.content[:400].decode("utf-8", "replace"),
-        )
-    return messages
+    return validate.route(argument, value)
 
 
 def _send_body(message: Any) -> Any:
@@ -317,10 +302,9 @@ def _send_body(message: Any) -> Any:
         envelope = message
         body: Any = None
     elif isinstance(message, Mapping):
-        try:
-            body = json.loads(json.dumps(message))
-        except (TypeError, ValueError) as exc:
-            raise ValidationError("message", f"is not JSON data ({exc})") from None
+        validate.no_surrogates("message", message)
+        encoded = encode_json(message, argument="message")
+        body = decode_json(encoded.data)
         try:
             envelope = converter.structure(body, BusinessMessage)
         except Exception as exc:  # any converter failure is the caller's malformed input
@@ -337,8 +321,11 @@ def _send_body(message: Any) -> Any:
     stamp = envelope.timestamp
     if not isinstance(stamp, datetime):
         problems.append(("message.timestamp", "is required"))
-    elif stamp.tzinfo is None or stamp.utcoffset() is None:
-        problems.append(("message.timestamp", "must be time-zone aware"))
+    else:
+        try:
+            validate.aware_utc("message.timestamp", stamp)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
     if envelope.payload is None:
         problems.append(("message.payload", "is required"))
     if problems:
@@ -530,10 +517,8 @@ class MessageStream(Iterator[BusinessMessage]):
                 )
                 return MAX_FETCH_SIZE, escalation
             if current is None:
-                raise ResponseError(
-                    f"{len(page)} messages without a timestamp: cannot page past them",
-                    provider="lex",
-                    method="GET",
+                raise self._exchange().response_error(
+                    f"{len(page)} messages without a timestamp: cannot page past them"
                 )
             if self._bound == "below":
                 # A full page at one timestamp: no bound below it reaches further. Ask from
@@ -561,11 +546,9 @@ class MessageStream(Iterator[BusinessMessage]):
             # A full page and not one message past the bound: the server does not seem to
             # honour the bound's precision. Jump further each time, then give up loudly.
             if escalation >= _MAX_ESCALATIONS or current is None:
-                raise ResponseError(
+                raise self._exchange().response_error(
                     "the server answers the same messages whatever minTimestamp is: "
-                    "it does not honour the bound",
-                    provider="lex",
-                    method="GET",
+                    "it does not honour the bound"
                 )
             # The server rounds the bound down: move it to the next whole millisecond (then
             # second) after the newest timestamp answered, which rounding keeps.
@@ -583,6 +566,10 @@ class MessageStream(Iterator[BusinessMessage]):
             self._jump(target)
             return size, escalation + 1
         return self._fetch_size, 0
+
+    def _exchange(self) -> Exchange:
+        """The stream's GET, as an error about its answers names it."""
+        return self._resource._exchange(FETCH, self._resource.path)
 
     def _jump(self, timestamp: datetime) -> None:
         # Nothing was consumed at ``timestamp``: ask from it exactly.

@@ -13,23 +13,24 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
-from .._client import BaseClient, Resource
-from .._convert import converter
-from .._http import EncodedJSON, Timeout, TimeoutLike, encode_json
-from .._progress import Progress, ProgressLike
+from .._core.convert import converter
+from .._core.options import Timeout, TimeoutLike
+from .._core.progress import Progress, ProgressLike
+from .._core.resource import Endpoint, Resource
+from .._core.transport import EncodedJSON, encode_json
 from ..errors import (
     APIError,
     AuthenticationError,
     ResponseError,
     ServerError,
     ShiptrackError,
+    TokenError,
     TransportError,
     ValidationError,
 )
@@ -37,7 +38,6 @@ from .tracking_models import (
     DEFAULT_DOCUMENT_REQUIRED_CODES,
     DEFAULT_LIMITS,
     DEFAULT_REQUIRED_PARTS,
-    Address,
     Anomaly,
     Attribute,
     Carrier,
@@ -45,6 +45,7 @@ from .tracking_models import (
     Location,
     Party,
     ShipmentEvent,
+    TrackingAddress,
     TrackingMessage,
     TrackingValidator,
     validate_messages,
@@ -57,7 +58,6 @@ __all__ = [
     "DEFAULT_REQUIRED_PARTS",
     "MAX_BATCH_SIZE",
     "TRACKING_PATH",
-    "Address",
     "Anomaly",
     "Attribute",
     "BatchResult",
@@ -69,6 +69,7 @@ __all__ = [
     "SendOutcome",
     "SendReport",
     "ShipmentEvent",
+    "TrackingAddress",
     "TrackingMessage",
     "TrackingResource",
     "TrackingValidator",
@@ -254,9 +255,12 @@ def _materialize(messages: Iterable[TrackingMessage]) -> tuple[TrackingMessage, 
     return tuple(messages)
 
 
-def _classify(error: ShiptrackError, own_answer: bool) -> SendOutcome:
-    """What became of a batch whose POST raised ``error`` (``own_answer``: a
-    :class:`ResponseError` about the POST's answer, not a token endpoint's)."""
+def _classify(error: ShiptrackError) -> SendOutcome:
+    """What became of a batch whose POST raised ``error``."""
+    if isinstance(error, TokenError):
+        # No token could be had (on the first fetch, or renewing after a 401 that proved the
+        # batch was not stored): the batch was not sent.
+        return SendOutcome.FAILED
     if isinstance(error, TransportError):
         return SendOutcome.IN_DOUBT if error.may_have_reached_server else SendOutcome.FAILED
     if isinstance(error, ServerError):
@@ -265,15 +269,9 @@ def _classify(error: ShiptrackError, own_answer: bool) -> SendOutcome:
     if isinstance(error, APIError):
         # A 4xx: the server refused the request, nothing was stored.
         return SendOutcome.FAILED
-    if isinstance(error, ResponseError) and not own_answer:
-        # The token endpoint's unreadable answer, met before sending or renewing the token
-        # after a 401: the batch was not stored.
-        return SendOutcome.FAILED
     if isinstance(error, ResponseError) and error.status is not None:
-        # The answer could not be read (beyond the size limit...): its status still says
-        # what happened.
-        if error.status < 400:
-            return SendOutcome.ACCEPTED
+        # A redirect (not followed: a write never is) or a refusal stored nothing; a 5xx
+        # whose body could not be read may follow a stored batch.
         return SendOutcome.FAILED if error.status < 500 else SendOutcome.IN_DOUBT
     return SendOutcome.IN_DOUBT
 
@@ -292,13 +290,9 @@ def _interrupted(
     return SendReport(items, tuple(batches))
 
 
-def _decode(content: bytes) -> Any:
-    if not content:
-        return None
-    try:
-        return json.loads(content)
-    except (ValueError, RecursionError):
-        return content[:2000].decode("utf-8", "replace")
+#: A batch of tracking messages (the path is the resource's ``path``); the answer only
+#: confirms it.
+SEND = Endpoint("POST", TRACKING_PATH, None)
 
 
 class TrackingResource(Resource):
@@ -312,7 +306,7 @@ class TrackingResource(Resource):
             event codes, the required parts or the length limits.
     """
 
-    def __init__(self, client: BaseClient) -> None:
+    def __init__(self, client: Any) -> None:
         super().__init__(client)
         self.path: str = TRACKING_PATH
         self.validator: TrackingValidator = TrackingValidator()
@@ -405,7 +399,7 @@ class TrackingResource(Resource):
                     if result.outcome is not SendOutcome.ACCEPTED:
                         logger.warning(
                             "%s: tracking batch %d of %d (messages %d to %d) %s: %s",
-                            self._transport.provider,
+                            self._client.provider,
                             number + 1,
                             len(starts),
                             start,
@@ -424,7 +418,7 @@ class TrackingResource(Resource):
             logger.warning(
                 "%s: tracking send interrupted (%s): %s; the exception's shiptrack_report "
                 "says what became of each message",
-                self._transport.provider,
+                self._client.provider,
                 type(exc).__name__,
                 ", ".join(f"{k}={v}" for k, v in report.counts.items()),
             )
@@ -440,26 +434,14 @@ class TrackingResource(Resource):
         timeout: TimeoutLike | None,
     ) -> BatchResult:
         try:
-            # The token is obtained first, on its own (retried as any request's token is): a
-            # token endpoint failure must not be mistaken for the batch's own POST having
-            # possibly reached Michelin.
-            self._transport.authenticate()
+            answer = self._call(SEND, route=self.path, json_body=batch, timeout=timeout)
         except ShiptrackError as exc:
-            return BatchResult(number, start, stop, SendOutcome.FAILED, error=exc)
-        try:
-            response = self._transport.request("POST", self.path, json_body=batch, timeout=timeout)
-        except ShiptrackError as exc:
-            own = isinstance(exc, ResponseError) and self._transport.answered(exc, self.path)
-            outcome = _classify(exc, own)
-            status = getattr(exc, "status", None)
-            if outcome is SendOutcome.ACCEPTED:
-                return BatchResult(number, start, stop, outcome, status=status)
-            return BatchResult(number, start, stop, outcome, status=status, error=exc)
+            failure = exc
+        else:
+            return BatchResult(
+                number, start, stop, SendOutcome.ACCEPTED, status=answer.status, response=answer.body
+            )
+        outcome = _classify(failure)
         return BatchResult(
-            number,
-            start,
-            stop,
-            SendOutcome.ACCEPTED,
-            status=response.status_code,
-            response=_decode(response.content),
+            number, start, stop, outcome, status=getattr(failure, "status", None), error=failure
         )

@@ -13,15 +13,21 @@ from typing import Any
 
 import attrs
 
-from .._client import Resource, aware_datetime, path_id
-from .._convert import format_datetime
-from .._http import TimeoutLike
+from .._core import validate
+from .._core.convert import format_datetime
+from .._core.options import TimeoutLike
+from .._core.resource import Endpoint, Resource
 from ..errors import ValidationError
 from ..models import TrackingEvent
 from .models import Shipment, ShipmentTracking
 from .status import STATUSES
 
 __all__ = ["HistoryUpdate", "TrackingResource"]
+
+#: Pull one shipment's tracking.
+GET_TRACKING = Endpoint("GET", "public/v1/shipments/{shipment_id}/tracking", ShipmentTracking)
+#: Put a shipment's entire tracking history (no ``/public``).
+PUT_TRACKING = Endpoint("PUT", "v1/shipments/{shipment_id}/tracking", Shipment)
 
 
 @attrs.frozen
@@ -98,18 +104,24 @@ def _history_body(history: Iterable[HistoryLike]) -> list[dict[str, Any]]:
                 )
             )
         try:
-            aware_datetime(item.status_date, f"{where}.status_date")
+            when = validate.aware_utc(f"{where}.status_date", item.status_date)
         except ValidationError as exc:
             problems.extend(exc.problems)
             continue
-        if not isinstance(item.status_details, str):
-            problems.append((f"{where}.status_details", "must be a string"))
-        if item.status_exact is not None and not isinstance(item.status_exact, str):
-            problems.append((f"{where}.status_exact", "must be a string or None"))
+        for name, value, optional in (
+            ("status_details", item.status_details, False),
+            ("status_exact", item.status_exact, True),
+        ):
+            if optional and value is None:
+                continue
+            try:
+                validate.text(f"{where}.{name}", value, empty=True)
+            except ValidationError as exc:
+                problems.extend(exc.problems)
         entries.append(
             {
                 "status": item.status,
-                "status_date": format_datetime(item.status_date),
+                "status_date": format_datetime(when),
                 "status_details": item.status_details,
                 "status_exact": item.status_exact,
             }
@@ -138,11 +150,7 @@ class TrackingResource(Resource):
             ValidationError: ``shipment_id`` is empty.
             NotFoundError: Shiplemon knows no such shipment.
         """
-        tracking = self._get(
-            f"public/v1/shipments/{path_id(shipment_id)}/tracking",
-            ShipmentTracking,
-            timeout=timeout,
-        )
+        tracking = self._call(GET_TRACKING, path={"shipment_id": shipment_id}, timeout=timeout)
         # The id as asked (an int id is asked as its digits): the model holds a string.
         return attrs.evolve(tracking, shipment_id=str(shipment_id))
 
@@ -170,6 +178,8 @@ class TrackingResource(Resource):
         Raises:
             ValidationError: an id, status or date is refused; every problem is listed.
         """
-        path = f"v1/shipments/{path_id(shipment_id)}/tracking"
+        validate.path_segment("shipment_id", shipment_id)  # before the history is checked
         body = {"tracking_history": _history_body(history)}
-        return self._put(path, Shipment, json_body=body, timeout=timeout)
+        return self._call(
+            PUT_TRACKING, path={"shipment_id": shipment_id}, json_body=body, timeout=timeout
+        )

@@ -1,0 +1,267 @@
+"""Errors from answers and failures: the one place a request's error is built.
+
+An :class:`Exchange` is one call as its errors name it: provider, method, URL (secrets masked),
+how many attempts it made and since when. Every :class:`~shiptrack_sdk.errors.APIError`,
+:class:`~shiptrack_sdk.errors.ResponseError` and :class:`~shiptrack_sdk.errors.TransportError`
+the SDK raises about a request is built by one of its methods, so redaction, request ids and
+the "after N attempts over T s" suffix are written once.
+
+The ``requests`` exception behind a transport error is never chained as it is: it holds the
+prepared request (credential headers, a token request's body) and urllib3's text, which
+repeats the URL with its query. :func:`scrubbed` makes the copy that is chained instead.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import requests
+import urllib3.exceptions
+
+from ..errors import (
+    APIError,
+    RateLimitError,
+    ResponseError,
+    TokenRefusedError,
+    TokenResponseError,
+    TokenServerError,
+    TokenTransportError,
+    TransportError,
+    error_class_for_status,
+)
+from .spec import ErrorDetails, ErrorParser, default_error_parser
+from .urls import redact_text, redact_url
+
+__all__ = ["REQUEST_ID_HEADERS", "Exchange", "decode_json", "parse_retry_after", "scrubbed"]
+
+#: Response headers that carry a provider's request id, in order of preference.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id")
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    import email.utils
+    from datetime import datetime, timezone
+
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    if seconds != seconds or seconds == float("inf"):  # NaN, or a wait that never ends
+        return None
+    return max(0.0, seconds)
+
+
+def _never_reached_server(exc: BaseException) -> bool:
+    """Whether ``exc`` proves the request never left: the connection could not be opened."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason: Any = exc.args[0] if exc.args else None
+        if isinstance(reason, urllib3.exceptions.MaxRetryError):
+            reason = reason.reason
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
+def _failure_kind(exc: BaseException) -> str:
+    if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError)):
+        connect = isinstance(exc, (requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError))
+        return "connect timeout" if connect else "read timeout"
+    if isinstance(exc, (requests.exceptions.SSLError, urllib3.exceptions.SSLError)):
+        return "TLS error"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection refused" if _never_reached_server(exc) else "connection error"
+    if isinstance(
+        exc,
+        (
+            requests.exceptions.ChunkedEncodingError,
+            urllib3.exceptions.ProtocolError,
+            OSError,
+        ),
+    ):
+        return "connection broken while reading the answer"
+    if isinstance(exc, (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError)):
+        return "answer could not be decoded"
+    return type(exc).__name__
+
+
+def scrubbed(exc: BaseException) -> BaseException:
+    """A copy of ``exc`` fit to chain to an SDK error: the same class where it can be built
+    from a message alone (else :class:`requests.RequestException`), its text redacted, and no
+    request, response, arguments, cause or context."""
+    text = redact_text(str(exc))
+    copy: BaseException
+    try:
+        copy = type(exc)(text)
+    except Exception:  # a class whose constructor wants more than a message
+        copy = requests.RequestException(text)
+    for attribute in ("request", "response"):
+        if hasattr(copy, attribute):
+            setattr(copy, attribute, None)
+    return copy
+
+
+def decode_json(content: bytes) -> Any:
+    """``content`` decoded as JSON.
+
+    Raises:
+        ValueError: not JSON (a nesting too deep for the decoder included).
+    """
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
+@attrs.define
+class Exchange:
+    """One call, as its errors name it.
+
+    Args:
+        provider: The provider's name.
+        method: The HTTP method.
+        url: The request's URL (redacted here).
+        token: The call is a token request: its failures are :class:`TokenError` s.
+    """
+
+    provider: str
+    method: str
+    url: str = attrs.field(converter=redact_url)
+    token: bool = False
+    attempts: int = 0
+    started: float = attrs.field(factory=time.monotonic)
+    #: Whether a request of this call may have reached the server (it was sent, or its
+    #: sending failed past the point where the server could have read it).
+    may_have_reached_server: bool = False
+
+    def elapsed(self) -> float:
+        """Seconds since the call started."""
+        return time.monotonic() - self.started
+
+    def _context(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "method": self.method,
+            "url": self.url,
+            "attempts": max(self.attempts, 1),
+            "elapsed": round(self.elapsed(), 3),
+        }
+
+    def response_error(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: bytes | str | None = None,
+        location: str | None = None,
+    ) -> ResponseError:
+        """The answer came, but cannot be taken."""
+        if isinstance(body, bytes):
+            body = body[:400].decode("utf-8", "replace")
+        cls = TokenResponseError if self.token else ResponseError
+        return cls(
+            message,
+            status=status,
+            body=body,
+            location=redact_url(location) if location is not None else None,
+            **self._context(),
+        )
+
+    def transport_error(self, exc: BaseException, *, never_sent: bool = False) -> TransportError:
+        """The request did not complete. The message names the failure's kind, not
+        ``str(exc)``: urllib3's text repeats the URL with its query string."""
+        never = never_sent or _never_reached_server(exc)
+        if not never:
+            self.may_have_reached_server = True
+        cls = TokenTransportError if self.token else TransportError
+        error = cls(
+            _failure_kind(exc), may_have_reached_server=self.may_have_reached_server, **self._context()
+        )
+        # As ``raise error from scrubbed(exc)`` would, without the live exception as context.
+        error.__cause__ = scrubbed(exc)
+        error.__suppress_context__ = True
+        return error
+
+    def deadline_error(self, total: float) -> TransportError:
+        """The call's total deadline passed."""
+        from ..errors import DeadlineExceededError
+
+        waited = self.elapsed()
+        error = DeadlineExceededError(
+            f"no complete answer within the total deadline of {total:g} s "
+            f"(waited {waited:.1f} s over {max(self.attempts, 1)} attempt"
+            f"{'s' if self.attempts > 1 else ''})",
+            provider=self.provider,
+            method=self.method,
+            url=self.url,
+            may_have_reached_server=self.may_have_reached_server,
+        )
+        error.attempts = max(self.attempts, 1)
+        error.elapsed = round(waited, 3)
+        return error
+
+    def api_error(
+        self, response: requests.Response, error_parser: ErrorParser | None = None
+    ) -> APIError:
+        """The provider answered with an error status."""
+        status = response.status_code
+        content = response.content
+        body: Any
+        try:
+            body = decode_json(content) if content else None
+        except ValueError:
+            body = content[:2000].decode("utf-8", "replace")
+        try:
+            details = (error_parser or default_error_parser)(body)
+        except Exception:  # a provider's error parser must never hide the error itself
+            details = ErrorDetails()
+        request_id = details.request_id or next(
+            (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
+        )
+        message = details.message
+        if message is None and isinstance(body, str) and body:
+            message = body[:200]
+        kwargs: dict[str, Any] = {
+            "status": status,
+            "code": details.code,
+            "request_id": request_id,
+            "body": body,
+            "headers": dict(response.headers),
+            "metadata": details.metadata,
+            **self._context(),
+        }
+        if self.token:
+            if status in (400, 401, 403):
+                kwargs["code"] = details.code or _text(body, "error")
+                description = _text(body, "error_description") or message
+                return TokenRefusedError(
+                    description or "the token endpoint refused the client credentials", **kwargs
+                )
+            return TokenServerError(message, **kwargs)
+        cls = error_class_for_status(status)
+        if cls is RateLimitError:
+            return RateLimitError(
+                message,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                **kwargs,
+            )
+        return cls(message, **kwargs)
+
+
+def _text(body: Any, key: str) -> str | None:
+    value = body.get(key) if isinstance(body, Mapping) else None
+    return value if isinstance(value, str) and value else None

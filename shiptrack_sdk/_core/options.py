@@ -1,0 +1,259 @@
+"""The options every client takes: timeouts, retries, TLS, the session, the User-Agent.
+
+:class:`ClientOptions` types them for ``**options`` (PEP 692), so a type checker or an IDE
+refuses ``ShiplemonClient(api_key="...", timout=5)``; at run time the client refuses it too.
+Each setting resolves per call > constructor keyword > ``SHIPTRACK_*`` variable > default.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypedDict
+
+import attrs
+
+from ..errors import ValidationError
+from . import validate
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = [
+    "DEFAULT_TOTAL",
+    "ClientOptions",
+    "Deadline",
+    "RetryPolicy",
+    "Timeout",
+    "TimeoutLike",
+    "VerifyLike",
+    "check_verify",
+    "env_max_retries",
+    "env_timeout",
+]
+
+#: The default total deadline of one call, in seconds: long enough for retries with their
+#: backoffs and a large answer, short enough that a drip-fed answer cannot hold a call for
+#: minutes.
+DEFAULT_TOTAL = 60.0
+
+
+def _seconds(argument: str) -> Any:
+    return lambda value: validate.seconds(argument, value)
+
+
+@attrs.frozen
+class Timeout:
+    """How long a call may wait.
+
+    Args:
+        connect: Seconds to open a connection (default 5).
+        read: Seconds to wait for each read of the answer (default 30).
+        total: Seconds the whole call may take — every attempt, the waits between them
+            (``Retry-After`` included), token requests and reading the answer — checked while
+            the answer streams in (default 60). Past it the call raises
+            :class:`~shiptrack_sdk.errors.DeadlineExceededError`.
+    """
+
+    connect: float = attrs.field(default=5.0, converter=_seconds("timeout.connect"))
+    read: float = attrs.field(default=30.0, converter=_seconds("timeout.read"))
+    total: float = attrs.field(default=DEFAULT_TOTAL, converter=_seconds("timeout.total"))
+
+    @classmethod
+    def of(cls, value: TimeoutLike, *, argument: str = "timeout") -> Timeout:
+        """A :class:`Timeout` from seconds (connect and read; total stays the default), a
+        ``(connect, read)`` or ``(connect, read, total)`` tuple, or a Timeout.
+
+        Raises:
+            ValidationError: anything else, or a part that is not a finite positive number.
+        """
+        if isinstance(value, Timeout):
+            return value
+        if isinstance(value, tuple) and len(value) in (2, 3):
+            parts = [validate.seconds(argument, part) for part in value]
+            return cls(*parts)
+        if isinstance(value, tuple):
+            raise ValidationError(argument, "expected (connect, read) or (connect, read, total)")
+        seconds = validate.seconds(argument, value)
+        return cls(seconds, seconds)
+
+    def as_tuple(self) -> tuple[float, float]:
+        """``(connect, read)``, as requests takes it."""
+        return (self.connect, self.read)
+
+
+TimeoutLike = float | int | tuple[float, float] | tuple[float, float, float] | Timeout
+
+
+class Deadline:
+    """When a call must be over (monotonic clock)."""
+
+    __slots__ = ("at", "total")
+
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.at = time.monotonic() + total
+
+    def remaining(self) -> float:
+        """Seconds left; ``0`` or less once passed."""
+        return self.at - time.monotonic()
+
+    def passed(self) -> bool:
+        return self.remaining() <= 0
+
+    def bound(self, timeout: Timeout) -> tuple[float, float]:
+        """``(connect, read)`` of ``timeout``, each cut to the time left (at least 1 ms)."""
+        left = max(self.remaining(), 0.001)
+        return (min(timeout.connect, left), min(timeout.read, left))
+
+
+@attrs.frozen
+class RetryPolicy:
+    """When and how long to wait before trying a request again.
+
+    Idempotent methods (GET, PUT, DELETE, HEAD) are retried on connection errors, timeouts and
+    the ``statuses`` below. Other methods (POST) are retried only when the request surely
+    never reached the server: the connection could not be opened. A token endpoint's outage
+    is retried whatever the method, as no request was sent without a token.
+
+    Args:
+        max_retries: Retries after the first attempt; ``0`` disables retrying.
+        backoff_factor: The first backoff in seconds; each retry doubles it.
+        backoff_max: The longest backoff between two attempts.
+        retry_after_max: The longest ``Retry-After`` honoured; a longer one (or one past the
+            call's total deadline) is not waited for, the error is raised with ``retry_after``
+            set instead.
+        statuses: HTTP statuses worth retrying.
+    """
+
+    max_retries: int = attrs.field(
+        default=3, converter=lambda v: validate.int_in_range("max_retries", v, 0, None)
+    )
+    backoff_factor: float = attrs.field(
+        default=0.5, converter=lambda v: validate.seconds("backoff_factor", v, zero=True)
+    )
+    backoff_max: float = attrs.field(
+        default=30.0,
+        converter=lambda v: validate.seconds("backoff_max", v, zero=True, infinite=True),
+    )
+    retry_after_max: float = attrs.field(
+        default=120.0,
+        converter=lambda v: validate.seconds("retry_after_max", v, zero=True, infinite=True),
+    )
+    statuses: frozenset[int] = attrs.field(
+        default=frozenset({429, 502, 503, 504}), converter=lambda v: _statuses(v)
+    )
+
+    def backoff(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (1-based): exponential, jittered.
+
+        Half of the delay is fixed and half random ("equal jitter"), so clients that failed
+        together do not come back together, yet each waits longer than the last.
+        """
+        delay = min(self.backoff_max, self.backoff_factor * math.ldexp(1.0, min(retry, 64) - 1))
+        return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _statuses(value: Any) -> frozenset[int]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError("statuses", "must be a set of HTTP status codes")
+    try:
+        statuses = frozenset(value)
+    except TypeError:
+        raise ValidationError("statuses", "must be a set of HTTP status codes") from None
+    for status in statuses:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise ValidationError("statuses", f"{status!r} is not an HTTP status code")
+    return statuses
+
+
+VerifyLike = bool | str | os.PathLike[str]
+
+
+def check_verify(verify: Any) -> bool | str:
+    """``verify`` as requests takes it: ``True``, ``False``, or the path of a CA bundle file or
+    directory that exists.
+
+    Only the booleans themselves are taken: ``0``, ``""`` or ``None`` would turn certificate
+    checks off (or on) by accident, and requests reads any other truthy value as a path.
+
+    Raises:
+        ValidationError: anything else, or a path that does not exist.
+    """
+    if verify is True or verify is False:
+        return bool(verify)
+    if isinstance(verify, os.PathLike):
+        verify = os.fspath(verify)
+    if not isinstance(verify, str) or not verify:
+        raise ValidationError(
+            "verify",
+            f"must be True, False or the path of a CA bundle, got {type(verify).__name__}",
+        )
+    if not os.path.exists(verify):
+        raise ValidationError("verify", f"no CA bundle file or directory at {verify!r}")
+    return verify
+
+
+def env_timeout() -> Timeout | None:
+    """``SHIPTRACK_TIMEOUT``: seconds, ``connect,read`` or ``connect,read,total``."""
+    raw = os.environ.get("SHIPTRACK_TIMEOUT")
+    if not raw:
+        return None
+    parts = raw.split(",")
+    try:
+        numbers = tuple(float(p) for p in parts)
+    except ValueError:
+        numbers = ()
+    if len(numbers) == 1:
+        return Timeout.of(numbers[0], argument="SHIPTRACK_TIMEOUT")
+    if len(numbers) in (2, 3):
+        return Timeout.of(numbers, argument="SHIPTRACK_TIMEOUT")  # type: ignore[arg-type]
+    raise ValidationError(
+        "SHIPTRACK_TIMEOUT", "must be seconds, 'connect,read' or 'connect,read,total'"
+    )
+
+
+def env_max_retries() -> int | None:
+    """``SHIPTRACK_MAX_RETRIES``: an integer >= 0."""
+    raw = os.environ.get("SHIPTRACK_MAX_RETRIES")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationError("SHIPTRACK_MAX_RETRIES", "must be an integer >= 0")
+    return int(raw)
+
+
+class ClientOptions(TypedDict, total=False):
+    """The options every client takes, as keywords.
+
+    Attributes:
+        session: A :class:`requests.Session` of the caller's (proxies, certificates,
+            adapters); one is made otherwise. It is left open by ``close()``.
+        timeout: Seconds, ``(connect, read)``, ``(connect, read, total)`` or a
+            :class:`Timeout` (env ``SHIPTRACK_TIMEOUT``; default connect 5 s, read 30 s,
+            total 60 s).
+        max_retries: Retries after the first attempt, ``0`` disables
+            (env ``SHIPTRACK_MAX_RETRIES``; default 3).
+        backoff_factor: First backoff in seconds, doubled at each retry (default 0.5).
+        retry: A whole :class:`RetryPolicy`, instead of ``max_retries``/``backoff_factor``.
+        verify: ``True`` (the default), the path of a CA bundle file or directory that
+            exists, or ``False`` (which logs a warning); anything else is refused.
+        user_agent: Replaces the ``shiptrack-sdk/<version>`` User-Agent.
+        max_response_bytes: Answers larger than this are refused (default 32 MiB).
+    """
+
+    session: requests.Session
+    timeout: TimeoutLike
+    max_retries: int
+    backoff_factor: float
+    retry: RetryPolicy
+    verify: VerifyLike
+    user_agent: str
+    max_response_bytes: int
+
+
+#: The names :class:`ClientOptions` knows, for the run-time check of ``**options``.
+OPTION_NAMES = frozenset(ClientOptions.__annotations__)
