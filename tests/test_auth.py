@@ -18,8 +18,9 @@ import requests
 import responses
 
 from shiptrack_sdk import RetryPolicy
-from shiptrack_sdk._client import BaseClient
-from shiptrack_sdk._http import Transport
+from shiptrack_sdk._core.client import BaseClient
+from shiptrack_sdk._core.spec import OAuth2AuthSpec, ProviderSpec
+from shiptrack_sdk._core.transport import Transport
 from shiptrack_sdk.auth import ApiKeyAuth, OAuth2ClientCredentials, is_loopback_url
 from shiptrack_sdk.errors import AuthenticationError, ResponseError, ValidationError
 from shiptrack_sdk.sandbox import Sandbox
@@ -45,7 +46,7 @@ def sdk_transport(
     transport = Transport(
         provider="acme",
         base_url=sb.url,
-        auth=auth,
+        credentials=auth,
         retry=RetryPolicy(backoff_factor=0.001),
         sleep=sleeps or SleepRecorder(),
     )
@@ -54,7 +55,25 @@ def sdk_transport(
 
 
 class _Client(BaseClient):
-    provider = "acme"
+    """A client of the sandbox's provider-neutral OAuth2 endpoints."""
+
+    spec = ProviderSpec(
+        name="acme",
+        title="Acme",
+        client="tests.test_auth:_Client",
+        env_prefix="SHIPTRACK_ACME",
+        environments={"production": "https://api.example.test"},
+        auth=OAuth2AuthSpec(token_url="oauth/token"),
+    )
+
+
+def oauth_client(sb: Sandbox, **kwargs: Any) -> _Client:
+    return _Client(
+        base_url=sb.url,
+        client_id=sb.credentials.oauth_client_id,
+        client_secret=sb.credentials.oauth_client_secret,
+        **kwargs,
+    )
 
 
 # -- ApiKeyAuth -------------------------------------------------------------------------------
@@ -67,7 +86,7 @@ def test_api_key_auth_sets_its_header() -> None:
 
 
 def test_api_key_auth_works_on_any_session(sb: Sandbox, session: requests.Session) -> None:
-    session.auth = ApiKeyAuth("x-api-key", sb.credentials.shiplemon_api_key)
+    session.auth = ApiKeyAuth("x-api-key", sb.apps["shiplemon"].credentials.api_key)
     url = f"{sb.provider_url('shiplemon')}/public/v1/shipments/6650a1f2c3d4e5f601234567/tracking"
     assert session.get(url).json()["data"]["tracking_status"] == "TRANSIT"
     session.auth = ApiKeyAuth("x-api-key", "wrong")
@@ -221,10 +240,18 @@ def test_token_is_cached(sb: Sandbox) -> None:
 
 
 def test_token_requests_go_through_the_clients_pooled_session(sb: Sandbox) -> None:
-    auth = sb.oauth2_auth()
-    client = _Client(base_url=sb.url, auth=auth)
+    session = requests.Session()
+    sent: list[str] = []
+    send = session.send
+
+    def counting(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        sent.append(request.path_url)
+        return send(request, **kwargs)
+
+    session.send = counting  # type: ignore[method-assign]
+    client = oauth_client(sb, session=session)
     client._transport.request("GET", WHOAMI)
-    assert auth._transport().session is client.session
+    assert sent == ["/oauth/token", WHOAMI]
 
 
 class FakeClock:
@@ -239,7 +266,7 @@ class FakeClock:
 
 
 def test_token_renewed_before_it_expires(sb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shiptrack_sdk.auth as auth_module
+    import shiptrack_sdk._core.tokens as auth_module
 
     clock = FakeClock()
     monkeypatch.setattr(auth_module, "time", clock)
@@ -316,8 +343,6 @@ def test_401_with_a_cached_token_renews_once_and_replays_once(sb: Sandbox) -> No
     assert [c.status for c in calls] == [200, 401, 200]
     # The replay carried the new token.
     assert calls[1].headers["Authorization"] != calls[2].headers["Authorization"]
-    assert len(response.history) == 1
-    assert response.history[0].status_code == 401
 
 
 def test_401_replay_on_a_plain_session(sb: Sandbox, session: requests.Session) -> None:
@@ -465,7 +490,7 @@ def test_the_sdk_transport_follows_no_redirect_to_another_origin(
         transport.request("GET", WHOAMI)
     assert info.value.status == 302
     assert "another origin" in str(info.value)
-    assert f"{other.url}{WHOAMI}?token=%2A%2A%2A" in str(info.value)
+    assert info.value.location == f"{other.url}{WHOAMI}?token=***"
     assert "abc" not in str(info.value)
     assert other.calls() == []
 
@@ -580,7 +605,7 @@ def test_plain_http_to_a_remote_token_url_is_refused(monkeypatch: pytest.MonkeyP
 
 def test_plain_http_to_a_remote_api_is_refused_before_anything_is_sent() -> None:
     auth = OAuth2ClientCredentials("https://auth.example.test/token", "id", "secret")
-    transport = Transport(provider="acme", base_url="http://api.example.test", auth=auth)
+    transport = Transport(provider="acme", base_url="http://api.example.test", credentials=auth)
     auth.bind(transport)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
         with pytest.raises(ValidationError) as info:
@@ -725,7 +750,7 @@ def test_unknown_hook_type_is_refused() -> None:
 def test_repr_hides_the_secret_and_the_token(sb: Sandbox) -> None:
     auth = sb.oauth2_auth()
     token = auth.access_token()
-    text = repr(auth) + repr(auth._token)
+    text = repr(auth) + repr(auth.tokens._token)
     assert "sandbox-secret" not in text
     assert token not in text
     assert "client_secret='***'" in repr(auth)
@@ -739,7 +764,7 @@ def test_pickling_drops_the_token(sb: Sandbox) -> None:
     data = pickle.dumps(auth)
     assert token.encode() not in data
     clone = pickle.loads(data)  # noqa: S301 (our own bytes)
-    assert clone._token is None
+    assert clone.tokens._token is None
     # The clone fetches its own token and works.
     with requests.Session() as s:
         s.auth = clone
@@ -749,8 +774,7 @@ def test_pickling_drops_the_token(sb: Sandbox) -> None:
 
 
 def test_pickling_a_client_with_oauth2(sb: Sandbox) -> None:
-    auth = sb.oauth2_auth()
-    client = _Client(base_url=sb.url, auth=auth)
+    client = oauth_client(sb)
     client._transport.request("GET", WHOAMI)
     clone = pickle.loads(pickle.dumps(client))  # noqa: S301 (our own bytes)
     assert clone._transport.request("GET", WHOAMI).status_code == 200

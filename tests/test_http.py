@@ -20,14 +20,11 @@ import urllib3
 from responses import matchers
 
 from shiptrack_sdk import RetryPolicy, Timeout, __version__
-from shiptrack_sdk._client import BaseClient
-from shiptrack_sdk._http import (
-    USER_AGENT,
-    ErrorDetails,
-    Transport,
-    parse_retry_after,
-    redact_url,
-)
+from shiptrack_sdk._core.client import BaseClient
+from shiptrack_sdk._core.answers import parse_retry_after
+from shiptrack_sdk._core.resource import Endpoint, Resource
+from shiptrack_sdk._core.spec import ErrorDetails, ProviderSpec
+from shiptrack_sdk._core.transport import USER_AGENT, Transport
 from shiptrack_sdk.auth import ApiKeyAuth
 from shiptrack_sdk.errors import (
     APIError,
@@ -54,7 +51,14 @@ def make_transport(sleeps: SleepRecorder | None = None, **kwargs: Any) -> Transp
 
 
 class _Client(BaseClient):
-    provider = "acme"
+    spec = ProviderSpec(
+        name="acme",
+        title="Acme",
+        client="tests.test_http:_Client",
+        env_prefix="SHIPTRACK_ACME",
+        environments={"production": BASE},
+        auth=None,
+    )
 
 
 @pytest.fixture
@@ -76,8 +80,8 @@ def test_get_sends_exact_url_query_headers_and_timeout(mocked: responses.Request
         json={"ok": True},
         match=[matchers.query_param_matcher({"page": "2", "size": "50"})],
     )
-    transport = make_transport(auth=ApiKeyAuth("x-api-key", "k-123"))
-    answer = transport.request_json("GET", "things/1", params={"page": 2, "size": 50})
+    transport = make_transport(credentials=ApiKeyAuth("x-api-key", "k-123"))
+    answer = transport.request("GET", "things/1", params={"page": 2, "size": 50}).json()
     assert answer == {"ok": True}
     request = mocked.calls[0].request
     assert request.url == f"{BASE}/things/1?page=2&size=50"
@@ -144,7 +148,7 @@ def test_bad_timeouts_are_refused(value: Any) -> None:
 def test_timeout_per_client_and_per_call(mocked: responses.RequestsMock) -> None:
     mocked.get(f"{BASE}/a", json={})
     mocked.get(f"{BASE}/b", json={})
-    client = _Client(base_url=BASE, auth=None, timeout=(2, 7))
+    client = _Client(base_url=BASE, timeout=(2, 7))
     assert client.timeout == Timeout(2.0, 7.0)
     client._transport.request("GET", "a")
     client._transport.request("GET", "b", timeout=0.5)
@@ -155,11 +159,11 @@ def test_timeout_per_client_and_per_call(mocked: responses.RequestsMock) -> None
 def test_timeout_and_retries_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHIPTRACK_TIMEOUT", "3,45")
     monkeypatch.setenv("SHIPTRACK_MAX_RETRIES", "7")
-    client = _Client(base_url=BASE, auth=None)
+    client = _Client(base_url=BASE)
     assert client.timeout == Timeout(3.0, 45.0)
     assert client.retry.max_retries == 7
     # A constructor keyword wins over the environment.
-    client = _Client(base_url=BASE, auth=None, timeout=9, max_retries=1)
+    client = _Client(base_url=BASE, timeout=9, max_retries=1)
     assert client.timeout == Timeout(9.0, 9.0)
     assert client.retry.max_retries == 1
 
@@ -172,16 +176,16 @@ def test_bad_environment_settings_are_refused_naming_the_variable(
 ) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError) as info:
-        _Client(base_url=BASE, auth=None)
+        _Client(base_url=BASE)
     assert info.value.argument == name
 
 
 def test_client_refuses_a_bad_base_url_and_session() -> None:
     with pytest.raises(ValidationError) as info:
-        _Client(base_url="ftp://x", auth=None)
+        _Client(base_url="ftp://x")
     assert info.value.argument == "base_url"
     with pytest.raises(ValidationError) as info:
-        _Client(base_url=BASE, auth=None, session=object())  # type: ignore[arg-type]
+        _Client(base_url=BASE, session=object())  # type: ignore[arg-type]
     assert info.value.argument == "session"
 
 
@@ -193,10 +197,10 @@ def test_verify_and_ca_bundle_are_passed_to_every_request(
     mocked.get(f"{BASE}/a", json={})
     mocked.get(f"{BASE}/b", json={})
     mocked.get(f"{BASE}/c", json={})
-    _Client(base_url=BASE, auth=None, verify=str(bundle))._transport.request("GET", "a")
+    _Client(base_url=BASE, verify=str(bundle))._transport.request("GET", "a")
     # A path object, and a directory of certificates (c_rehash style), are taken too.
-    _Client(base_url=BASE, auth=None, verify=bundle)._transport.request("GET", "b")
-    _Client(base_url=BASE, auth=None, verify=str(tmp_path))._transport.request("GET", "c")
+    _Client(base_url=BASE, verify=bundle)._transport.request("GET", "b")
+    _Client(base_url=BASE, verify=str(tmp_path))._transport.request("GET", "c")
     assert [c.request.req_kwargs["verify"] for c in mocked.calls] == [
         str(bundle),
         str(bundle),
@@ -208,7 +212,7 @@ def test_verify_and_ca_bundle_are_passed_to_every_request(
 def test_verify_accepts_only_booleans_and_paths(verify: Any) -> None:
     # 0 and "" used to switch certificate checks off without the warning verify=False gets.
     with pytest.raises(ValidationError) as info:
-        _Client(base_url=BASE, auth=None, verify=verify)
+        _Client(base_url=BASE, verify=verify)
     assert info.value.argument == "verify"
 
 
@@ -218,7 +222,7 @@ def test_verify_with_a_path_that_does_not_exist_is_refused_at_construction(
     # It used to be taken, and the first request failed with a raw OSError.
     missing = tmp_path / "no-such-ca.pem"
     with pytest.raises(ValidationError) as info:
-        _Client(base_url=BASE, auth=None, verify=str(missing))
+        _Client(base_url=BASE, verify=str(missing))
     assert info.value.argument == "verify"
     assert str(missing) in str(info.value)
 
@@ -227,7 +231,7 @@ def test_proxies_of_a_callers_session_are_used(mocked: responses.RequestsMock) -
     mocked.get(f"{BASE}/a", json={})
     session = requests.Session()
     session.proxies = {"https": "http://proxy.corp.test:3128"}
-    _Client(base_url=BASE, auth=None, session=session)._transport.request("GET", "a")
+    _Client(base_url=BASE, session=session)._transport.request("GET", "a")
     assert mocked.calls[0].request.req_kwargs["proxies"]["https"] == "http://proxy.corp.test:3128"
 
 
@@ -296,7 +300,7 @@ def test_retry_policy_statuses_may_be_any_collection() -> None:
 
 def test_client_backoff_factor_is_checked_by_the_policy() -> None:
     with pytest.raises(ValidationError) as info:
-        _Client(base_url=BASE, auth=None, backoff_factor="0.5")  # type: ignore[arg-type]
+        _Client(base_url=BASE, backoff_factor="0.5")  # type: ignore[arg-type]
     assert info.value.argument == "backoff_factor"
 
 
@@ -389,7 +393,7 @@ def test_post_retried_when_the_connection_could_not_be_opened(
     sleeps = SleepRecorder()
     mocked.post(f"{BASE}/r", body=_refused())
     mocked.post(f"{BASE}/r", json={"ok": True})
-    assert make_transport(sleeps).request_json("POST", "r", json_body={}) == {"ok": True}
+    assert make_transport(sleeps).request("POST", "r", json_body={}).json() == {"ok": True}
     assert len(sleeps.delays) == 1
 
 
@@ -500,12 +504,6 @@ def test_rate_limit_error_carries_retry_after(mocked: responses.RequestsMock) ->
     assert info.value.retry_after == 17
 
 
-def test_allowed_statuses_are_returned(mocked: responses.RequestsMock) -> None:
-    mocked.post(f"{BASE}/r", status=400, json={"error": "invalid_client"})
-    response = make_transport().request("POST", "r", allow_statuses=frozenset({400}))
-    assert response.status_code == 400
-
-
 def test_requests_exceptions_become_transport_errors_chained(
     mocked: responses.RequestsMock,
 ) -> None:
@@ -514,7 +512,13 @@ def test_requests_exceptions_become_transport_errors_chained(
     with pytest.raises(TransportError) as info:
         make_transport(retry=RetryPolicy(max_retries=0)).request("GET", "r")
     assert "TLS error" in str(info.value)
-    assert info.value.__cause__ is cause
+    # Chained to a copy of requests' exception that holds no request and no secret query.
+    chained = info.value.__cause__
+    assert type(chained) is requests.exceptions.SSLError
+    assert chained is not cause
+    assert chained.request is None
+    assert "s3cr3t" not in str(chained)
+    assert info.value.__suppress_context__
     # The message is the SDK's own: requests' text (which may carry a URL query) is not repeated.
     assert "s3cr3t" not in str(info.value)
 
@@ -523,12 +527,13 @@ def test_requests_exceptions_become_transport_errors_chained(
     ("body", "problem"),
     [(b"", "empty body"), (b"<html>oops</html>", "not JSON"), (b'{"a": [1, 2', "not JSON")],
 )
-def test_decode_json_refuses_what_is_not_json(
+def test_an_answer_that_is_not_json_is_a_response_error(
     mocked: responses.RequestsMock, body: bytes, problem: str
 ) -> None:
     mocked.get(f"{BASE}/r", body=body)
+    resource = Resource(_Client(base_url=BASE))
     with pytest.raises(ResponseError) as info:
-        make_transport().request_json("GET", "r")
+        resource._call(Endpoint("GET", "r", object))
     text = str(info.value)
     assert problem in text
     assert "[acme]" in text
@@ -555,7 +560,7 @@ def test_body_size_limit_from_content_length(mocked: responses.RequestsMock) -> 
 
 def test_a_body_within_the_limit_is_read(mocked: responses.RequestsMock) -> None:
     mocked.get(f"{BASE}/r", json={"pad": "x" * 500})
-    assert make_transport(max_response_bytes=1000).request_json("GET", "r") == {"pad": "x" * 500}
+    assert make_transport(max_response_bytes=1000).request("GET", "r").json() == {"pad": "x" * 500}
 
 
 # -- URLs in logs and errors ------------------------------------------------------------------
@@ -569,8 +574,8 @@ def test_a_redirect_within_the_origin_is_followed_with_the_key(
 ) -> None:
     mocked.get(f"{BASE}/old", status=301, headers={"Location": "/v2/new"})
     mocked.get(f"{BASE}/new", json={"ok": True})
-    transport = make_transport(auth=ApiKeyAuth("x-api-key", "k-123"))
-    assert transport.request_json("GET", "old") == {"ok": True}
+    transport = make_transport(credentials=ApiKeyAuth("x-api-key", "k-123"))
+    assert transport.request("GET", "old").json() == {"ok": True}
     assert mocked.calls[1].request.url == f"{BASE}/new"
     assert mocked.calls[1].request.headers["x-api-key"] == "k-123"
 
@@ -588,7 +593,7 @@ def test_a_redirect_to_another_origin_is_not_followed(
     mocked: responses.RequestsMock, target: str, where: str
 ) -> None:
     mocked.get(f"{BASE}/a", status=302, headers={"Location": target})
-    transport = make_transport(auth=ApiKeyAuth("x-api-key", "k-123"))
+    transport = make_transport(credentials=ApiKeyAuth("x-api-key", "k-123"))
     with pytest.raises(ResponseError) as info:
         transport.request("GET", "a")
     assert len(mocked.calls) == 1  # nothing sent to the target
@@ -602,23 +607,6 @@ def test_a_refused_redirect_is_not_retried(mocked: responses.RequestsMock) -> No
     with pytest.raises(ResponseError):
         make_transport(SleepRecorder()).request("PUT", "a", json_body={})
     assert len(mocked.calls) == 1
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://a.test/x?page=2", "https://a.test/x?page=2"),
-        ("https://user:pw@a.test/x", "https://***@a.test/x"),
-        (
-            "https://a.test/t?grant_type=client_credentials&client_secret=s&api_key=k&n=1",
-            "https://a.test/t?grant_type=client_credentials&client_secret=%2A%2A%2A"
-            "&api_key=%2A%2A%2A&n=1",
-        ),
-        ("https://a.test/t?access_token=abc", "https://a.test/t?access_token=%2A%2A%2A"),
-    ],
-)
-def test_redact_url(url: str, expected: str) -> None:
-    assert redact_url(url) == expected
 
 
 # -- session ----------------------------------------------------------------------------------
@@ -635,7 +623,7 @@ def test_one_session_per_transport_made_lazily_and_closed() -> None:
 
 def test_a_callers_session_is_used_and_left_open() -> None:
     session = requests.Session()
-    client = _Client(base_url=BASE, auth=None, session=session)
+    client = _Client(base_url=BASE, session=session)
     assert client.session is session
     client.close()
     assert client.session is session

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from shiptrack_sdk import ExportoClient, RetryPolicy, ShiplemonClient
-from shiptrack_sdk._http import Transport
+from shiptrack_sdk._core.transport import Transport
 from shiptrack_sdk.auth import ApiKeyAuth
 from shiptrack_sdk.errors import (
     NotFoundError,
@@ -237,7 +237,7 @@ def _echo_transport(sb: Sandbox, sleeps: SleepRecorder, **kwargs: Any) -> Transp
     transport = Transport(
         provider="acme",
         base_url=sb.url,
-        auth=auth,
+        credentials=auth,
         retry=RetryPolicy(backoff_factor=0.001),
         sleep=sleeps,
         **kwargs,
@@ -248,7 +248,7 @@ def _echo_transport(sb: Sandbox, sleeps: SleepRecorder, **kwargs: Any) -> Transp
 
 def test_post_echo_round_trip(sb: Sandbox, sleeps: SleepRecorder) -> None:
     transport = _echo_transport(sb, sleeps)
-    assert transport.request_json("POST", "/oauth/echo", json_body={"n": 1}) == {"n": 1}
+    assert transport.request("POST", "/oauth/echo", json_body={"n": 1}).json() == {"n": 1}
 
 
 def test_post_not_retried_when_dropped_after_the_server_accepted_it(
@@ -443,7 +443,8 @@ def test_the_api_key_is_not_taken_to_another_origin(
         client.tracking.get(SID)
     assert info.value.status == 302
     assert info.value.provider == "shiplemon"
-    assert f"another origin ({other.url}{GET_PATH})" in str(info.value)
+    assert "another origin" in str(info.value)
+    assert info.value.location == f"{other.url}{GET_PATH}"
     assert other.calls() == []  # nothing sent there, with or without the key
     assert len(sb.calls(GET_PATH)) == 1  # and not retried
 
@@ -457,7 +458,7 @@ def test_a_redirect_within_the_origin_is_followed_with_the_key(
     response = client._transport.request("GET", sb.url + moved)
     assert response.json()["data"]["tracking_status"] == "DELIVERED"
     (followed,) = sb.calls(GET_PATH)
-    assert followed.headers["x-api-key"] == sb.credentials.shiplemon_api_key
+    assert followed.headers["x-api-key"] == sb.apps["shiplemon"].credentials.api_key
 
 
 def test_every_provider_keeps_to_its_origin(sb: Sandbox, other: Sandbox) -> None:
@@ -478,7 +479,7 @@ def test_api_key_auth_on_a_plain_session_drops_the_key_before_leaving_the_origin
 ) -> None:
     # On a caller's own session requests follows the redirect: the key does not go along
     # (requests itself strips Authorization only, and only when the host changes).
-    key = sb.credentials.shiplemon_api_key
+    key = sb.apps["shiplemon"].credentials.api_key
     with requests.Session() as session:
         session.auth = ApiKeyAuth("x-api-key", key)
         sb.fault(GET_PATH, status=302, headers={"Location": f"{other.url}{GET_PATH}"})
@@ -590,7 +591,7 @@ def test_the_401_that_renews_the_token_and_the_replay_each_get_a_line(
     sb.tokens.expire_all()  # the next call is answered 401, the token renewed, the call replayed
     with caplog.at_level(logging.DEBUG, logger="shiptrack_sdk"):
         transport.request("GET", "/oauth/whoami?access_token=hidden")
-    url = f"{sb.url}/oauth/whoami?access_token=%2A%2A%2A"
+    url = f"{sb.url}/oauth/whoami?access_token=***"
     got = [
         (m["provider"], m["method"], m["url"], m["outcome"], m["attempt"], m["of"])
         for m in _attempt_lines(caplog)

@@ -42,8 +42,9 @@ __all__ = ["REQUEST_ID_HEADERS", "Exchange", "decode_json", "parse_retry_after",
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id")
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+def parse_retry_after(value: str | None, *, now: Any = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date
+    (``now``, an aware datetime, is the time it is read at: the current time by default)."""
     import email.utils
     from datetime import datetime, timezone
 
@@ -59,7 +60,7 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
     if seconds != seconds or seconds == float("inf"):  # NaN, or a wait that never ends
         return None
     return max(0.0, seconds)
@@ -215,9 +216,14 @@ class Exchange:
         return error
 
     def api_error(
-        self, response: requests.Response, error_parser: ErrorParser | None = None
+        self,
+        response: requests.Response,
+        error_parser: ErrorParser | None = None,
+        *,
+        refused: bool = False,
     ) -> APIError:
-        """The provider answered with an error status."""
+        """The provider answered with an error status (``refused``: a token endpoint refused
+        the credentials, whatever its status said)."""
         status = response.status_code
         content = response.content
         body: Any
@@ -245,7 +251,7 @@ class Exchange:
             **self._context(),
         }
         if self.token:
-            if status in (400, 401, 403):
+            if refused or status in (400, 401, 403):
                 kwargs["code"] = details.code or _text(body, "error")
                 description = _text(body, "error_description") or message
                 return TokenRefusedError(

@@ -184,7 +184,7 @@ class Resource:
                 raise failure
         if endpoint.model is object:
             return data
-        return self._structure(data, endpoint.model, exchange, response)
+        return self._structure(data, endpoint.model, response)
 
     def _answer(
         self,
@@ -211,12 +211,12 @@ class Resource:
         transport = self._transport
         return Exchange(transport.provider, endpoint.method, transport.url(route or endpoint.route))
 
-    def _structure(
-        self, data: Any, model: type[T], exchange: Exchange, response: requests.Response
-    ) -> T:
+    def _structure(self, data: Any, model: type[T], response: requests.Response) -> T:
         try:
             return converter.structure(data, model)
         except STRUCTURE_ERRORS as exc:
+            method = getattr(response.request, "method", None) or "GET"
+            exchange = Exchange(self._transport.provider, method, response.url)
             failure = exchange.response_error(
                 f"answer does not have the documented shape of {model.__name__}"
                 f" ({describe_structure_error(exc)})",

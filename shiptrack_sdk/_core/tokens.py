@@ -109,7 +109,7 @@ def check_scope(value: Any, argument: str = "scope") -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return validate.text(argument, value, empty=True) or None
+        return validate.text(argument, value, empty=True, single_line=True) or None
     if not isinstance(value, Iterable) or isinstance(value, (bytes, bytearray, Mapping)):
         raise ValidationError(
             argument, f"must be a string or a list of strings, got {type(value).__name__}"
@@ -119,7 +119,7 @@ def check_scope(value: Any, argument: str = "scope") -> str | None:
         where = f"{argument}[{index}]"
         if not isinstance(name, str) or not name or name.split() != [name]:
             raise ValidationError(where, "must be a scope name: a non-empty string, no spaces")
-        names.append(validate.text(where, name))
+        names.append(validate.text(where, name, single_line=True))
     return " ".join(names) or None
 
 
@@ -404,7 +404,7 @@ class OAuth2Tokens:
             # HTML page or a wrong shape is a bad answer, not refused credentials.
             return {}, self._bad_answer(exchange, response)
         except OAuth2Error as exc:
-            refused = exchange.api_error(response)
+            refused = exchange.api_error(response, refused=True)
             refused.code = exc.error
             refused.error_message = exc.description or exc.error
             return {}, refused

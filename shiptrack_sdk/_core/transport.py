@@ -86,7 +86,7 @@ def encode_json(value: Any, *, argument: str = "body") -> EncodedJSON:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         return EncodedJSON(text.encode())
     except (TypeError, ValueError, RecursionError) as exc:
-        problem = f"cannot be written as JSON ({type(exc).__name__}: {str(exc)[:120]})"
+        problem = f"is not JSON data ({type(exc).__name__}: {str(exc)[:120]})"
     except UnicodeEncodeError:
         problem = "holds a lone surrogate, which is not text"
     raise validate.ValidationError(argument, problem)
@@ -326,6 +326,7 @@ class Transport:
                 return outcome
             error = outcome.error
             if outcome.replay:
+                exchange.attempts -= 1  # the replay is part of the same attempt
                 continue
             if not outcome.retry or retries >= retry.max_retries:
                 raise error
@@ -348,7 +349,8 @@ class Transport:
         started = time.perf_counter()
         outcome = self._exchange(call, call.method, call.url, call.params, call.data, headers)
         if isinstance(outcome, _Failure):
-            self._log(call, None, started, outcome.error)
+            # A refused redirect or an unreadable answer still had a status: the line says it.
+            self._log(call, getattr(outcome.error, "status", None), started, outcome.error)
             return outcome
         response = outcome
         status = response.status_code
@@ -547,6 +549,8 @@ class Transport:
         elapsed = (time.perf_counter() - started) * 1000
         if outcome is None:
             outcome = str(status) if status is not None else f"failed ({error})"
+            if call.renewed and status is not None:
+                outcome += " (replay)"
         logger.debug(
             "%s %s %s -> %s in %.1f ms (attempt %d/%d)",
             self.provider,

@@ -227,7 +227,7 @@ def _search_params(
     params: dict[str, Any] = {}
     for argument, wire in _TEXT_FILTERS.items():
         if filters.get(argument) is not None:
-            params[wire] = validate.text(argument, filters[argument])
+            params[wire] = validate.text(argument, filters[argument], single_line=True)
     for argument, wire in _TIME_FILTERS.items():
         if filters.get(argument) is not None:
             params[wire] = _time(filters[argument], argument)

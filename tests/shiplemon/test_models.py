@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shiptrack_sdk import ShiplemonClient, Tracking, TrackingStatus
-from shiptrack_sdk._convert import converter, parse_datetime
+from shiptrack_sdk._core.convert import converter, parse_datetime
 from shiptrack_sdk.errors import ResponseError
 from shiptrack_sdk.shiplemon import STATUS_MAP, HistoryEntry, Shipment, ShipmentTracking
 from shiptrack_sdk.shiplemon.models import Address
@@ -319,7 +319,7 @@ def test_any_answer_is_a_model_or_a_response_error(data: Any) -> None:
     response._content = json.dumps(data).encode()
     outcome: ShipmentTracking | ResponseError
     try:
-        outcome = client.tracking._structure(data, ShipmentTracking, response, "GET")
+        outcome = client.tracking._structure(data, ShipmentTracking, response)
     except ResponseError as exc:
         outcome = exc
     if isinstance(outcome, ResponseError):

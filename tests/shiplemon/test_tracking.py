@@ -18,7 +18,7 @@ from shiptrack_sdk.errors import (
 )
 from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import ENVIRONMENTS, HistoryUpdate, Shipment, ShipmentTracking
-from shiptrack_sdk.shiplemon.client import parse_error
+from shiptrack_sdk.shiplemon.spec import parse_error
 from tests.conftest import load_fixture
 
 PROD = "https://api.shiplemon.com"
@@ -500,7 +500,7 @@ def test_base_url_from_the_environment_reaches_the_sandbox(
     sb: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHIPTRACK_SHIPLEMON_BASE_URL", sb.provider_url("shiplemon"))
-    monkeypatch.setenv("SHIPTRACK_SHIPLEMON_API_KEY", sb.credentials.shiplemon_api_key)
+    monkeypatch.setenv("SHIPTRACK_SHIPLEMON_API_KEY", sb.apps["shiplemon"].credentials.api_key)
     assert ShiplemonClient().tracking.get(SANDBOX_SID).tracking_ref == "7204519386"
 
 
