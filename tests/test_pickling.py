@@ -95,11 +95,12 @@ def test_shiplemon_client_travels_with_its_configuration_and_key(sb: Sandbox) ->
     assert clone.timeout == Timeout(2, 7)
     assert clone.retry == RetryPolicy(max_retries=1, backoff_factor=0.001)
     assert clone._transport.user_agent == "fleet/2"
-    assert clone._transport.auth == client._transport.auth  # the key travelled
+    assert clone._transport.credentials == client._transport.credentials  # the key travelled
     # The resources work over the copy's own transport, not the original's.
     assert clone.tracking._transport is clone._transport
     assert clone.tracking.get(SHIPLEMON_ID).to_tracking() == expected
-    assert sb.calls("/shiplemon/*")[-1].headers["x-api-key"] == sb.credentials.shiplemon_api_key
+    key = sb.apps["shiplemon"].credentials.api_key
+    assert sb.calls("/shiplemon/*")[-1].headers["x-api-key"] == key
     assert sb.calls("/shiplemon/*")[-1].headers["User-Agent"] == "fleet/2"
 
 
@@ -121,14 +122,14 @@ def test_oauth2_clients_travel_without_their_token_or_session(sb: Sandbox, make:
     clone = pickle.loads(data)  # noqa: S301 (our own bytes)
 
     assert token.encode() not in data
-    assert clone.auth._token is None
+    assert clone.auth.tokens._token is None
     assert clone._transport._session is None
     # Configuration and credentials travelled.
     assert clone.base_url == client.base_url
     assert clone.timeout == Timeout(5, 5)
     assert clone.auth.token_url == client.auth.token_url
     assert clone.auth.client_id == client.auth.client_id
-    assert clone.auth._client_secret == client.auth._client_secret
+    assert clone.auth.tokens._client_secret == client.auth.tokens._client_secret
     assert clone.auth.client_auth == client.auth.client_auth
     assert clone.auth.compliance_hook == client.auth.compliance_hook
     # The copy's token requests go through the copy's own session.
@@ -154,7 +155,7 @@ def test_auth_objects_pickle_alone(sb: Sandbox) -> None:
         "sandbox-client",
         "read",
     )
-    assert clone._token is None
+    assert clone.tokens._token is None
     assert clone.access_token() != token
     # A copy has a lock of its own: it can fetch while the original is held.
     with auth._lock:

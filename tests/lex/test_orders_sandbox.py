@@ -94,9 +94,9 @@ def test_epoch_milliseconds_bound_is_understood_by_the_sandbox(sb: Sandbox) -> N
     generator = orders_part(sb).generator
     millis = generator.micros(5) // 1000
     transport = sb.lex_client()._transport
-    answer = transport.request_json(
+    answer = transport.request(
         "GET", ORDERS_PATH, params={"fetchSize": 1, "minTimestamp": millis}
-    )
+    ).json()
     assert answer[0]["messageId"] == generator.message_id(0)  # 0..7 are one burst
 
 

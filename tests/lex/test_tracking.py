@@ -19,7 +19,7 @@ from shiptrack_sdk import (
     TransportError,
     ValidationError,
 )
-from shiptrack_sdk._convert import structure
+from shiptrack_sdk._core.convert import structure
 from shiptrack_sdk.lex import SendOutcome, SendReport, TrackingValidator
 from shiptrack_sdk.lex.tracking import (
     MAX_BATCH_SIZE,
@@ -82,7 +82,7 @@ def test_token_in_body_form_then_bearer_and_json_array_body() -> None:
     assert token_call.url == f"{TOKEN_URL}?grant_type=client_credentials"
     assert token_call.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert "Authorization" not in token_call.headers
-    form = parse_qs(str(token_call.body))
+    form = parse_qs(bytes(token_call.body).decode())
     assert form["client_id"] == ["partner-7"]
     assert form["client_secret"] == [SECRET]
     assert form["grant_type"] == ["client_credentials"]
@@ -442,8 +442,8 @@ def test_sandbox_records_the_token_call_as_a_form(sb: Sandbox) -> None:
     assert token_call.query == {"grant_type": ["client_credentials"]}
     assert token_call.headers["Content-Type"] == "application/x-www-form-urlencoded"
     form = parse_qs(token_call.body.decode())
-    assert form["client_id"] == [sb.credentials.lex_client_id]
-    assert form["client_secret"] == [sb.credentials.lex_client_secret]
+    assert form["client_id"] == [sb.apps["lex"].credentials.client_id]
+    assert form["client_secret"] == [sb.apps["lex"].credentials.client_secret]
     (post,) = sb.calls(PATH, "POST")
     assert post.headers["Authorization"].startswith("Bearer ")
     assert isinstance(post.json(), list)
