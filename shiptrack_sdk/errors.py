@@ -23,15 +23,19 @@ Every failure the SDK reports is a :class:`ShiptrackError`::
 
 The token endpoint of an OAuth2 provider is an endpoint like the others, with one difference:
 its refusal of the client credentials (400, 401 or 403, or an OAuth2 ``error`` in a 200 answer)
-is an :class:`AuthenticationError` whose ``code`` is the OAuth2 ``error`` and whose
-``error_message`` is its ``error_description``. A transient failure there is no refusal: it is
-retried like any other, and once the retries are spent it surfaces as what it is, a
-:class:`ServerError` (5xx), a :class:`RateLimitError` (429) or a :class:`TransportError`. An
-answer that holds no usable token is a :class:`ResponseError`.
+is a :class:`TokenRefusedError`, an :class:`AuthenticationError` whose ``code`` is the OAuth2
+``error`` and whose ``error_message`` is its ``error_description``. A transient failure there
+is no refusal: it is retried like any other, and once the retries are spent it surfaces as what
+it is, a :class:`ServerError` (5xx, 429) or a :class:`TransportError`, each also a
+:class:`TokenError`, so a caller can tell "no token could be had, nothing was sent" from the
+request's own failure by type. An answer that holds no usable token is a
+:class:`TokenResponseError`.
 
-Errors are raised from one place (:mod:`shiptrack_sdk._core.transport`), chained with ``from`` to the
-``requests`` exception that caused them. Their messages name the provider, method, URL (query
-secrets masked), HTTP status and request id; they never carry a credential or a token.
+Errors are built in one place (:mod:`shiptrack_sdk._core.answers`) and chained with ``from`` to
+a copy of the ``requests`` exception that caused them, a copy that holds no request, no
+response and no URL query. Their messages name the provider, method, URL (secrets masked),
+HTTP status, request id and, for a call that was retried, how many attempts it made over how
+long; they never carry a credential or a token.
 """
 
 from __future__ import annotations

@@ -7,13 +7,21 @@ the sandbox or at ``responses``.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import functools
 import json
+import logging
 import os
+import traceback
+import types
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shiptrack_sdk._core.secret import Secret
 from shiptrack_sdk.errors import ShiptrackError
 from shiptrack_sdk.sandbox import Sandbox
 
@@ -62,23 +70,64 @@ def sb(shiptrack_sandbox: Sandbox) -> Sandbox:
 
 class Seen:
     """Everything a user could read of calls (returned objects, raised errors), for the
-    secrets tests to search for sentinels."""
+    secrets tests to search for sentinels.
 
-    def __init__(self) -> None:
+    Of a returned object: its ``repr`` and ``str``. Of an error, what an error reporter or a
+    curious user gets at: every exception of its ``__cause__``/``__context__`` chain
+    (suppressed contexts included), each one's ``repr``, ``str``, ``args`` and every
+    attribute reachable from it (``request``, ``response``, ``request.headers``,
+    ``request.body``, closures and bound methods included; strings and bytes as their plain
+    contents, so a masked ``str`` subclass does not hide what ``.encode()`` would send), and
+    each one's traceback formatted with ``capture_locals=True``. Frames of the tests
+    themselves (the catching frame, a lambda) are left out: their locals are the test's.
+
+    ``texts`` holds what was read; ``where`` says, for each, where it was read from.
+
+    Args:
+        capture_locals: Whether tracebacks are read with their frames' locals.
+    """
+
+    def __init__(self, *, capture_locals: bool = True) -> None:
         self.texts: list[str] = []
+        self.where: list[str] = []
         self.errors = 0
+        self.capture_locals = capture_locals
+
+    def record(self, text: str, where: str) -> None:
+        self.texts.append(text)
+        self.where.append(where)
+
+    def find(self, secret: str) -> list[str]:
+        """Where ``secret`` was read (empty when nowhere), each with a glimpse of the text."""
+        found = []
+        for index, text in enumerate(self.texts):
+            # Texts appended to ``texts`` directly have no place recorded.
+            where = self.where[index] if index < len(self.where) else "texts"
+            at = text.find(secret)
+            for _ in range(5):  # each place a long text (a traceback) shows it, up to five
+                if at < 0:
+                    break
+                found.append(f"{where}: ...{text[max(0, at - 120) : at + len(secret) + 40]!r}")
+                at = text.find(secret, at + len(secret))
+        return found
 
     def add(self, obj: Any) -> None:
-        self.texts.append(repr(obj))
-        self.texts.append(str(obj))
+        name = type(obj).__name__
+        self.record(_safe(lambda: repr(obj)), f"repr({name})")
+        self.record(_safe(lambda: str(obj)), f"str({name})")
         if isinstance(obj, BaseException):
             self.errors += 1
-            self.texts.append(repr(vars(obj)))
-            self.texts.append(repr(obj.args))
-            for linked in (obj.__cause__, obj.__context__):
-                if linked is not None:
-                    self.texts.append(repr(linked))
-                    self.texts.append(str(linked))
+            self.add_error(obj)
+
+    def add_error(self, error: BaseException, where: str = "exc") -> None:
+        """Everything readable from ``error`` and the exceptions linked to it."""
+        _ErrorWalk(self).run(error, where)
+
+    def add_logged(self, records: Iterable[logging.LogRecord]) -> None:
+        """The exceptions attached to log records (what a logging integration reports)."""
+        for record in records:
+            if record.exc_info and record.exc_info[1] is not None:
+                self.add_error(record.exc_info[1], f"log record {record.name!r} exc_info")
 
     def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -96,3 +145,123 @@ class Seen:
         for error in errors if isinstance(errors, tuple) else ():
             self.add(error)
         return result
+
+
+_TESTS = str(Path(__file__).parent.resolve())
+_OPAQUE = (type, types.ModuleType, types.CodeType, types.FrameType, types.TracebackType)
+
+
+def _safe(render: Callable[[], str]) -> str:
+    try:
+        return render()
+    except Exception as exc:  # a repr that fails is not readable either
+        return f"<unrenderable: {type(exc).__name__}>"
+
+
+class _ErrorWalk:
+    """One walk over an exception, its chain and everything reachable from them."""
+
+    MAX_OBJECTS = 50_000
+    MAX_DEPTH = 24
+
+    def __init__(self, seen: Seen) -> None:
+        self.seen = seen
+        self.visited: set[int] = set()
+        self.keep: list[Any] = []  # visited objects stay alive, so their ids stay theirs
+        self.pending: list[tuple[BaseException, str]] = []
+
+    def run(self, error: BaseException, where: str) -> None:
+        self.pending.append((error, where))
+        while self.pending:
+            exc, at = self.pending.pop()
+            if id(exc) in self.visited:
+                continue
+            self.visited.add(id(exc))
+            self.keep.append(exc)
+            self.exception(exc, at)
+
+    def exception(self, exc: BaseException, at: str) -> None:
+        record = self.seen.record
+        record(_safe(lambda: repr(exc)), f"repr({at})")
+        record(_safe(lambda: str(exc)), f"str({at})")
+        record(_safe(lambda: repr(exc.args)), f"repr({at}.args)")
+        record(_safe(lambda: repr(vars(exc))), f"repr(vars({at}))")
+        with_locals = self.seen.capture_locals
+        record(
+            _safe(lambda: self.captured(exc, with_locals)),
+            f"TracebackException({at}, capture_locals={with_locals})",
+        )
+        for link, linked in (("__cause__", exc.__cause__), ("__context__", exc.__context__)):
+            if linked is not None:
+                self.pending.append((linked, f"{at}.{link}"))
+        for index, value in enumerate(exc.args):
+            self.walk(value, f"{at}.args[{index}]", 1)
+        for name, value in vars(exc).items():
+            self.walk(value, f"{at}.{name}", 1)
+        for index, member in enumerate(getattr(exc, "exceptions", None) or ()):
+            if isinstance(member, BaseException):
+                self.pending.append((member, f"{at}.exceptions[{index}]"))
+
+    @staticmethod
+    def captured(exc: BaseException, with_locals: bool) -> str:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_TESTS):
+            tb = tb.tb_next
+        summary = traceback.TracebackException(type(exc), exc, tb, capture_locals=with_locals)
+        return "".join(summary.format())
+
+    def walk(self, obj: Any, at: str, depth: int) -> None:
+        if obj is None or isinstance(obj, (bool, int, float, complex)):
+            return
+        if isinstance(obj, BaseException):
+            self.pending.append((obj, at))
+            return
+        if id(obj) in self.visited or depth > self.MAX_DEPTH:
+            return
+        if len(self.visited) >= self.MAX_OBJECTS or isinstance(obj, _OPAQUE):
+            return
+        self.visited.add(id(obj))
+        self.keep.append(obj)
+        if isinstance(obj, str):
+            # The plain contents: str() of a masked subclass would hide them.
+            self.seen.record(str.__str__(obj), at)
+            return
+        if isinstance(obj, (bytes, bytearray, memoryview)):
+            self.seen.record(bytes(obj).decode("latin-1"), at)
+            return
+        self.seen.record(_safe(lambda: repr(obj)), f"repr({at})")
+        if isinstance(obj, Secret):
+            return  # a vault: its value is there to be revealed on purpose only
+        depth += 1
+        if isinstance(obj, Mapping):
+            # Some mappings refuse iteration (urllib3's pool container): their state is read
+            # through their attributes below instead.
+            with contextlib.suppress(Exception):
+                for key, value in list(obj.items()):
+                    self.walk(key, f"{at} key", depth)
+                    self.walk(value, f"{at}[{key!r}]", depth)
+        elif isinstance(obj, (list, tuple, set, frozenset, collections.deque)):
+            for index, item in enumerate(list(obj)):
+                self.walk(item, f"{at}[{index}]", depth)
+        if isinstance(obj, types.MethodType):
+            self.walk(obj.__self__, f"{at}.__self__", depth)
+            self.walk(obj.__func__, f"{at}.__func__", depth)
+            return
+        if isinstance(obj, types.FunctionType):
+            for index, cell in enumerate(obj.__closure__ or ()):
+                with contextlib.suppress(ValueError):  # an empty cell
+                    self.walk(cell.cell_contents, f"{at}.__closure__[{index}]", depth)
+            return
+        if isinstance(obj, functools.partial):
+            self.walk(obj.func, f"{at}.func", depth)
+            self.walk(obj.args, f"{at}.args", depth)
+            self.walk(obj.keywords, f"{at}.keywords", depth)
+        attributes = getattr(obj, "__dict__", None)
+        if isinstance(attributes, dict):
+            for name, value in list(attributes.items()):
+                self.walk(value, f"{at}.{name}", depth)
+        for cls in type(obj).__mro__:
+            slots = cls.__dict__.get("__slots__", ())
+            for name in (slots,) if isinstance(slots, str) else slots:
+                if name not in ("__dict__", "__weakref__"):
+                    self.walk(getattr(obj, name, None), f"{at}.{name}", depth)

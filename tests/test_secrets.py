@@ -1,11 +1,15 @@
 """No secret ever shows: sentinel credentials through representative calls, every logger at
-DEBUG; no sentinel in any log record, exception message, ``repr`` or ``str``."""
+DEBUG; no sentinel in any log record, exception message, ``repr`` or ``str``, nor anywhere
+reachable from an exception: its ``__cause__``/``__context__`` chain, the attributes of every
+exception in it (a chained ``requests`` exception's ``request.headers`` and ``request.body``),
+and its traceback's captured locals (what error reporters record)."""
 
 from __future__ import annotations
 
 import base64
 import logging
 import pickle
+import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -13,10 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-import shiptrack_sdk.sandbox as sandbox_module
 from shiptrack_sdk import ExportoClient, LexClient, RetryPolicy, ShiplemonClient, ValidationError
-from shiptrack_sdk._http import Transport
-from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
+from shiptrack_sdk._core.transport import Transport
+from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import HistoryUpdate
 from tests.conftest import Seen
 
@@ -28,17 +31,25 @@ UTC = timezone.utc
 
 
 @pytest.fixture
-def secret_sb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+def secret_sb() -> Iterator[Sandbox]:
     """A sandbox that accepts the sentinel credentials."""
-    creds = SandboxCredentials(shiplemon_api_key=API_KEY, oauth_client_secret=CLIENT_SECRET)
-    monkeypatch.setattr(sandbox_module, "SandboxCredentials", lambda: creds)
-    with Sandbox() as sb:
-        assert sb.credentials.shiplemon_api_key == API_KEY
+    credentials = {
+        "shiplemon": {"api_key": API_KEY},
+        "oauth": {"oauth_client_secret": CLIENT_SECRET},
+    }
+    with Sandbox(credentials=credentials) as sb:
+        assert sb.apps["shiplemon"].credentials.api_key == API_KEY
         yield sb
 
 
 def no_sleep(seconds: float) -> None:
     """Retries here need not wait (and a transport must stay picklable)."""
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def assert_nowhere(
@@ -50,12 +61,13 @@ def assert_nowhere(
     for record in records:
         logged.append(record.getMessage())
         logged.append(repr(record.args))
+    seen.add_logged(records)
     for secret in secrets:
         assert secret
         for text in logged:
             assert secret not in text, f"secret in a log record: {text!r}"
-        for text in seen.texts:
-            assert secret not in text, f"secret in a repr, str or error: {text[:300]!r}"
+        found = seen.find(secret)
+        assert not found, "secret readable from a result or an error:\n" + "\n".join(found[:20])
 
 
 HISTORY = [HistoryUpdate("TRANSIT", datetime(2024, 7, 15, 9, 45, tzinfo=UTC), "With courier")]
@@ -70,7 +82,7 @@ def test_api_key_never_shows(secret_sb: Sandbox, caplog: pytest.LogCaptureFixtur
     seen.add(client)
     seen.add(client.tracking)
     seen.add(client._transport)
-    seen.add(client._transport.auth)
+    seen.add(client._transport.credentials)
     seen.add(client.session.headers)
 
     tracking = seen.call(client.tracking.get, SID)
@@ -90,6 +102,11 @@ def test_api_key_never_shows(secret_sb: Sandbox, caplog: pytest.LogCaptureFixtur
     sb.fault(GET_PATH, delay=0.2)
     seen.call(client.tracking.get, SID, timeout=(1, 0.02))
     seen.add(pickle.loads(pickle.dumps(client)))  # noqa: S301 (our own bytes)
+    # No server at all: the connection is refused while the request (key included) is sent.
+    unreachable = ShiplemonClient(
+        api_key=API_KEY, base_url=f"http://127.0.0.1:{closed_port()}", max_retries=0
+    )
+    seen.call(unreachable.tracking.get, SID)
 
     # A refused key that contains the real one.
     wrong = sb.shiplemon_client(api_key=API_KEY + "-WRONG")
@@ -131,23 +148,44 @@ def test_client_secret_and_tokens_never_show(
     transport = Transport(
         provider="acme",
         base_url=sb.url,
-        auth=auth,
+        credentials=auth,
         retry=RetryPolicy(backoff_factor=0.001),
         sleep=no_sleep,
     )
     auth.bind(transport)
     seen.add(auth)
-    seen.call(transport.request_json, "GET", "/oauth/whoami")
-    seen.add(auth._token)
+    seen.call(transport.request, "GET", "/oauth/whoami")
+    seen.add(auth.tokens._token)
     sb.tokens.expire_all()  # 401, renewal, replay
-    seen.call(transport.request_json, "GET", "/oauth/whoami")
-    seen.call(transport.request_json, "POST", "/oauth/echo", json_body={"hello": "world"})
+    seen.call(transport.request, "GET", "/oauth/whoami")
+    seen.call(transport.request, "POST", "/oauth/echo", json_body={"hello": "world"})
     sb.fault("/oauth/whoami", status=401, times=None)  # a 401 that persists
     seen.call(transport.request, "GET", "/oauth/whoami")
     sb.clear_faults()
     sb.fault("/oauth/whoami", action="drop")
     seen.call(transport.request, "GET", "/oauth/whoami")
     seen.add(pickle.loads(pickle.dumps(auth)))  # noqa: S301 (our own bytes)
+
+    # The token endpoint failing on a first fetch: an answer 503, a dropped connection, and
+    # no server at all (the request, client secret included, was being sent when it failed).
+    for fault in ({"status": 503, "times": None}, {"action": "drop", "times": None}):
+        fresh = sb.oauth2_auth(client_auth=client_auth)
+        fresh_transport = Transport(
+            provider="acme", base_url=sb.url, credentials=fresh, retry=RetryPolicy(max_retries=1),
+            sleep=no_sleep,
+        )  # fmt: skip
+        fresh.bind(fresh_transport)
+        sb.fault("/oauth/token", **fault)
+        seen.call(fresh_transport.request, "GET", "/oauth/whoami")
+        sb.clear_faults()
+    nowhere = sb.oauth2_auth(
+        client_auth=client_auth, token_url=f"http://127.0.0.1:{closed_port()}/oauth/token"
+    )
+    nowhere_transport = Transport(
+        provider="acme", base_url=sb.url, credentials=nowhere, retry=RetryPolicy(max_retries=0)
+    )
+    nowhere.bind(nowhere_transport)
+    seen.call(nowhere_transport.request, "GET", "/oauth/whoami")
 
     # Refused credentials, with a secret that contains the real one.
     bad = sb.oauth2_auth(client_auth=client_auth, client_secret=CLIENT_SECRET + "-WRONG")
@@ -164,6 +202,54 @@ def test_client_secret_and_tokens_never_show(
     assert len(tokens) >= 3
     basic = base64.b64encode(f"sandbox-client:{CLIENT_SECRET}".encode()).decode()
     assert_nowhere([CLIENT_SECRET, basic, *tokens], caplog, seen, min_records=8)
+
+
+QUERY_SECRET = "SENTINEL-QUERY-0d5a93"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        f"/oauth/whoami?sig={QUERY_SECRET}&page=1",
+        f"/oauth/whoami?X-Amz-Credential={QUERY_SECRET}",
+        f"/oauth/whoami?a=1;session={QUERY_SECRET}",
+        f"/oauth/whoami?pwd={QUERY_SECRET}&auth={QUERY_SECRET}",
+        f"/oauth/whoami;jsessionid={QUERY_SECRET}",
+        f"/oauth/whoami#access_token={QUERY_SECRET}",
+        f"/oauth/whoami?redirect_uri=https://app.example/cb?code={QUERY_SECRET}",
+    ],
+)
+def test_a_secret_in_a_url_never_shows(
+    secret_sb: Sandbox, caplog: pytest.LogCaptureFixture, target: str
+) -> None:
+    # urllib3 logs every request target at DEBUG, query included; errors name the URL. The
+    # caller's own URL is in the arguments of the frames it was passed to: captured locals
+    # are searched for credentials the SDK holds, not here.
+    caplog.set_level(logging.DEBUG)
+    sb = secret_sb
+    seen = Seen(capture_locals=False)
+    transport = Transport(
+        provider="acme", base_url=sb.url, retry=RetryPolicy(max_retries=1), sleep=no_sleep
+    )
+    if ";jsessionid" not in target:  # the sandbox routes no path parameters (its 404 echoes)
+        seen.call(transport.request, "GET", target)  # 401: no token
+        sb.fault("/oauth/whoami", status=503, times=None)
+        seen.call(transport.request, "GET", target)  # retried, then failed
+        sb.clear_faults()
+        sb.fault("/oauth/whoami", action="drop", times=None)
+        seen.call(transport.request, "GET", target)
+        sb.clear_faults()
+    unreachable = Transport(
+        provider="acme",
+        base_url=f"http://u:{QUERY_SECRET}@127.0.0.1:{closed_port()}",
+        retry=RetryPolicy(max_retries=1),
+        sleep=no_sleep,
+    )
+    seen.add(unreachable)
+    seen.call(unreachable.request, "GET", target)
+    assert seen.errors == (1 if ";jsessionid" in target else 4)
+    assert any(r.name.startswith("urllib3") for r in caplog.records)
+    assert_nowhere([QUERY_SECRET], caplog, seen)
 
 
 #: Not Latin-1 (the euro sign): no HTTP header can carry it.

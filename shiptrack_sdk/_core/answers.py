@@ -190,7 +190,9 @@ class Exchange:
             self.may_have_reached_server = True
         cls = TokenTransportError if self.token else TransportError
         error = cls(
-            _failure_kind(exc), may_have_reached_server=self.may_have_reached_server, **self._context()
+            _failure_kind(exc),
+            may_have_reached_server=self.may_have_reached_server,
+            **self._context(),
         )
         # As ``raise error from scrubbed(exc)`` would, without the live exception as context.
         error.__cause__ = scrubbed(exc)

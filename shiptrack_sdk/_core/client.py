@@ -18,7 +18,7 @@ from ..errors import ValidationError
 from . import validate
 from .options import OPTION_NAMES, RetryPolicy, Timeout, env_max_retries, env_timeout
 from .spec import ApiKeyAuthSpec, OAuth2AuthSpec, ProviderSpec
-from .transport import Transport
+from .transport import USER_AGENT, Transport
 from .urls import redact_url
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ class BaseClient:
             verify=options.get("verify", True),
             error_parser=spec.error_parser,
             max_response_bytes=options.get("max_response_bytes", 32 * 1024 * 1024),
-            **({"user_agent": options["user_agent"]} if "user_agent" in options else {}),
+            user_agent=options.get("user_agent", USER_AGENT),
         )
         if isinstance(self.auth, OAuth2ClientCredentials):
             # The token's own requests (on a session of the caller's) share this pool.

@@ -1,8 +1,15 @@
 """The one cattrs converter every model goes through.
 
-Wire names appear only here (through :func:`register_wire_model`'s ``rename``), datetimes are
-parsed only here, and every wire model keeps the payload it was built from in ``raw``. Each
-provider package registers its models in one function, called once at import.
+Datetimes are parsed only here, and every wire model keeps the payload it was built from in
+``raw``. Wire names appear only in each provider's ``_hooks.register_hooks``, which registers
+all of that provider's models in one function through :func:`register_wire_model`; its
+``rename`` and ``camel_case`` become cattrs' ``override(rename=...)``.
+
+Structuring runs cattrs' generated code in its fast mode (``detailed_validation=False``),
+which knows only *that* a payload does not fit. When it fails, the payload is structured again
+by cattrs' code generated with detailed validation, which raises the error saying *what* is
+wrong and where (:func:`describe_structure_error`), so a valid payload pays for the fast mode
+alone. Each model's hooks are generated on first use, not at import.
 """
 
 from __future__ import annotations
@@ -18,12 +25,13 @@ import attrs
 import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.fns import identity
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import AttributeOverride, make_dict_structure_fn, make_dict_unstructure_fn, override
 
 __all__ = [
     "STRUCTURE_ERRORS",
     "converter",
     "describe_structure_error",
+    "format_datetime",
     "parse_datetime",
     "register_wire_model",
     "structure",
@@ -31,9 +39,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-#: The SDK's single converter.
-converter = cattrs.Converter()
+StructureHook = Callable[[Any, Any], Any]
+UnstructureHook = Callable[[Any], Any]
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -98,11 +105,6 @@ def _structure_date(value: Any, _: type) -> date:
     return date.fromisoformat(value[:10])
 
 
-converter.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
-converter.register_unstructure_hook(datetime, format_datetime)
-converter.register_structure_hook(date, _structure_date)
-converter.register_unstructure_hook(date, lambda value: value.isoformat())
-
 _NoneType = type(None)
 
 
@@ -116,13 +118,17 @@ def _is_optional(type_: Any) -> bool:
     )
 
 
-def _optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
+def _inner(type_: Any) -> Any:
+    """``X`` of ``X | None``."""
+    args = type_.__args__
+    return args[1] if args[0] is _NoneType else args[0]
+
+
+def _optional_hook(type_: Any, converter: cattrs.Converter) -> StructureHook:
     # cattrs' own Optional handling looks the inner hook up again on every value; wire
     # models are mostly optional fields, so that lookup was most of a model's structuring
-    # time. Here it is looked up once, when the hook is made (hooks are made lazily, after
-    # every model is registered).
-    args = type_.__args__
-    inner = args[1] if args[0] is _NoneType else args[0]
+    # time. Here it is looked up once, when the hook is made.
+    inner = _inner(type_)
     handler = converter.get_structure_hook(inner)
     if handler is cattrs.Converter._structure_call:
         # str, int, float...: cattrs structures these by calling the type, which a value
@@ -138,20 +144,12 @@ def _optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
     return hook
 
 
-converter.register_structure_hook_factory(_is_optional, _optional_hook)
-
-
-def _optional_unstructure_hook(type_: Any) -> Callable[[Any], Any]:
+def _optional_unstructure_hook(type_: Any, converter: cattrs.Converter) -> UnstructureHook:
     # An optional str, int, float or bool unstructures as it is (None included); saying so
-    # lets the generated code read the attribute inline instead of calling a hook per field.
-    args = type_.__args__
-    inner = args[1] if args[0] is _NoneType else args[0]
-    if converter.get_unstructure_hook(inner) is identity:
+    # lets cattrs' generated code read the attribute inline instead of calling a hook.
+    if converter.get_unstructure_hook(_inner(type_)) is identity:
         return identity
     return converter.gen_unstructure_optional(type_)
-
-
-converter.register_unstructure_hook_factory(_is_optional, _optional_unstructure_hook)
 
 
 def _is_homogeneous_tuple(type_: Any) -> bool:
@@ -160,9 +158,8 @@ def _is_homogeneous_tuple(type_: Any) -> bool:
     return typing.get_origin(type_) is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
-def _tuple_hook(type_: Any) -> Callable[[Any, Any], Any]:
-    # As cattrs' own tuple[X, ...] handling (same errors, with the failing index noted), with
-    # the item hook looked up once rather than on every tuple, and null read as empty.
+def _tuple_hook(type_: Any, converter: cattrs.Converter) -> StructureHook:
+    # The item hook is looked up once rather than on every tuple, and null reads as empty.
     item = type_.__args__[0]
     if item is Any:
         return lambda value, _: () if value is None else tuple(value)
@@ -171,27 +168,46 @@ def _tuple_hook(type_: Any) -> Callable[[Any, Any], Any]:
     def hook(value: Any, _: Any) -> tuple[Any, ...]:
         if value is None:
             return ()  # providers send null for an empty list as often as []
-        result: list[Any] = []
-        errors: list[Exception] = []
-        for index, element in enumerate(value):
-            try:
-                result.append(handler(element, item))
-            except Exception as exc:
-                note = IterableValidationNote(f"Structuring {type_} @ index {index}", index, item)
-                exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
-                errors.append(exc)
-        if errors:
-            raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
-        return tuple(result)
+        try:
+            return tuple([handler(element, item) for element in value])
+        except Exception:  # noqa: S110 - the detailed pass below says what is wrong
+            pass
+        return _tuple_in_detail(value, type_, item, handler)
 
     return hook
 
 
-converter.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
+def _tuple_in_detail(value: Any, type_: Any, item: Any, handler: StructureHook) -> tuple[Any, ...]:
+    """``value`` structured item by item, every failing item noted with its index (as cattrs'
+    detailed validation does)."""
+    result: list[Any] = []
+    errors: list[Exception] = []
+    for index, element in enumerate(value):
+        try:
+            result.append(handler(element, item))
+        except Exception as exc:
+            note = IterableValidationNote(f"Structuring {type_} @ index {index}", index, item)
+            exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+            errors.append(exc)
+    if errors:
+        raise IterableValidationError(f"While structuring {type_!r}", errors, type_)
+    return tuple(result)
 
 
-def _has_field(cls: type, name: str) -> bool:
-    return any(a.name == name for a in attrs.fields(cls))
+def _new_converter() -> cattrs.Converter:
+    new = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+    new.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+    new.register_unstructure_hook(datetime, format_datetime)
+    new.register_structure_hook(date, _structure_date)
+    new.register_unstructure_hook(date, lambda value: value.isoformat())
+    new.register_structure_hook_factory(_is_optional, _optional_hook)
+    new.register_unstructure_hook_factory(_is_optional, _optional_unstructure_hook)
+    new.register_structure_hook_factory(_is_homogeneous_tuple, _tuple_hook)
+    return new
+
+
+#: The SDK's single converter.
+converter = _new_converter()
 
 
 def register_wire_model(
@@ -201,6 +217,7 @@ def register_wire_model(
     camel_case: bool = False,
     keep_raw: bool = True,
     omit_empty: bool = False,
+    converter: cattrs.Converter = converter,
 ) -> None:
     """Register structure and unstructure hooks for one wire model.
 
@@ -212,319 +229,238 @@ def register_wire_model(
         keep_raw: Set the model's ``raw`` field to the mapping it was built from.
         omit_empty: Leave fields that are ``None`` or empty lists out when unstructuring;
             keys that come from ``extra`` are written as given, ``None`` included.
+        converter: The converter to register on: the SDK's own unless a test says otherwise.
 
     A model with an ``extra`` field collects the keys it does not know there when structured,
     and writes them back unchanged when unstructured, so a payload survives a round trip.
-
-    Structuring runs code generated for the model that reads each key once and builds the
-    instance in one step; a dict-backed model (``@attrs.frozen(slots=False)``) without
-    converters or validators is built fastest, by filling its ``__dict__``. A payload that
-    code cannot take is structured again by cattrs' generated code, which reports every
-    problem with its field.
     """
     names = dict(rename or {})
-    built: list[Callable[..., Any]] = []
-
-    def build() -> list[Callable[..., Any]]:
-        # Hooks are generated on first use, not at import: generating code for every model
-        # of every provider would add tens of milliseconds to `import shiptrack_sdk`.
-        if built:
-            return built
-        with _build_lock:
-            if not built:
-                # The models this one holds first, so that its generated code calls their
-                # hooks directly rather than through the lazy ones below.
-                _builders.pop(cls, None)
-                for nested in _nested_types(cls):
-                    nested_build = _builders.get(nested)
-                    if nested_build is not None:
-                        nested_build()
-                hooks = _make_hooks(
-                    cls, names, camel_case=camel_case, keep_raw=keep_raw, omit_empty=omit_empty
-                )
-                # From now on the generated hooks are called directly, unless a provider
-                # has since registered its own hook around the lazy one (it keeps it).
-                if converter.get_structure_hook(cls) is structure_hook:
-                    converter.register_structure_hook(cls, hooks[0])
-                if converter.get_unstructure_hook(cls) is unstructure_hook:
-                    converter.register_unstructure_hook(cls, hooks[1])
-                built.extend(hooks)
-        return built
-
-    def structure_hook(data: Mapping[str, Any], type_: Any) -> Any:
-        return (built or build())[0](data, type_)
-
-    def unstructure_hook(obj: Any) -> dict[str, Any]:
-        result: dict[str, Any] = (built or build())[1](obj)
-        return result
-
-    _builders[cls] = build
-    converter.register_structure_hook(cls, structure_hook)
-    converter.register_unstructure_hook(cls, unstructure_hook)
+    wire_names = {
+        a.name: names.get(a.name) or (_camel(a.name) if camel_case else a.name)
+        for a in attrs.fields(cls)
+        if a.name not in _KEPT
+    }
+    model = _WireModel(cls, converter, wire_names, keep_raw=keep_raw, omit_empty=omit_empty)
+    converter.register_structure_hook(cls, model.lazy_structure)
+    converter.register_unstructure_hook(cls, model.lazy_unstructure)
 
 
+#: Fields the converter fills itself: the payload, and the keys no field reads.
+_KEPT = ("raw", "extra")
+# Hooks are generated by one thread at a time; a model's own build may build the models it
+# holds first (the lock is re-entrant for that).
 _build_lock = threading.RLock()
-# Wire models registered but whose hooks are not generated yet.
-_builders: dict[type[Any], Callable[[], list[Callable[..., Any]]]] = {}
 
 
-def _nested_types(cls: type[Any]) -> set[Any]:
-    """Every type named in ``cls``'s field annotations, at any depth (``X | None``, tuples)."""
-    found: set[Any] = set()
+class _WireModel:
+    """One registered wire model and its hooks, generated on first use.
+
+    Generating cattrs' code for every model of every provider at import would add tens of
+    milliseconds to ``import shiptrack_sdk``; a model's hooks are generated the first time it
+    is structured or unstructured, the models it holds first, so that its code calls their
+    hooks directly rather than through the lazy ones.
+    """
+
+    def __init__(
+        self,
+        cls: type[Any],
+        converter: cattrs.Converter,
+        wire_names: Mapping[str, str],
+        *,
+        keep_raw: bool,
+        omit_empty: bool,
+    ) -> None:
+        self.cls = cls
+        self.converter = converter
+        self.wire_names = wire_names
+        self.keep_raw = keep_raw
+        self.omit_empty = omit_empty
+        self.hooks: tuple[StructureHook, UnstructureHook] | None = None
+        self._building = False
+        self._detailed: StructureHook | None = None
+
+    def lazy_structure(self, data: Any, type_: Any) -> Any:
+        return (self.hooks or self.build())[0](data, type_)
+
+    def lazy_unstructure(self, obj: Any) -> Any:
+        return (self.hooks or self.build())[1](obj)
+
+    def build(self) -> tuple[StructureHook, UnstructureHook]:
+        with _build_lock:
+            if self.hooks is not None:
+                return self.hooks
+            self._building = True
+            try:
+                attrs.resolve_types(self.cls)
+                for nested in _nested_types(self.cls):
+                    owner = getattr(self.converter.get_structure_hook(nested), "__self__", None)
+                    if isinstance(owner, _WireModel) and not owner._building:
+                        owner.build()
+                hooks = (self._make_structure(), self._make_unstructure())
+            finally:
+                self._building = False
+            # From now on the generated hooks are called directly, unless a provider has
+            # since registered its own hook around the lazy one (it keeps it).
+            if self.converter.get_structure_hook(self.cls) == self.lazy_structure:
+                self.converter.register_structure_hook(self.cls, hooks[0])
+            if self.converter.get_unstructure_hook(self.cls) == self.lazy_unstructure:
+                self.converter.register_unstructure_hook(self.cls, hooks[1])
+            self.hooks = hooks
+            return hooks
+
+    def overrides(self, *, unstructuring: bool = False) -> dict[str, AttributeOverride]:
+        """cattrs' overrides: the wire names, the kept fields left out, and (unstructuring with
+        ``omit_empty``) the fields that are empty exactly when at their default."""
+        found = {name: override(omit=True) for name in self.kept_fields}
+        for a in attrs.fields(self.cls):
+            if a.name in _KEPT:
+                continue
+            wire = self.wire_names[a.name]
+            omit_default = unstructuring and self.omit_empty and _empty_exactly_by_default(a)
+            if wire != a.name or omit_default:
+                found[a.name] = override(
+                    rename=wire if wire != a.name else None, omit_if_default=omit_default or None
+                )
+        return found
+
+    @property
+    def kept_fields(self) -> tuple[str, ...]:
+        """Which of ``raw`` and ``extra`` the model has."""
+        return tuple(a.name for a in attrs.fields(self.cls) if a.name in _KEPT)
+
+    def detailed(self) -> StructureHook:
+        """cattrs' structure function with detailed validation: what describes a failure."""
+        if self._detailed is None:
+            self._detailed = make_dict_structure_fn(
+                self.cls, self.converter, _cattrs_detailed_validation=True, **self.overrides()
+            )
+        return self._detailed
+
+    def _make_structure(self) -> StructureHook:
+        cls, name = self.cls, self.cls.__name__
+        fast = make_dict_structure_fn(
+            cls, self.converter, _cattrs_detailed_validation=False, **self.overrides()
+        )
+        set_raw = self.keep_raw and "raw" in self.kept_fields
+        set_extra = "extra" in self.kept_fields
+        known = frozenset(self.wire_names.values())
+        detailed = self.detailed
+        # Frozen attrs classes are set the way attrs itself sets them in __init__.
+        set_field = object.__setattr__
+
+        def structure(data: Any, type_: Any) -> Any:
+            if type(data) is not dict and not isinstance(data, Mapping):
+                raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
+            try:
+                instance = fast(data, type_)
+                failed = False
+            except Exception:
+                failed = True
+            if failed:
+                # Outside the except block, so that the error does not chain the fast one.
+                instance = detailed()(data, type_)
+            if set_raw:
+                set_field(instance, "raw", data)
+            if set_extra:
+                extra = (
+                    {}
+                    if data.keys() <= known
+                    else {k: v for k, v in data.items() if k not in known}
+                )
+                set_field(instance, "extra", extra)
+            return instance
+
+        return structure
+
+    def _make_unstructure(self) -> UnstructureHook:
+        base = make_dict_unstructure_fn(
+            self.cls, self.converter, **self.overrides(unstructuring=True)
+        )
+        set_extra = "extra" in self.kept_fields
+        omit_empty = self.omit_empty
+        fields = [a for a in attrs.fields(self.cls) if a.name not in _KEPT]
+        ordered_keys = tuple(self.wire_names[a.name] for a in fields)
+        field_keys = frozenset(ordered_keys)
+        # Fields whose emptiness their default does not tell: checked after unstructuring.
+        checked = tuple(
+            self.wire_names[a.name]
+            for a in fields
+            if omit_empty and not _empty_exactly_by_default(a)
+        )
+
+        def unstructure(obj: Any) -> dict[str, Any]:
+            out: dict[str, Any] = base(obj)
+            for key in checked:
+                if _empty(out[key]):
+                    del out[key]
+            extra: Mapping[str, Any] = obj.extra if set_extra else {}
+            if not extra:
+                return out
+            if omit_empty and not field_keys.isdisjoint(extra):
+                # Rare (a caller's own extra naming a field): an empty field's place is taken
+                # by extra's value.
+                return _merged_in_order(out, extra, ordered_keys)
+            for key, value in extra.items():
+                if key not in out:  # extra never displaces a field's value
+                    out[key] = value
+            return out
+
+        return unstructure
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (list, tuple)) and not value)
+
+
+def _merged_in_order(
+    out: Mapping[str, Any], extra: Mapping[str, Any], ordered_keys: tuple[str, ...]
+) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for key in ordered_keys:
+        if key in out:
+            merged[key] = out[key]
+        elif key in extra:
+            merged[key] = extra[key]
+    for key, value in extra.items():
+        if key not in merged:
+            merged[key] = value
+    return merged
+
+
+def _is_sequence_type(type_: Any) -> bool:
+    return type_ in (tuple, list) or typing.get_origin(type_) in (tuple, list)
+
+
+def _empty_exactly_by_default(a: attrs.Attribute[Any]) -> bool:
+    """Whether a field's value is empty (``None``, an empty list) exactly when it equals its
+    default, so that cattrs' ``omit_if_default`` leaves out what ``omit_empty`` means."""
+    default = a.default
+    if default is None:
+        # An optional list's empty value is not its default, None.
+        return not _is_sequence_type(_inner(a.type) if _is_optional(a.type) else a.type)
+    if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+        if default.takes_self or default.factory not in (tuple, list):
+            return False
+        default = default.factory()
+    # An empty tuple of a tuple field (a list given for it would not equal its default).
+    return type(default) is tuple and default == () and typing.get_origin(a.type) is tuple
+
+
+def _nested_types(cls: type[Any]) -> list[Any]:
+    """Every attrs class named in ``cls``'s field annotations, at any depth (``X | None``,
+    tuples)."""
+    found: list[Any] = []
+    seen: set[Any] = set()
     pending = [a.type for a in attrs.fields(cls)]
     while pending:
         type_ = pending.pop()
-        if type_ is None or type_ in found:
+        if type_ is None or type_ in seen:
             continue
-        found.add(type_)
+        seen.add(type_)
+        if isinstance(type_, type) and attrs.has(type_):
+            found.append(type_)
         pending.extend(getattr(type_, "__args__", ()))
     return found
-
-
-def _make_hooks(
-    cls: type[Any],
-    names: Mapping[str, str],
-    *,
-    camel_case: bool,
-    keep_raw: bool,
-    omit_empty: bool = False,
-) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    fields = attrs.fields(cls)
-    overrides: dict[str, Any] = {}
-    for a in fields:
-        if a.name in ("raw", "extra"):
-            overrides[a.name] = override(omit=True)
-            continue
-        wire = names.get(a.name) or (_camel(a.name) if camel_case else a.name)
-        if wire != a.name:
-            overrides[a.name] = override(rename=wire)
-    known = frozenset(
-        (names.get(a.name) or (_camel(a.name) if camel_case else a.name))
-        for a in fields
-        if a.name not in ("raw", "extra")
-    )
-    base_structure: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(
-        cls, converter, **overrides
-    )
-    base_unstructure: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(
-        cls, converter, **overrides
-    )
-    set_raw = keep_raw and _has_field(cls, "raw")
-    set_extra = _has_field(cls, "extra")
-    name = cls.__name__
-
-    def cattrs_structure(data: Mapping[str, Any], type_: Any) -> Any:
-        instance = base_structure(data, type_)
-        # Frozen attrs classes are set the way attrs itself sets them in __init__.
-        if set_raw:
-            object.__setattr__(instance, "raw", data)
-        if set_extra:
-            extra = {k: v for k, v in data.items() if k not in known}
-            object.__setattr__(instance, "extra", extra)
-        return instance
-
-    fast = _make_fast_structure(
-        cls, names, camel_case=camel_case, set_raw=set_raw, set_extra=set_extra, known=known
-    )
-    _reference_hooks[cls] = cattrs_structure
-
-    def structure_hook(data: Mapping[str, Any], type_: Any) -> Any:
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
-        try:
-            return fast(data)
-        except Exception:  # noqa: S110 - cattrs' code below says what is wrong
-            # The fast path only knows that something is wrong; cattrs' generated code says
-            # what (every problem, with its field), so the payload is structured again by it.
-            pass
-        return cattrs_structure(data, type_)
-
-    def cattrs_unstructure(obj: Any) -> dict[str, Any]:
-        out = base_unstructure(obj)
-        extra: Mapping[str, Any] = obj.extra if set_extra else {}
-        for key, value in extra.items():
-            out.setdefault(key, value)
-        if omit_empty:
-            empty = [
-                k for k, v in out.items() if v is None or (isinstance(v, (list, tuple)) and not v)
-            ]
-            for key in empty:
-                if key in extra:
-                    out[key] = extra[key]
-                else:
-                    del out[key]
-        return out
-
-    _reference_unstructure_hooks[cls] = cattrs_unstructure
-    fast_unstructure = _make_fast_unstructure(
-        cls, names, camel_case=camel_case, set_extra=set_extra, omit_empty=omit_empty
-    )
-    return structure_hook, fast_unstructure
-
-
-_SCALARS = (str, int, float, bool)
-
-
-def _make_fast_structure(
-    cls: type[Any],
-    names: Mapping[str, str],
-    *,
-    camel_case: bool,
-    set_raw: bool,
-    set_extra: bool,
-    known: frozenset[str],
-) -> Callable[[Mapping[str, Any]], Any]:
-    """The structure function of a wire model, for well-formed payloads.
-
-    Wire models are mostly optional scalars: the generated code reads each key once, calls a
-    hook only for values that need converting, and builds the instance with one call. Any
-    error makes the caller fall back to cattrs' generated code, which reports every problem
-    with its field, so the two must (and, by the tests, do) agree on every valid payload.
-    """
-    lines = ["def structure(o):", "  g = o.get"]
-    namespace: dict[str, Any] = {"__cl": cls, "__missing": _MISSING, "__known": known}
-    arguments: list[str] = []
-    for index, a in enumerate(attrs.fields(cls)):
-        var = f"v{index}"
-        if a.name == "raw" and set_raw:
-            arguments.append(f"{a.alias}=o")
-            continue
-        if a.name == "extra" and set_extra:
-            lines.append(
-                f"  {var} = {{}} if o.keys() <= __known"
-                " else {k: v for k, v in o.items() if k not in __known}"
-            )
-            arguments.append(f"{a.alias}={var}")
-            continue
-        if a.name in ("raw", "extra") or not a.init:
-            continue  # left to its default
-        key = names.get(a.name) or (_camel(a.name) if camel_case else a.name)
-        type_ = a.type
-        namespace[f"t{index}"] = type_
-        default = a.default
-        if _is_optional(type_) and default is None:
-            inner = type_.__args__[1] if type_.__args__[0] is _NoneType else type_.__args__[0]
-            if inner in _SCALARS:
-                # The usual field: read as is when it already has its type.
-                namespace[f"s{index}"] = inner
-                lines.append(f"  {var} = g({key!r})")
-                lines.append(
-                    f"  if {var} is not None and type({var}) is not s{index}:"
-                    f" {var} = s{index}({var})"
-                )
-                arguments.append(f"{a.alias}={var}")
-                continue
-        handler = converter.get_structure_hook(type_)
-        if handler is cattrs.Converter._structure_call:
-            call = f"t{index}({var})"
-        else:
-            namespace[f"h{index}"] = handler
-            call = f"h{index}({var}, t{index})"
-        if default is attrs.NOTHING:
-            lines.append(f"  {var} = o[{key!r}]")
-            lines.append(f"  {var} = {call}")
-        elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            if default.takes_self:
-                return _never  # not used by wire models; cattrs handles it
-            namespace[f"d{index}"] = default.factory
-            lines.append(f"  {var} = g({key!r}, __missing)")
-            lines.append(f"  {var} = d{index}() if {var} is __missing else {call}")
-        else:
-            namespace[f"d{index}"] = default
-            lines.append(f"  {var} = g({key!r}, __missing)")
-            lines.append(f"  {var} = d{index} if {var} is __missing else {call}")
-        arguments.append(f"{a.alias}={var}")
-    if _fills_dict(cls):
-        # A dict-backed model with nothing to run at init: its __dict__ is filled in one step
-        # (what a frozen attrs __init__ does field by field, each through object.__setattr__).
-        namespace["__new"] = object.__new__
-        namespace["__set"] = object.__setattr__
-        values = ", ".join(f"{arg.split('=', 1)[0]!r}: {arg.split('=', 1)[1]}" for arg in arguments)
-        lines.append("  i = __new(__cl)")
-        lines.append(f"  __set(i, '__dict__', {{{values}}})")
-        lines.append("  return i")
-    else:
-        lines.append(f"  return __cl({', '.join(arguments)})")
-    exec(compile("\n".join(lines), f"<shiptrack structure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
-    function: Callable[[Mapping[str, Any]], Any] = namespace["structure"]
-    return function
-
-
-def _make_fast_unstructure(
-    cls: type[Any],
-    names: Mapping[str, str],
-    *,
-    camel_case: bool,
-    set_extra: bool,
-    omit_empty: bool,
-) -> Callable[[Any], dict[str, Any]]:
-    """The unstructure function of a wire model: what cattrs' generated code and the
-    ``extra``/``omit_empty`` handling do, in one generated function.
-
-    Each field is read once; a hook is called only for values that are not plain JSON
-    already. ``extra`` keys never displace a field's value, except an empty one when empty
-    fields are omitted; the tests compare the two on every kind of model.
-    """
-    lines = ["def unstructure(obj):", "  out = {}"]
-    namespace: dict[str, Any] = {"__lt": (list, tuple)}
-    if set_extra:
-        lines.append("  x = obj.extra")
-    for index, a in enumerate(attrs.fields(cls)):
-        if a.name in ("raw", "extra"):
-            continue
-        key = names.get(a.name) or (_camel(a.name) if camel_case else a.name)
-        type_ = a.type
-        inner = type_
-        optional = _is_optional(type_)
-        if optional:
-            inner = type_.__args__[1] if type_.__args__[0] is _NoneType else type_.__args__[0]
-        handler = converter.get_unstructure_hook(inner if optional else type_)
-        lines.append(f"  v = obj.{a.name}")
-        if handler is not identity:
-            namespace[f"h{index}"] = handler
-            call = f"h{index}(v)"
-            lines.append(f"  if v is not None: v = {call}" if optional else f"  v = {call}")
-        if not omit_empty:
-            lines.append(f"  out[{key!r}] = v")
-            continue
-        lines.append("  if v is not None and not (isinstance(v, __lt) and not v):")
-        lines.append(f"    out[{key!r}] = v")
-        if set_extra:
-            lines.append(f"  elif {key!r} in x:")
-            lines.append(f"    out[{key!r}] = x[{key!r}]")
-    if set_extra:
-        lines.append("  for k in x:")
-        lines.append("    if k not in out: out[k] = x[k]")
-    lines.append("  return out")
-    source = "\n".join(lines)
-    exec(compile(source, f"<shiptrack unstructure {cls.__qualname__}>", "exec"), namespace)  # noqa: S102
-    function: Callable[[Any], dict[str, Any]] = namespace["unstructure"]
-    return function
-
-
-_MISSING = object()
-_reference_unstructure_hooks: dict[type[Any], Callable[[Any], dict[str, Any]]] = {}
-# Each wire model's structuring by cattrs' generated code alone: what the fast path falls back
-# to, and what the tests compare it with.
-_reference_hooks: dict[type[Any], Callable[[Mapping[str, Any], Any], Any]] = {}
-
-
-def _fills_dict(cls: type[Any]) -> bool:
-    """Whether instances of ``cls`` can be made by filling their ``__dict__``.
-
-    True for a dict-backed (not slotted) attrs class whose fields are all set by ``__init__``
-    as given: no converter, no validator, no alias, no ``__attrs_post_init__``.
-    """
-    if "__slots__" in vars(cls) or hasattr(cls, "__attrs_post_init__"):
-        return False
-    return all(
-        a.init and a.converter is None and a.validator is None and a.alias == a.name
-        for a in attrs.fields(cls)
-    )
-
-
-def _never(data: Mapping[str, Any]) -> Any:
-    raise NotImplementedError  # the fallback (cattrs' generated code) structures it
 
 
 def _camel(name: str) -> str:

@@ -41,8 +41,32 @@ __all__ = [
 DEFAULT_TOTAL = 60.0
 
 
-def _seconds(argument: str) -> Any:
-    return lambda value: validate.seconds(argument, value)
+def _connect(value: Any) -> float:
+    return validate.seconds("timeout.connect", value)
+
+
+def _read(value: Any) -> float:
+    return validate.seconds("timeout.read", value)
+
+
+def _total(value: Any) -> float:
+    return validate.seconds("timeout.total", value)
+
+
+def _max_retries(value: Any) -> int:
+    return validate.int_in_range("max_retries", value, 0, None)
+
+
+def _backoff_factor(value: Any) -> float:
+    return validate.seconds("backoff_factor", value, zero=True)
+
+
+def _backoff_max(value: Any) -> float:
+    return validate.seconds("backoff_max", value, zero=True, infinite=True)
+
+
+def _retry_after_max(value: Any) -> float:
+    return validate.seconds("retry_after_max", value, zero=True, infinite=True)
 
 
 @attrs.frozen
@@ -58,9 +82,9 @@ class Timeout:
             :class:`~shiptrack_sdk.errors.DeadlineExceededError`.
     """
 
-    connect: float = attrs.field(default=5.0, converter=_seconds("timeout.connect"))
-    read: float = attrs.field(default=30.0, converter=_seconds("timeout.read"))
-    total: float = attrs.field(default=DEFAULT_TOTAL, converter=_seconds("timeout.total"))
+    connect: float = attrs.field(default=5.0, converter=_connect)
+    read: float = attrs.field(default=30.0, converter=_read)
+    total: float = attrs.field(default=DEFAULT_TOTAL, converter=_total)
 
     @classmethod
     def of(cls, value: TimeoutLike, *, argument: str = "timeout") -> Timeout:
@@ -129,22 +153,12 @@ class RetryPolicy:
         statuses: HTTP statuses worth retrying.
     """
 
-    max_retries: int = attrs.field(
-        default=3, converter=lambda v: validate.int_in_range("max_retries", v, 0, None)
-    )
-    backoff_factor: float = attrs.field(
-        default=0.5, converter=lambda v: validate.seconds("backoff_factor", v, zero=True)
-    )
-    backoff_max: float = attrs.field(
-        default=30.0,
-        converter=lambda v: validate.seconds("backoff_max", v, zero=True, infinite=True),
-    )
-    retry_after_max: float = attrs.field(
-        default=120.0,
-        converter=lambda v: validate.seconds("retry_after_max", v, zero=True, infinite=True),
-    )
+    max_retries: int = attrs.field(default=3, converter=_max_retries)
+    backoff_factor: float = attrs.field(default=0.5, converter=_backoff_factor)
+    backoff_max: float = attrs.field(default=30.0, converter=_backoff_max)
+    retry_after_max: float = attrs.field(default=120.0, converter=_retry_after_max)
     statuses: frozenset[int] = attrs.field(
-        default=frozenset({429, 502, 503, 504}), converter=lambda v: _statuses(v)
+        default=frozenset({429, 502, 503, 504}), converter=_statuses
     )
 
     def backoff(self, retry: int) -> float:

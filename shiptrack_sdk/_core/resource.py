@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import attrs
 import requests
 
+from ..errors import ResponseError, TokenError
 from . import validate
 from .answers import REQUEST_ID_HEADERS, Exchange, decode_json
 from .convert import STRUCTURE_ERRORS, converter, describe_structure_error
 from .options import TimeoutLike
-from ..errors import ResponseError, TokenError
 from .spec import EnvelopeError
 
 if TYPE_CHECKING:
@@ -78,8 +78,9 @@ class Endpoint(Generic[T]):
     Args:
         method: The HTTP method.
         route: The path relative to the client's base URL, with ``{name}`` parameters.
-        model: What the answer holds: a model class (structured by the converter), ``Any``
-            style ``object`` for the decoded JSON as it is, or ``None`` for an :class:`Answer`.
+        model: What the answer holds: a type the converter structures (a model class,
+            ``list[Model]``, ``list[Any]`` for the JSON as it is), or ``None`` for an
+            :class:`Answer`.
         envelope: Takes the model's data out of the decoded answer; the provider's own by
             default (:data:`SPEC_ENVELOPE`), ``None`` for the whole answer.
     """
@@ -161,14 +162,13 @@ class Resource:
             raise exchange.response_error(
                 "empty body where JSON was expected", status=response.status_code
             )
+        failure: ResponseError | None = None
         try:
             payload = decode_json(content)
         except ValueError:
             failure = exchange.response_error(
                 "body is not JSON", status=response.status_code, body=content
             )
-        else:
-            failure = None
         if failure is not None:
             raise failure
         envelope = self._envelope if endpoint.envelope is SPEC_ENVELOPE else endpoint.envelope
@@ -182,8 +182,6 @@ class Resource:
                 )
             if failure is not None:
                 raise failure
-        if endpoint.model is object:
-            return data
         return self._structure(data, endpoint.model, response)
 
     def _answer(
@@ -238,5 +236,7 @@ def _answer(response: requests.Response) -> Answer:
             body = decode_json(content)
         except ValueError:
             body = content[:2000].decode("utf-8", "replace")
-    request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
+    request_id = next(
+        (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
+    )
     return Answer(response.status_code, body, request_id)

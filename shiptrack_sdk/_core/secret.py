@@ -100,9 +100,17 @@ class MaskedStr(str):
     request's headers printed, logged or captured in a traceback show ``'***'``. Operations
     that make a new string (``+``, slicing, ``.strip()``) return a plain :class:`str` of the
     value: wrap the finished value, once.
+
+    ``str(value)`` is ``'***'`` too, so code that needs the plain text back asks for it
+    explicitly with :meth:`plain` (a library that calls ``str()`` on a header value before
+    sending would send the mask, and fail loudly at the server, never leak).
     """
 
     __slots__ = ()
+
+    def plain(self) -> str:
+        """The value as a plain :class:`str` (what ``str()`` of it does not give)."""
+        return str.__str__(self)
 
     def __repr__(self) -> str:
         return repr(MASK)
@@ -112,6 +120,10 @@ class MaskedStr(str):
 
     def __format__(self, format_spec: str) -> str:
         return format(MASK, format_spec)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle's older protocols rebuild a str subclass from str(self): the mask.
+        return (type(self), (self.plain(),))
 
 
 class MaskedBytes(bytes):
@@ -124,6 +136,10 @@ class MaskedBytes(bytes):
 
     __slots__ = ()
 
+    def plain(self) -> bytes:
+        """The value as plain :class:`bytes`."""
+        return bytes(memoryview(self))
+
     def __repr__(self) -> str:
         return repr(MASK.encode())
 
@@ -132,3 +148,6 @@ class MaskedBytes(bytes):
 
     def __format__(self, format_spec: str) -> str:
         return format(str(self), format_spec)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.plain(),))

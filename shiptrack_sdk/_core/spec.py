@@ -69,7 +69,9 @@ def default_error_parser(body: Any) -> ErrorDetails:
         return ErrorDetails()
     return ErrorDetails(
         code=text_or_none(body.get("code") or body.get("error")),
-        message=text_or_none(body.get("message") or body.get("error_description") or body.get("detail")),
+        message=text_or_none(
+            body.get("message") or body.get("error_description") or body.get("detail")
+        ),
         request_id=text_or_none(body.get("requestId") or body.get("request_id")),
     )
 

@@ -35,6 +35,7 @@ from .urls import is_loopback_url, origin
 
 __all__ = [
     "ApiKey",
+    "Basic",
     "ComplianceHook",
     "Credentials",
     "OAuth2Tokens",
@@ -142,6 +143,35 @@ class ApiKey:
         return f"ApiKey(header={self.header!r}, key={self._key!r})"
 
 
+class Basic:
+    """HTTP Basic credentials (RFC 7617) sent on every request: a client authenticating to an
+    authorization server's endpoint (token introspection)."""
+
+    renewable = False
+
+    def __init__(self, user: str, password: str | Secret) -> None:
+        self.user = validate.header_value("client_id", user)
+        self._password = (
+            password
+            if isinstance(password, Secret)
+            else Secret(validate.header_value("client_secret", password))
+        )
+
+    def apply(self, headers: dict[str, str], url: str, send: TokenSender, provider: str) -> None:
+        headers["Authorization"] = _basic(self.user, self._password)
+
+    def invalidate(self, used: object | None) -> None:
+        """Basic credentials cannot be renewed: nothing to forget."""
+
+    def __repr__(self) -> str:
+        return f"Basic(user={self.user!r}, password='***')"
+
+
+def _basic(user: str, password: Secret) -> MaskedStr:
+    pair = f"{user}:{password.reveal()}".encode("latin-1")
+    return MaskedStr("Basic " + base64.b64encode(pair).decode())
+
+
 class _Token:
     """An access token and when to renew it; its ``repr`` hides the value."""
 
@@ -168,7 +198,7 @@ def _access_token(params: Mapping[str, Any]) -> tuple[Secret | None, str]:
         validate.header_value("access_token", value)
     except ValidationError:
         # A token with CR/LF would be refused by http.client with the token in its message.
-        return None, "token endpoint answer holds an access_token that cannot go into a header"
+        return None, "token endpoint answer has no access_token that can go into a header"
     return Secret(value), ""
 
 
@@ -343,8 +373,7 @@ class OAuth2Tokens:
         validate.http_url("token_url", url)
         check_token_transport("token_url", url)
         if self.client_auth == "basic":
-            pair = f"{self.client_id}:{self._client_secret.reveal()}".encode("latin-1")
-            headers = {**headers, "Authorization": MaskedStr("Basic " + base64.b64encode(pair).decode())}
+            headers = {**headers, "Authorization": _basic(self.client_id, self._client_secret)}
         data: MaskedBytes | None = None
         if kwargs.get("json") is not None:
             data = MaskedBytes(json.dumps(kwargs["json"], separators=(",", ":")).encode())
@@ -428,5 +457,3 @@ class OAuth2Tokens:
         return exchange.response_error(
             "token endpoint answer has no access_token", status=response.status_code
         )
-
-

@@ -29,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import attrs
 import requests
@@ -39,8 +40,9 @@ from ..errors import APIError, ShiptrackError, TokenError, TransportError
 from . import validate
 from .answers import Exchange, parse_retry_after
 from .options import Deadline, RetryPolicy, Timeout, TimeoutLike, VerifyLike, check_verify
+from .secret import Secret
 from .spec import ErrorParser
-from .tokens import Credentials, TokenRequest
+from .tokens import Basic, Credentials, TokenRequest
 from .urls import install_log_redaction, origin, redact_url, redirect_target
 
 __all__ = ["USER_AGENT", "EncodedJSON", "Transport", "encode_json"]
@@ -109,7 +111,7 @@ class _Call:
     """What one call's attempts share."""
 
     method: str
-    url: str
+    url: str = attrs.field(repr=redact_url)
     params: Mapping[str, Any] | None
     data: bytes | None
     headers: dict[str, str]
@@ -167,7 +169,12 @@ class Transport:
         if session is not None and not isinstance(session, requests.Session):
             raise validate.ValidationError("session", "must be a requests.Session")
         self.provider = provider
+        base_url, userinfo = _split_userinfo(base_url)
         self.base_url = base_url.rstrip("/") + "/"
+        if credentials is None and userinfo is not None:
+            # As requests reads user info in a URL: HTTP Basic, here held as a secret and kept
+            # out of every URL the transport shows or sends.
+            credentials = Basic(*userinfo)
         self.credentials = credentials
         self.timeout = timeout or Timeout()
         self.retry = retry or RetryPolicy()
@@ -263,7 +270,7 @@ class Transport:
             body = json_body.data
             send_headers["Content-Type"] = "application/json"
         elif isinstance(data, Mapping):
-            body = requests.models.RequestEncodingMixin._encode_params(data).encode()
+            body = urlencode(list(data.items()), doseq=True).encode()
             send_headers["Content-Type"] = "application/x-www-form-urlencoded"
         elif data is not None:
             body = data
@@ -355,12 +362,7 @@ class Transport:
         response = outcome
         status = response.status_code
         credentials = self.credentials
-        if (
-            status == 401
-            and credentials is not None
-            and credentials.renewable
-            and not call.renewed
-        ):
+        if status == 401 and credentials is not None and credentials.renewable and not call.renewed:
             # A cached token the server no longer takes: renewed once and replayed once, by
             # this same loop, so the renewal's own failures are retried as any other.
             call.renewed = True
@@ -488,7 +490,7 @@ class Transport:
 
     def _read_body(
         self, response: requests.Response, call: _Call, exchange: Exchange
-    ) -> None | _Failure:
+    ) -> _Failure | None:
         limit = self.max_response_bytes
         length = response.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit:
@@ -561,6 +563,17 @@ class Transport:
             call.exchange.attempts,
             self.retry.max_retries + 1,
         )
+
+
+def _split_userinfo(url: str) -> tuple[str, tuple[str, Secret] | None]:
+    """``url`` without its user info, and the user info as ``(user, password)``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(user), Secret(unquote(password)))
 
 
 def _token_retry(error: TokenError, retry: RetryPolicy) -> tuple[bool, float | None]:

@@ -3,7 +3,8 @@
 Every URL that reaches a log line, an error or a ``repr`` goes through :func:`redact_url`
 first; free text that may hold URLs (other libraries' log lines) goes through
 :func:`redact_text`. :func:`install_log_redaction` applies the latter to the records of
-urllib3, which logs request targets, query included, at DEBUG.
+urllib3, which logs request targets, query included, at DEBUG (and to the SDK's own logger,
+as a second line of defence).
 
 The rule for what is masked:
 
@@ -12,10 +13,10 @@ The rule for what is masked:
   a ``?`` or ``#`` that comes before the first ``/`` counts too: a password may hold those
   characters unencoded, and masking too much is the safe error.
 - **Parameters**: ``name=value`` pairs in the query, in path segments (``;`` parameters,
-  and a segment such as ``/token=abc/``), and in the fragment (OAuth's implicit flow answers ``#access_token=...``); pairs are
-  separated by ``&`` or ``;``. The value of a pair is masked when its name looks secret. A
-  name is read percent-decoded (repeatedly, for double encoding), Unicode-normalized (NFKC)
-  and case-folded, then matched two ways:
+  and a segment such as ``/token=abc/``), and in the fragment (OAuth's implicit flow answers
+  ``#access_token=...``); pairs are separated by ``&`` or ``;``. The value of a pair is
+  masked when its name looks secret. A name is read percent-decoded (repeatedly, for double
+  encoding), Unicode-normalized (NFKC) and case-folded, then matched two ways:
 
   * it *contains*, once its separators are dropped, one of :data:`SECRET_NAME_PARTS`
     (``secret``, ``token``, ``key``, ``pass``, ``pwd``, ``auth``, ``signature``,
@@ -361,10 +362,10 @@ def _redact_run(token: str) -> str:
     if start is not None and start > 0:
         # Text glued before a URL ("url='https://..."): each part on its own.
         return _redact_run(token[:start]) + _redact(token[start:], 0)
-    if start is not None:
+    if start is not None or token.startswith("/"):
         return _redact(token, 0)
-    # A path, a query string, a lone name=value ("client_secret=...&grant_type=..."), or the
-    # rest of a URL cut at a quote: read as a URL, then its pairs wherever they stand.
+    # A query string, a lone name=value ("client_secret=...&grant_type=..."), or the rest of
+    # a URL cut at a quote: read as a URL, then its pairs wherever they stand.
     return _mask_pairs(_redact(token, 0), 0)
 
 

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ..sandbox._server import (
+    ClientCredentials,
     Router,
     SandboxApp,
     SandboxRequest,
@@ -243,6 +244,8 @@ class ExportoApp(SandboxApp):
     """
 
     name = "exporto"
+    credentials = ClientCredentials("sandbox-exporto-client", "sandbox-exporto-secret")
+    sample_ids = ("S-240902-0001", "S-240902-0002")
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
@@ -311,12 +314,11 @@ class ExportoApp(SandboxApp):
 
     def routes(self, router: Router) -> None:
         p = self.api_prefix
-        creds = self.sandbox.credentials
         oauth_token_routes(
             router,
             f"{p}/{TOKEN_PATH}",
             self.sandbox.tokens,
-            {creds.exporto_client_id: creds.exporto_client_secret},
+            {self.credentials.client_id: self.credentials.client_secret},
             client_auth=("basic",),
             body_format="json",
             name="exporto.token",
@@ -333,7 +335,7 @@ class ExportoApp(SandboxApp):
         if self.handling_time:
             time.sleep(self.handling_time)
         client = self.sandbox.tokens.check(request.bearer())
-        if client != self.sandbox.credentials.exporto_client_id:
+        if client != self.credentials.client_id:
             return _error(
                 401,
                 "Unauthorized: missing, invalid or expired access token",

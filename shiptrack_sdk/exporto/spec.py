@@ -33,11 +33,12 @@ def parse_error(body: Any) -> ErrorDetails:
 
 def _sandbox_client(sandbox: Any) -> dict[str, Any]:
     url = sandbox.provider_url("exporto")
+    credentials = sandbox.apps["exporto"].credentials
     return {
-        "client_id": sandbox.credentials.exporto_client_id,
-        "client_secret": sandbox.credentials.exporto_client_secret,
         "base_url": f"{url}/v1/",
         "token_url": f"{url}/v1/{TOKEN_PATH}",
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
     }
 
 
@@ -56,4 +57,6 @@ SPEC = ProviderSpec(
     cli="shiptrack_sdk.exporto.cli:register",
     tracks="shiptrack_sdk.exporto.cli:track",
     guide="guides/exporto",
+    demo="shiptrack_sdk.exporto.cli:demo",
+    status_map="shiptrack_sdk.exporto.status:STATUS_MAP",
 )

@@ -8,7 +8,7 @@ status whenever exporto sends one; see :meth:`~shiptrack_sdk.exporto.Shipment.to
 
 from __future__ import annotations
 
-from .._status import StatusMap
+from .._core.status import StatusMap
 from ..models import TrackingStatus
 
 __all__ = ["PROVIDER", "STATUS_MAP"]

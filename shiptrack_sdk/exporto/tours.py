@@ -98,10 +98,10 @@ def _unexpected(exc: Exception, what: str) -> ShiptrackError:
 
 
 def _check_path(path: Any, argument: str, placeholder: str | None = None) -> str:
-    path = validate.route(argument, path)
-    if placeholder is not None and placeholder not in path:
+    checked = validate.route(argument, path)
+    if placeholder is not None and placeholder not in checked:
         raise ValidationError(argument, f"must contain {placeholder}")
-    return path
+    return checked
 
 
 class ToursResource(Resource):

@@ -19,16 +19,16 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._core import validate
+from .._core.answers import Exchange, decode_json
 from .._core.client import env_setting
 from .._core.convert import STRUCTURE_ERRORS, converter, parse_datetime
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
 from .._core.spec import EnvelopeError
-from ..errors import ResponseError, ValidationError
-from .checkpoint import Checkpoint, Cursor
-from .._core.answers import Exchange, decode_json
 from .._core.transport import encode_json
+from ..errors import ValidationError
+from .checkpoint import Checkpoint, Cursor
 from .order_models import BusinessMessage, SendResult, message_key, message_list, read_message
 
 if TYPE_CHECKING:
@@ -78,9 +78,9 @@ def _message_page(payload: Any) -> list[Any]:
 
 
 #: One page of business messages (the path is the resource's ``path``).
-FETCH = Endpoint("GET", DEFAULT_PATH, object, _message_page)
+FETCH = Endpoint("GET", DEFAULT_PATH, list[Any], _message_page)
 #: One business message posted; LEX's answer only confirms it (the path is ``send_path``).
-SEND = Endpoint("POST", DEFAULT_PATH, None)
+SEND: Endpoint[None] = Endpoint("POST", DEFAULT_PATH, None)
 
 
 def _check_fetch_size(value: Any, argument: str = "fetch_size") -> int:
@@ -173,7 +173,7 @@ class OrdersResource(Resource):
         params: dict[str, Any] = {"fetchSize": size}
         if bound is not None:
             params["minTimestamp"] = format_min_timestamp(bound)
-        items: list[Any] = self._call(FETCH, route=self.path, params=params, timeout=timeout)
+        items = self._call(FETCH, route=self.path, params=params, timeout=timeout)
         # Read message by message: one the SDK cannot read still arrives (read_message).
         return [read_message(item) for item in items]
 

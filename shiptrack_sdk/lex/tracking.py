@@ -292,7 +292,7 @@ def _interrupted(
 
 #: A batch of tracking messages (the path is the resource's ``path``); the answer only
 #: confirms it.
-SEND = Endpoint("POST", TRACKING_PATH, None)
+SEND: Endpoint[None] = Endpoint("POST", TRACKING_PATH, None)
 
 
 class TrackingResource(Resource):
@@ -439,7 +439,12 @@ class TrackingResource(Resource):
             failure = exc
         else:
             return BatchResult(
-                number, start, stop, SendOutcome.ACCEPTED, status=answer.status, response=answer.body
+                number,
+                start,
+                stop,
+                SendOutcome.ACCEPTED,
+                status=answer.status,
+                response=answer.body,
             )
         outcome = _classify(failure)
         return BatchResult(

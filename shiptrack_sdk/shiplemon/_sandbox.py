@@ -16,7 +16,15 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..sandbox._server import Router, SandboxApp, SandboxRequest, SandboxResponse, json_response
+from ..sandbox._server import (
+    ApiKeyCredentials,
+    Router,
+    SandboxApp,
+    SandboxRequest,
+    SandboxResponse,
+    credentials_match,
+    json_response,
+)
 from .status import STATUSES
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -149,6 +157,8 @@ class ShiplemonApp(SandboxApp):
     """Shiplemon's routes and data in the sandbox."""
 
     name = "shiplemon"
+    credentials = ApiKeyCredentials("sandbox-shiplemon-key")
+    sample_ids = ("be96511d-ba23-4268-bd8b-48c9cf930222", "6650a1f2c3d4e5f601234567")
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
@@ -260,11 +270,7 @@ class ShiplemonApp(SandboxApp):
         )
 
     def _authorized(self, request: SandboxRequest) -> SandboxResponse | None:
-        from ..sandbox._server import credentials_match
-
-        if not credentials_match(
-            request.headers.get("x-api-key"), self.sandbox.credentials.shiplemon_api_key
-        ):
+        if not credentials_match(request.headers.get("x-api-key"), self.credentials.api_key):
             return _error(401, "UNAUTHORIZED", "Missing or invalid x-api-key")
         return None
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from .._convert import register_wire_model
+from .._core.convert import register_wire_model
 from ..models import Tracking, TrackingEvent
 from .status import PROVIDER, STATUS_MAP
 

@@ -41,8 +41,8 @@ def unwrap_data(payload: Any) -> Any:
 
 def _sandbox_client(sandbox: Any) -> dict[str, Any]:
     return {
-        "api_key": sandbox.credentials.shiplemon_api_key,
         "base_url": sandbox.provider_url("shiplemon"),
+        "api_key": sandbox.apps["shiplemon"].credentials.api_key,
     }
 
 
@@ -57,7 +57,8 @@ SPEC = ProviderSpec(
     envelope=unwrap_data,
     sandbox_app="shiptrack_sdk.shiplemon._sandbox:ShiplemonApp",
     sandbox_client=_sandbox_client,
-    cli="shiptrack_sdk.shiplemon.cli:register",
     tracks="shiptrack_sdk.shiplemon.cli:track",
     guide="guides/shiplemon",
+    demo="shiptrack_sdk.shiplemon.cli:demo",
+    status_map="shiptrack_sdk.shiplemon.status:STATUS_MAP",
 )

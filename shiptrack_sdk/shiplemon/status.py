@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._status import StatusMap
+from .._core.status import StatusMap
 from ..models import TrackingStatus
 
 __all__ = ["PROVIDER", "STATUSES", "STATUS_MAP"]

@@ -4,7 +4,12 @@ unreachable hosts), with every logger at DEBUG (the SDK's, urllib3's, oauthlib's
 
 No sentinel may appear in any log record (message and arguments, formatted), in any exception
 (message, ``str``, ``repr``, attributes, cause), or in the ``repr``/``str`` of anything the SDK
-returns or raises. The push receiver must not echo a presented token in its answers.
+returns or raises. For every exception raised or logged, that covers its whole
+``__cause__``/``__context__`` chain, every attribute reachable from each exception in it (a
+chained ``requests`` exception's ``request.headers`` and ``request.body`` included), and each
+one's traceback formatted with ``capture_locals=True``, as error reporters record it
+(:class:`tests.conftest.Seen`). The push receiver must not echo a presented token in its
+answers.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 import shiptrack_sdk.lex._sandbox_orders as lex_sandbox_orders
-import shiptrack_sdk.sandbox as sandbox_module
 from shiptrack_sdk.lex import BusinessMessage, OrderStatus
 from shiptrack_sdk.lex.push import (
     InMemoryDedupStore,
@@ -31,7 +35,7 @@ from shiptrack_sdk.lex.push import (
     StaticTokenVerifier,
 )
 from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMessage
-from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
+from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import HistoryUpdate
 from tests.conftest import Seen
 
@@ -70,14 +74,13 @@ def closed_port() -> int:
 @pytest.fixture
 def secret_sb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A sandbox that accepts the sentinel credentials and remembers every token it issues."""
-    creds = SandboxCredentials(
-        shiplemon_api_key=API_KEY,
-        exporto_client_secret=EXPORTO_SECRET,
-        lex_client_secret=LEX_SECRET,
-    )
-    monkeypatch.setattr(sandbox_module, "SandboxCredentials", lambda: creds)
+    credentials = {
+        "shiplemon": {"api_key": API_KEY},
+        "exporto": {"client_secret": EXPORTO_SECRET},
+        "lex": {"client_secret": LEX_SECRET},
+    }
     monkeypatch.setattr(lex_sandbox_orders, "INTROSPECTION_CLIENT_SECRET", INTROSPECTION_SECRET)
-    with Sandbox() as sb:
+    with Sandbox(credentials=credentials) as sb:
         issued: list[str] = []
         issue = sb.tokens.issue
 
@@ -102,7 +105,7 @@ def _clients(sb: Sandbox, seen: Seen, **overrides: Any) -> tuple[Any, Any, Any]:
         client._transport.sleep = no_sleep
         seen.add(client)
         seen.add(client._transport)
-        seen.add(client._transport.auth)
+        seen.add(client._transport.credentials)
         seen.add(client.session.headers)
         for name in ("tracking", "shipments", "tours", "orders"):
             if hasattr(client, name):
@@ -231,18 +234,19 @@ def test_no_secret_shows_anywhere(secret_sb: Sandbox, caplog: pytest.LogCaptureF
     statuses = [a.status for a in answers]
     assert {200, 401, 503}.issubset(statuses)
     for push_answer in answers:
-        seen.texts.append(repr(push_answer.body))
-        seen.texts.append(repr(push_answer.headers))
+        seen.record(repr(push_answer.body), "push answer body")
+        seen.record(repr(push_answer.headers), "push answer headers")
     sb.fault("/lex/introspect", status=500, times=None)
     seen.call(verifier.introspect, PUSH_TOKEN)
     sb.clear_faults()
 
     # -- every sentinel, everywhere -------------------------------------------------------
     exporto_basic = base64.b64encode(
-        f"{sb.credentials.exporto_client_id}:{EXPORTO_SECRET}".encode()
+        f"{sb.apps['exporto'].credentials.client_id}:{EXPORTO_SECRET}".encode()
     ).decode()
     issued: list[str] = sb.issued_tokens  # type: ignore[attr-defined]
-    lex_tokens = [t for t in issued if sb.tokens.check(t) in (None, sb.credentials.lex_client_id)]
+    lex_id = sb.apps["lex"].credentials.client_id
+    lex_tokens = [t for t in issued if sb.tokens.check(t) in (None, lex_id)]
     sentinels: dict[str, list[str]] = {
         "shiplemon API key": [API_KEY],
         "exporto client secret": [EXPORTO_SECRET],
@@ -266,10 +270,14 @@ def test_no_secret_shows_anywhere(secret_sb: Sandbox, caplog: pytest.LogCaptureF
         logged.append(repr(record.args))
         if record.exc_info and record.exc_info[1] is not None:
             logged.append(repr(record.exc_info[1]))
+    seen.add_logged(records)
+    leaks: list[str] = []
     for name, values in sentinels.items():
         for secret in values:
             assert secret, name
             for text in logged:
                 assert secret not in text, f"{name} in a log record: {text[:300]!r}"
-            for text in seen.texts:
-                assert secret not in text, f"{name} in a repr, str or error: {text[:300]!r}"
+            leaks += [f"{name}: {found}" for found in seen.find(secret)]
+    assert not leaks, f"{len(leaks)} secrets readable from results or errors:\n" + "\n".join(
+        leaks[:40]
+    )

@@ -1,0 +1,38 @@
+"""Shiplemon on the command line: ``shiptrack track shiplemon ID...`` and its part of the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..cli import Demo, track_each
+from ..errors import ShiptrackError
+from ..models import Tracking
+
+if TYPE_CHECKING:
+    from .client import ShiplemonClient
+
+__all__ = ["DEMO_IDS", "demo", "track"]
+
+#: The demo's Shiplemon shipments (seeded in the sandbox).
+DEMO_IDS = (
+    "6650a1f2c3d4e5f601234569",
+    "6650a1f2c3d4e5f601234567",
+    "6650a1f2c3d4e5f601234568",
+    "be96511d-ba23-4268-bd8b-48c9cf930222",
+)
+
+
+def track(client: ShiplemonClient, ids: Sequence[str]) -> list[Tracking | ShiptrackError]:
+    """Each shipment's normalized tracking (``GET /public/v1/shipments/{id}/tracking``), or
+    the error that call raised."""
+    return track_each(ids, lambda shipment_id: client.tracking.get(shipment_id).to_tracking())
+
+
+def demo(demo: Demo) -> None:
+    """Pull the tracking of the seeded shipments."""
+    demo.section("Shiplemon: pull tracking  (GET /public/v1/shipments/:id/tracking)")
+    with demo.sandbox.client("shiplemon") as shiplemon:
+        trackings = [shiplemon.tracking.get(sid).to_tracking() for sid in DEMO_IDS]
+    demo.trackings += trackings
+    demo.show(trackings)
