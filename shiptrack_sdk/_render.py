@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from .models import Tracking
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import Tracking
 
 __all__ = ["format_timeline", "format_when"]
 

@@ -26,6 +26,7 @@ from ..errors import (
     APIError,
     RateLimitError,
     ResponseError,
+    ShiptrackError,
     TokenRefusedError,
     TokenResponseError,
     TokenServerError,
@@ -36,7 +37,14 @@ from ..errors import (
 from .spec import ErrorDetails, ErrorParser, default_error_parser
 from .urls import redact_text, redact_url
 
-__all__ = ["REQUEST_ID_HEADERS", "Exchange", "decode_json", "parse_retry_after", "scrubbed"]
+__all__ = [
+    "REQUEST_ID_HEADERS",
+    "Exchange",
+    "decode_json",
+    "parse_retry_after",
+    "scrubbed",
+    "unexpected",
+]
 
 #: Response headers that carry a provider's request id, in order of preference.
 REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id")
@@ -114,6 +122,17 @@ def scrubbed(exc: BaseException) -> BaseException:
         if hasattr(copy, attribute):
             setattr(copy, attribute, None)
     return copy
+
+
+def unexpected(provider: str, what: str, exc: BaseException) -> ShiptrackError:
+    """A failure that is no :class:`~shiptrack_sdk.errors.ShiptrackError` (a bug, in the SDK or
+    in a caller's hook), met where every item must yield a result or an error naming it (a
+    fan-out): an error that names ``what`` failed, with the original as its ``__cause__``."""
+    error = ShiptrackError(
+        f"[{provider}] {what}: unexpected {type(exc).__name__} (the original is the __cause__)"
+    )
+    error.__cause__ = exc
+    return error
 
 
 def decode_json(content: bytes) -> Any:

@@ -134,6 +134,19 @@ class Deadline:
         return (min(timeout.connect, left), min(timeout.read, left))
 
 
+def _statuses(value: Any) -> frozenset[int]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValidationError("statuses", "must be a set of HTTP status codes")
+    try:
+        statuses = frozenset(value)
+    except TypeError:
+        raise ValidationError("statuses", "must be a set of HTTP status codes") from None
+    for status in statuses:
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise ValidationError("statuses", f"{status!r} is not an HTTP status code")
+    return statuses
+
+
 @attrs.frozen
 class RetryPolicy:
     """When and how long to wait before trying a request again.
@@ -169,19 +182,6 @@ class RetryPolicy:
         """
         delay = min(self.backoff_max, self.backoff_factor * math.ldexp(1.0, min(retry, 64) - 1))
         return delay / 2 + random.uniform(0, delay / 2)
-
-
-def _statuses(value: Any) -> frozenset[int]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise ValidationError("statuses", "must be a set of HTTP status codes")
-    try:
-        statuses = frozenset(value)
-    except TypeError:
-        raise ValidationError("statuses", "must be a set of HTTP status codes") from None
-    for status in statuses:
-        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-            raise ValidationError("statuses", f"{status!r} is not an HTTP status code")
-    return statuses
 
 
 VerifyLike = bool | str | os.PathLike[str]

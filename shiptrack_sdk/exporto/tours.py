@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._core import validate
+from .._core.answers import unexpected
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
@@ -85,16 +86,6 @@ def _since_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     raise ValidationError("since", f"expected a date or an aware datetime, got {value!r}")
-
-
-def _unexpected(exc: Exception, what: str) -> ShiptrackError:
-    """A failure that is no :class:`ShiptrackError` (a bug, in the SDK or a hook), as one that
-    names what failed; the original is its ``__cause__``."""
-    error = ShiptrackError(
-        f"[{PROVIDER}] {what}: unexpected {type(exc).__name__} (the original is the __cause__)"
-    )
-    error.__cause__ = exc
-    return error
 
 
 def _check_path(path: Any, argument: str, placeholder: str | None = None) -> str:
@@ -256,7 +247,7 @@ class ToursResource(Resource):
         except ShiptrackError as exc:
             return TrackResult(shipment_id, tour_id=tour_id, error=exc)
         except Exception as exc:  # reported in the result, not raised
-            error = _unexpected(exc, f"shipment {shipment_id}")
+            error = unexpected(PROVIDER, f"shipment {shipment_id}", exc)
             return TrackResult(shipment_id, tour_id=tour_id, error=error)
         return TrackResult(shipment_id, tour_id=tour_id, tracking=tracking, shipment=shipment)
 
@@ -297,7 +288,7 @@ class ToursResource(Resource):
                                 yield TrackResult(None, tour_id=key, error=exc)
                                 continue
                             except Exception as exc:  # reported in a result, not raised
-                                error = _unexpected(exc, f"tour {key}")
+                                error = unexpected(PROVIDER, f"tour {key}", exc)
                                 yield TrackResult(None, tour_id=key, error=error)
                                 continue
                             fresh = [sid for sid in dict.fromkeys(shipment_ids) if sid not in seen]
