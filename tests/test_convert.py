@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shiptrack_sdk._convert import (
+from shiptrack_sdk._core.convert import (
     _reference_hooks,
     _reference_unstructure_hooks,
     converter,
@@ -239,7 +239,7 @@ def _agreement_cases() -> dict[str, tuple[type[Any], Any]]:
         "exporto.LineItem": (exporto.LineItem, shipment["lineItems"][0]),
         "lex.ShipmentOrder": (orders.ShipmentOrder, payloads["SHIPMENT_ORDER"]),
         "lex.OrderLine": (orders.OrderLine, payloads["SHIPMENT_ORDER"]["lines"][0]),
-        "lex.Address": (orders.Address, payloads["SHIPMENT_ORDER"]["shipTo"]),
+        "lex.OrderAddress": (orders.OrderAddress, payloads["SHIPMENT_ORDER"]["shipTo"]),
         "lex.SendResult": (orders.SendResult, {"messageId": "m-1", "status": "ACCEPTED"}),
     }
 

@@ -5,16 +5,20 @@ LEX has no status map: the SDK never reads a shipment status from LEX. Tracking 
 (normalized statuses become LEX event codes through the partner's
 :class:`~shiptrack_sdk.lex.forward.EventCodeTable`), and order messages carry their own status
 codes, kept verbatim.
+
+The models of both APIs are importable from here. Where both APIs have one of a kind, the
+name says which it belongs to: an order's :class:`OrderAddress`, a tracking party's
+:class:`TrackingAddress`.
 """
 
 from .checkpoint import Checkpoint, CheckpointError, Cursor, FileCheckpoint, MemoryCheckpoint
 from .client import LexClient
 from .forward import SUGGESTED_INOVERT_CODES, EventCode, EventCodeTable, messages_from_tracking
 from .order_models import (
-    Address,
     BusinessMessage,
     ItemMaster,
     MessageType,
+    OrderAddress,
     OrderLine,
     OrderStatus,
     ReceivingOrder,
@@ -23,40 +27,60 @@ from .order_models import (
 )
 from .orders import MessageStream, OrdersResource
 from .tracking import (
+    Anomaly,
+    Attribute,
+    BatchResult,
+    Carrier,
+    DeliveryNote,
+    Location,
+    MessageResult,
+    Party,
     SendOutcome,
     SendReport,
     ShipmentEvent,
+    TrackingAddress,
     TrackingMessage,
     TrackingResource,
     TrackingValidator,
+    validate_messages,
 )
 
 __all__ = [
     "SUGGESTED_INOVERT_CODES",
-    "Address",
+    "Anomaly",
+    "Attribute",
+    "BatchResult",
     "BusinessMessage",
+    "Carrier",
     "Checkpoint",
     "CheckpointError",
     "Cursor",
+    "DeliveryNote",
     "EventCode",
     "EventCodeTable",
     "FileCheckpoint",
     "ItemMaster",
     "LexClient",
+    "Location",
     "MemoryCheckpoint",
+    "MessageResult",
     "MessageStream",
     "MessageType",
+    "OrderAddress",
     "OrderLine",
     "OrderStatus",
     "OrdersResource",
+    "Party",
     "ReceivingOrder",
     "SendOutcome",
     "SendReport",
     "SendResult",
     "ShipmentEvent",
     "ShipmentOrder",
+    "TrackingAddress",
     "TrackingMessage",
     "TrackingResource",
     "TrackingValidator",
     "messages_from_tracking",
+    "validate_messages",
 ]

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sandbox._server import Router, SandboxApp, SandboxRequest, json_response, oauth_token_routes
+from ..sandbox._server import (
+    ClientCredentials,
+    Router,
+    SandboxApp,
+    SandboxRequest,
+    json_response,
+    oauth_token_routes,
+)
 from ._sandbox_orders import OrdersPart
 from ._sandbox_tracking import TrackingPart
 
@@ -23,6 +30,7 @@ class LexApp(SandboxApp):
     """LEX's routes and data in the sandbox."""
 
     name = "lex"
+    credentials = ClientCredentials("sandbox-lex-client", "sandbox-lex-secret")
 
     def __init__(self, sandbox: Any) -> None:
         super().__init__(sandbox)
@@ -35,12 +43,11 @@ class LexApp(SandboxApp):
         self.parts.append(self.orders)
 
     def routes(self, router: Router) -> None:
-        creds = self.sandbox.credentials
         oauth_token_routes(
             router,
             f"{self.prefix}{TOKEN_PATH}",
             self.sandbox.tokens,
-            {creds.lex_client_id: creds.lex_client_secret},
+            {self.credentials.client_id: self.credentials.client_secret},
             client_auth=("body",),
             name="lex.token",
         )
@@ -54,7 +61,7 @@ class LexApp(SandboxApp):
     def authorized(self, request: SandboxRequest) -> bool:
         """Whether ``request`` carries a valid bearer token issued to the LEX client."""
         client = self.sandbox.tokens.check(request.bearer())
-        return bool(client == self.sandbox.credentials.lex_client_id)
+        return bool(client == self.credentials.client_id)
 
     @staticmethod
     def unauthorized() -> Any:

@@ -16,13 +16,14 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from .._convert import parse_datetime
+from .._core import validate
+from .._core.convert import parse_datetime
 from ..errors import ShiptrackError, ValidationError
 
 __all__ = ["Checkpoint", "CheckpointError", "Cursor", "FileCheckpoint", "MemoryCheckpoint"]
@@ -40,11 +41,7 @@ def _ids(values: Iterable[str]) -> frozenset[str]:
 
 
 def _aware_or_none(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError("timestamp", "must be a time-zone aware datetime or None")
-    return value.astimezone(timezone.utc)
+    return None if value is None else validate.aware_utc("timestamp", value)
 
 
 #: Where the next ``minTimestamp`` sits relative to :attr:`Cursor.timestamp`.
@@ -108,9 +105,10 @@ class Cursor:
             raise CheckpointError(f"cursor's bound must be one of {', '.join(BOUNDS)}")
         try:
             parsed = parse_datetime(timestamp) if timestamp is not None else None
-        except ValueError as exc:
+            # A file is no caller input: what the cursor refuses makes the file foreign.
+            return cls(parsed, frozenset(ids), bound)
+        except ValueError as exc:  # ValidationError included
             raise CheckpointError(f"cursor's timestamp is not a date-time: {exc}") from exc
-        return cls(parsed, frozenset(ids), bound)
 
 
 @runtime_checkable

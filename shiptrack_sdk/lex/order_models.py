@@ -36,21 +36,23 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timezone
 from typing import Any
 
 import attrs
 import cattrs
 
-from .._convert import STRUCTURE_ERRORS, converter, describe_structure_error, register_wire_model
+from .._core import validate
+from .._core.convert import STRUCTURE_ERRORS, converter, describe_structure_error, register_wire_model
+from ..errors import ValidationError
 
 __all__ = [
     "PAYLOAD_TYPES",
-    "Address",
     "BusinessMessage",
     "ItemMaster",
     "MessageType",
+    "OrderAddress",
     "OrderLine",
     "OrderStatus",
     "Payload",
@@ -95,8 +97,11 @@ class MessageType(str, enum.Enum):
 
 
 @attrs.frozen(slots=False)
-class Address:
-    """A postal address with its contact.
+class OrderAddress:
+    """A postal address with its contact, in an order (Order Execution).
+
+    Not the address of a tracking party: that is
+    :class:`~shiptrack_sdk.lex.tracking_models.TrackingAddress`.
 
     Attributes:
         name: Company or person.
@@ -169,8 +174,8 @@ class ShipmentOrder:
     order_number: str | None = None
     order_type: str | None = None
     customer_reference: str | None = None
-    ship_from: Address | None = None
-    ship_to: Address | None = None
+    ship_from: OrderAddress | None = None
+    ship_to: OrderAddress | None = None
     requested_ship_date: date | None = None
     requested_delivery_date: date | None = None
     carrier: str | None = None
@@ -200,7 +205,7 @@ class ReceivingOrder:
     order_number: str | None = None
     order_type: str | None = None
     supplier_reference: str | None = None
-    ship_from: Address | None = None
+    ship_from: OrderAddress | None = None
     expected_arrival_date: date | None = None
     carrier: str | None = None
     container_number: str | None = None
@@ -303,7 +308,7 @@ def register_payload_type(message_type: str, model: Any) -> None:
     """Read the payload of messages of ``message_type`` into ``model``.
 
     ``model`` is a frozen attrs class registered with the SDK's converter
-    (:func:`shiptrack_sdk._convert.register_wire_model`). Types are matched ignoring case and
+    (:func:`shiptrack_sdk._core.convert.register_wire_model`). Types are matched ignoring case and
     punctuation: ``"SHIPMENT_ORDER"``, ``"ShipmentOrder"`` and ``"shipment-order"`` are one.
     """
     PAYLOAD_TYPES[message_type] = model
@@ -429,6 +434,82 @@ def read_message(item: Any) -> BusinessMessage:
     return attrs.evolve(message, extra={**message.extra, **unreadable}, raw=item)
 
 
+def message_body(message: Any, *, argument: str = "message") -> Any:
+    """The JSON body that posts ``message`` to LEX, checked before anything is sent.
+
+    Args:
+        message: A :class:`BusinessMessage`, or a mapping already in LEX's wire form (sent
+            as given, once it has passed the same checks).
+        argument: The name errors give ``message``.
+
+    Raises:
+        ValidationError: ``message`` is a list (LEX takes one message per call), neither a
+            message nor a mapping, not JSON data, or not a business message; its id, type,
+            timestamp or payload is missing or bad (every such problem listed at once); or a
+            text in it holds a lone surrogate.
+    """
+    if isinstance(message, (list, tuple, set, frozenset)) or (
+        isinstance(message, Iterator) and not isinstance(message, Mapping)
+    ):
+        raise ValidationError(
+            argument, "LEX takes one business message per call: call send() once per message"
+        )
+    body: Any = None
+    if isinstance(message, BusinessMessage):
+        envelope = message
+    elif isinstance(message, Mapping):
+        try:
+            # NaN and infinity are no JSON: refused here rather than while sending.
+            body = json.loads(json.dumps(message, allow_nan=False))
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise ValidationError(argument, f"is not JSON data ({exc})") from None
+        validate.no_surrogates(argument, body)
+        try:
+            envelope = converter.structure(body, BusinessMessage)
+        except Exception as exc:  # any converter failure is the caller's malformed input
+            raise ValidationError(argument, f"is not a business message ({exc})") from None
+    else:
+        raise ValidationError(
+            argument, f"expected a BusinessMessage or a mapping, got {type(message).__name__}"
+        )
+    problems = _envelope_problems(envelope, argument)
+    if problems:
+        raise ValidationError.from_problems(problems)
+    if body is None:
+        try:
+            body = envelope.to_wire()
+        except (TypeError, ValueError, OverflowError) as exc:  # e.g. a payload datetime
+            raise ValidationError(argument, f"cannot be written as JSON ({exc})") from None
+        validate.no_surrogates(argument, body)
+    return body
+
+
+def _envelope_problems(envelope: BusinessMessage, argument: str) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    texts = (
+        ("id", envelope.id, "is required (BusinessMessage.create() makes one)"),
+        ("type", envelope.type, "is required"),
+    )
+    for name, value, missing in texts:
+        if value is None:
+            problems.append((f"{argument}.{name}", missing))
+            continue
+        try:
+            validate.text(f"{argument}.{name}", value, single_line=True)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if envelope.timestamp is None:
+        problems.append((f"{argument}.timestamp", "is required"))
+    else:
+        try:
+            validate.aware_utc(f"{argument}.timestamp", envelope.timestamp)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+    if envelope.payload is None:
+        problems.append((f"{argument}.payload", "is required"))
+    return problems
+
+
 def message_key(message: BusinessMessage) -> str:
     """What identifies ``message`` for de-duplication: its id, or a digest of its content when
     it has none."""
@@ -525,7 +606,7 @@ def _unstructure_payload(value: Any) -> Any:
 
 def _register() -> None:
     register_wire_model(
-        Address,
+        OrderAddress,
         camel_case=True,
         rename={"line1": "addressLine1", "line2": "addressLine2", "country": "countryCode"},
     )

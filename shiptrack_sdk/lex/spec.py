@@ -43,11 +43,12 @@ def _sandbox_client(sandbox: Any) -> dict[str, Any]:
     from ._sandbox import TOKEN_PATH
 
     url = sandbox.provider_url("lex")
+    credentials = sandbox.apps["lex"].credentials
     return {
-        "client_id": sandbox.credentials.lex_client_id,
-        "client_secret": sandbox.credentials.lex_client_secret,
         "base_url": url,
         "token_url": f"{url}{TOKEN_PATH}?grant_type=client_credentials",
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
     }
 
 
@@ -63,4 +64,5 @@ SPEC = ProviderSpec(
     sandbox_client=_sandbox_client,
     cli="shiptrack_sdk.lex.cli:register",
     guide="guides/lex-tracking",
+    demo="shiptrack_sdk.lex.cli:demo",
 )

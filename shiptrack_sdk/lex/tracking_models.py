@@ -16,15 +16,14 @@ and reports every problem at once, each with the message's index and the field's
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 
-from .._convert import _camel, converter, register_wire_model
+from .._core import validate
+from .._core.convert import _camel, converter, register_wire_model
 from ..errors import ValidationError
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_REQUIRED_PARTS",
     "OPTIONAL_PARTS",
-    "Address",
     "Anomaly",
     "Attribute",
     "Carrier",
@@ -40,6 +38,7 @@ __all__ = [
     "Location",
     "Party",
     "ShipmentEvent",
+    "TrackingAddress",
     "TrackingMessage",
     "TrackingValidator",
     "validate_messages",
@@ -62,8 +61,11 @@ def _tuple(value: Any) -> Any:
 
 
 @attrs.frozen
-class Address:
-    """A postal address (of a party).
+class TrackingAddress:
+    """A postal address, of a tracking message's party (Shipment Tracking).
+
+    Not the address of an order: that is
+    :class:`~shiptrack_sdk.lex.order_models.OrderAddress`.
 
     Attributes:
         street: Street and number, one line (further lines go into ``extra``).
@@ -98,7 +100,7 @@ class Party:
 
     id: str | None = None
     name: str | None = None
-    address: Address | None = None
+    address: TrackingAddress | None = None
     contact_name: str | None = None
     phone: str | None = None
     email: str | None = None
@@ -302,11 +304,6 @@ _CARRIER_FIELDS = {
 }
 
 
-# A character below U+0020, found by the regex engine rather than a loop over characters:
-# every code and reference of every message is checked.
-_CONTROL = re.compile(r"[\x00-\x1f]")
-
-
 def _str_set(values: Iterable[str]) -> frozenset[str]:
     if isinstance(values, str):  # one code, not its characters
         return frozenset({values})
@@ -421,35 +418,24 @@ class _MessageCheck:
             if required:
                 self.add(where, "is required")
             return
-        if not isinstance(value, str):
-            self.add(where, f"expected a string, got {type(value).__name__}")
-            return
-        if not value.strip():
-            self.add(where, "must not be empty" + ("" if required else " (use None)"))
-            return
-        if kind == "country":
-            if len(value) != 2 or not value.isascii() or not value.isalpha():
-                self.add(where, f"{value!r} is not an ISO 3166-1 alpha-2 country code")
-            return
-        if kind == "url":
-            self.url(where, value)
-            return
-        limit = self.v.limits[kind]
-        if len(value) > limit:
-            self.add(where, f"is {len(value)} characters long; at most {limit}")
-        if kind in ("code", "reference") and _CONTROL.search(value):
-            self.add(where, "must not contain control characters")
-
-    def url(self, where: str, value: str) -> None:
-        limit = self.v.limits["url"]
-        if len(value) > limit:
-            self.add(where, f"is {len(value)} characters long; at most {limit}")
-            return
-        parts = urlsplit(value)
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            self.add(where, f"{value[:80]!r} is not an absolute http(s) URL")
-        elif any(c.isspace() or ord(c) < 32 for c in value):
-            self.add(where, "must not contain spaces or control characters (percent-encode)")
+        try:
+            if kind == "country":
+                validate.text(where, value)
+                if len(value) != 2 or not value.isascii() or not value.isalpha():
+                    self.add(where, f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+            elif kind == "url":
+                validate.text(where, value, max_length=self.v.limits["url"])
+                validate.http_url(where, value)
+            else:
+                # A code or a reference is one token: a line break in it is a mistake.
+                single_line = kind in ("code", "reference")
+                limit = self.v.limits[kind]
+                validate.text(where, value, max_length=limit, single_line=single_line)
+        except ValidationError as exc:
+            problem = exc.problems[0][1]
+            if not required and isinstance(value, str) and not value.strip():
+                problem += " (use None)"
+            self.add(where, problem)
 
     def check_extra(self, where: str, obj: Any) -> None:
         extra = obj.extra
@@ -471,9 +457,15 @@ class _MessageCheck:
                     "is a field of the model; set the field instead of passing it in extra",
                 )
         try:
-            json.dumps(extra)
-        except (TypeError, ValueError) as exc:
+            # allow_nan=False: NaN and infinity are no JSON, and the send would refuse them.
+            json.dumps(extra, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
             self.add(here, f"is not JSON-serializable ({exc})")
+            return
+        try:
+            validate.no_surrogates(here, extra)
+        except ValidationError as exc:
+            self.add(exc.argument, exc.problems[0][1])
 
     def model(self, where: str, value: Any, cls: type[Any], *, required: bool) -> bool:
         """Whether ``value`` is a ``cls`` to check further (problems added otherwise)."""
@@ -534,13 +526,13 @@ class _MessageCheck:
         when = event.occurred_at
         if when is None:
             self.add("event.occurred_at", "is required")
-        elif not isinstance(when, datetime):
-            self.add("event.occurred_at", f"expected a datetime, got {type(when).__name__}")
-        elif when.tzinfo is None or when.utcoffset() is None:
-            self.add(
-                "event.occurred_at",
-                "must be time-zone aware (e.g. datetime(..., tzinfo=timezone.utc))",
-            )
+        else:
+            try:
+                # Converted, not only checked: the wire form is UTC, so a time that has no
+                # UTC form (9999-12-31T23:00-05:00) is refused here, not while encoding.
+                validate.aware_utc("event.occurred_at", when)
+            except ValidationError as exc:
+                self.add("event.occurred_at", exc.problems[0][1])
         if self.model("event.location", event.location, Location, required=False):
             self.fields("event.location", event.location, _LOCATION_FIELDS)
         self.check_extra("event", event)
@@ -553,7 +545,7 @@ class _MessageCheck:
     def party(self, where: str, party: Party) -> None:
         self.fields(where, party, _PARTY_FIELDS)
         self.one_of(where, party)
-        if self.model(f"{where}.address", party.address, Address, required=False):
+        if self.model(f"{where}.address", party.address, TrackingAddress, required=False):
             self.fields(f"{where}.address", party.address, _ADDRESS_FIELDS)
 
     def one_of(self, where: str, obj: Any) -> None:
@@ -595,7 +587,7 @@ class _MessageCheck:
 
 def _register() -> None:
     for cls in (
-        Address,
+        TrackingAddress,
         Party,
         Carrier,
         Location,

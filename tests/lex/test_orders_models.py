@@ -11,12 +11,12 @@ from typing import Any
 import attrs
 import pytest
 
-from shiptrack_sdk._convert import converter, register_wire_model, structure
+from shiptrack_sdk._core.convert import converter, register_wire_model, structure
 from shiptrack_sdk.lex import (
-    Address,
     BusinessMessage,
     ItemMaster,
     MessageType,
+    OrderAddress,
     OrderLine,
     OrderStatus,
     ReceivingOrder,
@@ -53,7 +53,7 @@ def test_shipment_order_is_typed_with_lines_addresses_and_dates() -> None:
     assert order.customer_reference == "PO-77881"
     assert order.requested_ship_date == date(2024, 9, 3)
     assert order.requested_delivery_date == date(2024, 9, 5)
-    assert order.ship_to == Address(
+    assert order.ship_to == OrderAddress(
         name="Tayar Jaya Sdn Bhd",
         line1="88 Jalan Ipoh",
         line2="Block B",

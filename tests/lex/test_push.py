@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from shiptrack_sdk import ValidationError
+from shiptrack_sdk import RetryPolicy, ValidationError
 from shiptrack_sdk.errors import ShiptrackError
 from shiptrack_sdk.lex import BusinessMessage, ShipmentOrder
 from shiptrack_sdk.lex import push as push_module
@@ -108,7 +108,7 @@ def test_invalid_token_is_401_and_compared_in_constant_time(
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(push_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)
     with pytest.raises(InvalidTokenError) as info:
         receiver().receive({"Authorization": "Bearer guess", **JSON}, delivery())
     assert info.value.status == 401
@@ -633,7 +633,7 @@ def test_introspection_refuses_inactive_and_out_of_scope_tokens(sb: Sandbox) -> 
     assert verifier.verify(token)
     sb.tokens.expire_all()  # revoked: without a cache, refused at once
     assert not verifier.verify(token)
-    api_token = sb.tokens.issue(sb.credentials.lex_client_id)["access_token"]
+    api_token = sb.tokens.issue(sb.apps["lex"].credentials.client_id)["access_token"]
     assert not verifier.verify(api_token)  # active, but not a push token
     assert introspection(sb).verify(api_token)  # no scope required
 
@@ -646,7 +646,7 @@ def test_introspection_that_cannot_answer_is_503(sb: Sandbox) -> None:
         wrong.verify("anything")
     assert info.value.status == 503
     sb.fault("/lex" + INTROSPECTION_PATH, status=503, times=None)
-    down = introspection(sb, retry=push_module.RetryPolicy(max_retries=1, backoff_factor=0.001))
+    down = introspection(sb, retry=RetryPolicy(max_retries=1, backoff_factor=0.001))
     answer = PushReceiver(verifier=down).handle(
         {"Authorization": "Bearer t", **JSON}, delivery(), lambda ms: None
     )
@@ -675,8 +675,7 @@ def test_introspection_request_shape() -> None:
         verifier = IntrospectionVerifier(url, "rs-id", "rs-secret", cache_ttl=0)
         assert verifier.verify("tok-1")
         assert not verifier.verify("tok-2")
-        body = rsps.calls[0].request.body
-        form = parse_qs(body if isinstance(body, str) else body.decode())
+        form = sent_form(rsps.calls[0].request)
         assert form == {"token": ["tok-1"], "token_type_hint": ["access_token"]}
         expected = base64.b64encode(b"rs-id:rs-secret").decode()
         assert rsps.calls[0].request.headers["Authorization"] == f"Basic {expected}"
@@ -684,10 +683,16 @@ def test_introspection_request_shape() -> None:
         rsps.add(responses.POST, url, json={"active": True, "exp": 1_000_000_000})  # expired
         body_auth = IntrospectionVerifier(url, "rs-id", "rs-secret", client_auth="body")
         assert not body_auth.verify("tok-3")
-        sent = parse_qs(rsps.calls[0].request.body)
+        sent = sent_form(rsps.calls[0].request)
         assert sent["client_id"] == ["rs-id"]
         assert sent["client_secret"] == ["rs-secret"]
         assert "Authorization" not in rsps.calls[0].request.headers
+
+
+def sent_form(request: Any) -> dict[str, list[str]]:
+    """The form a recorded request sent (its body is text or bytes, as the transport chose)."""
+    body = request.body
+    return parse_qs(body if isinstance(body, str) else bytes(body).decode())
 
 
 def test_introspection_url_must_be_https_or_loopback() -> None:

@@ -10,10 +10,9 @@ import attrs
 import pytest
 
 from shiptrack_sdk import ValidationError
-from shiptrack_sdk._convert import structure
+from shiptrack_sdk._core.convert import structure
 from shiptrack_sdk.lex.tracking import (
     DEFAULT_DOCUMENT_REQUIRED_CODES,
-    Address,
     Anomaly,
     Attribute,
     Carrier,
@@ -21,6 +20,7 @@ from shiptrack_sdk.lex.tracking import (
     Location,
     Party,
     ShipmentEvent,
+    TrackingAddress,
     TrackingMessage,
     TrackingValidator,
     validate_messages,
@@ -76,7 +76,7 @@ def test_wire_names_are_camel_case_and_empty_fields_left_out() -> None:
     full = TrackingMessage(
         event=ShipmentEvent("LIV", "R1", WHEN, type="CFM"),
         document_url="https://pod.example.com/r1.pdf",
-        ship_from=Party(id="A", address=Address(postal_code="1", country_code="FR")),
+        ship_from=Party(id="A", address=TrackingAddress(postal_code="1", country_code="FR")),
         ship_to=Party(name="B", contact_name="C"),
         carrier=Carrier(name="D", tracking_number="T", tracking_url="https://t.example.com"),
         delivery_notes=[DeliveryNote("DN1")],
@@ -201,7 +201,7 @@ def test_types_and_lengths_of_every_part_are_checked() -> None:
         ),
         anomaly=Anomaly(""),
         attributes=[Attribute("", 5), "free text"],  # type: ignore[list-item]
-        ship_from=Party(name="n" * 300, address=Address(country_code="E1")),
+        ship_from=Party(name="n" * 300, address=TrackingAddress(country_code="E1")),
         ship_to="Madrid",  # type: ignore[arg-type]
         carrier=Carrier(id="C", tracking_url="not a url"),
         delivery_notes=[DeliveryNote("")],

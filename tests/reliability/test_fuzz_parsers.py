@@ -8,6 +8,11 @@ a valid model or the SDK's public error (``ResponseError``; ``PushError`` for pu
 ``AuthenticationError`` for a token endpoint's refusal) may come out. Normalized trackings
 always have sorted, time-zone aware events; models survive a round trip to their wire dict.
 
+What every provider has is fuzzed from the registry of provider specs: its error-body parser,
+its answer envelope and its status map (:func:`test_error_bodies`, :func:`test_envelopes`,
+:func:`test_status_maps`, parametrized by spec), so a provider added to the registry is fuzzed
+without a line here.
+
 Every test runs the ``reliability`` profile: at least 1,000 examples each.
 """
 
@@ -27,17 +32,25 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 
 from shiptrack_sdk import ExportoClient, LexClient, ShiplemonClient
-from shiptrack_sdk._convert import converter, parse_datetime
-from shiptrack_sdk._http import ErrorDetails, Transport, parse_retry_after
+from shiptrack_sdk._core.answers import Exchange, parse_retry_after
+from shiptrack_sdk._core.convert import converter, parse_datetime
+from shiptrack_sdk._core.spec import (
+    EnvelopeError,
+    ErrorDetails,
+    ErrorParser,
+    ProviderSpec,
+    default_error_parser,
+    load,
+)
+from shiptrack_sdk._core.status import StatusMap
+from shiptrack_sdk._core.transport import Transport
+from shiptrack_sdk._providers import all_specs
 from shiptrack_sdk.auth import OAuth2ClientCredentials
 from shiptrack_sdk.errors import APIError, AuthenticationError, ResponseError
 from shiptrack_sdk.exporto import Shipment as ExportoShipment
 from shiptrack_sdk.exporto import Tour, TourDetail
-from shiptrack_sdk.exporto.client import parse_error as exporto_errors
-from shiptrack_sdk.exporto.status import STATUS_MAP as EXPORTO_STATUSES
 from shiptrack_sdk.lex import BusinessMessage, SendResult
 from shiptrack_sdk.lex.checkpoint import CheckpointError, Cursor
-from shiptrack_sdk.lex.client import parse_error as lex_errors
 from shiptrack_sdk.lex.push import (
     InMemoryDedupStore,
     IntrospectionResult,
@@ -47,7 +60,6 @@ from shiptrack_sdk.lex.push import (
     VerifierUnavailableError,
 )
 from shiptrack_sdk.lex.tracking_models import (
-    Address,
     Anomaly,
     Attribute,
     Carrier,
@@ -55,13 +67,12 @@ from shiptrack_sdk.lex.tracking_models import (
     Location,
     Party,
     ShipmentEvent,
+    TrackingAddress,
     TrackingMessage,
 )
 from shiptrack_sdk.models import Tracking, TrackingStatus
-from shiptrack_sdk.shiplemon.client import parse_error as shiplemon_errors
 from shiptrack_sdk.shiplemon.models import Shipment as ShiplemonShipment
 from shiptrack_sdk.shiplemon.models import ShipmentTracking
-from shiptrack_sdk.shiplemon.status import STATUS_MAP as SHIPLEMON_STATUSES
 from tests.conftest import load_fixture
 
 from .conftest import PROFILE
@@ -69,6 +80,16 @@ from .inventory import FUZZ_TARGETS
 
 FUZZ = settings(parent=settings.get_profile(PROFILE))
 UTC = timezone.utc
+
+
+def status_maps() -> dict[str, StatusMap]:
+    """Each registered provider's status map, by provider name."""
+    return {s.name: load(s.status_map) for s in all_specs() if s.status_map is not None}
+
+
+def specs() -> list[ProviderSpec]:
+    return list(all_specs())
+
 
 # -- strategies built from the samples' shapes ----------------------------------------------
 
@@ -165,8 +186,7 @@ STATUS_KEYS = frozenset(
 )
 KNOWN_STATUSES = sorted(
     {
-        *SHIPLEMON_STATUSES,
-        *EXPORTO_STATUSES,
+        *(value for status_map in status_maps().values() for value in status_map),
         "SHIPMENT_ORDER",
         "RECEIVING_ORDER",
         "ITEM_MASTER",
@@ -464,25 +484,42 @@ ERROR_BODY = {
 }
 
 
-@pytest.mark.parametrize(
-    "parser",
-    [None, shiplemon_errors, exporto_errors, lex_errors],
-    ids=["default", "shiplemon", "exporto", "lex"],
-)
+#: The default error parser, then each registered provider's.
+ERROR_PARSERS: list[Any] = [
+    pytest.param(default_error_parser, id="default"),
+    *(pytest.param(s.error_parser, id=s.name) for s in specs()),
+]
+
+
+@pytest.mark.parametrize("parser", ERROR_PARSERS)
 @FUZZ
 @given(body=documents(ERROR_BODY), status=st.integers(min_value=400, max_value=599))
-def test_error_bodies(parser: Any, body: bytes, status: int) -> None:
-    transport = Transport(provider="p", base_url="https://x.test", error_parser=parser)
-    if parser is not None:
-        details = parser(json.loads(body) if _is_json(body) else body.decode("utf-8", "replace"))
-        assert isinstance(details, ErrorDetails)
-    error = transport._api_error(answer(body, status=status), "GET", "https://x.test/p")
+def test_error_bodies(parser: ErrorParser, body: bytes, status: int) -> None:
+    decoded = json.loads(body) if _is_json(body) else body.decode("utf-8", "replace")
+    details = parser(decoded)
+    assert isinstance(details, ErrorDetails)
+    for text in (details.code, details.message, details.request_id):
+        assert text is None or isinstance(text, str)
+    exchange = Exchange(provider="p", method="GET", url="https://x.test/p")
+    error = exchange.api_error(answer(body, status=status), parser)
     assert isinstance(error, APIError)
     assert error.status == status
     assert error.code is None or isinstance(error.code, str)
     assert error.error_message is None or isinstance(error.error_message, str)
     str(error)
     repr(error)
+
+
+@pytest.mark.parametrize("envelope", [pytest.param(s.envelope, id=s.name) for s in specs()])
+@FUZZ
+@given(payload=ANY_JSON)
+def test_envelopes(envelope: Callable[[Any], Any], payload: Any) -> None:
+    # An envelope takes the model's data out of an answer, or says the answer holds none:
+    # nothing else may come out of it.
+    try:
+        envelope(payload)
+    except EnvelopeError as exc:
+        str(exc)
 
 
 def _is_json(body: bytes) -> bool:
@@ -577,7 +614,7 @@ def test_datetimes(value: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "status_map", [SHIPLEMON_STATUSES, EXPORTO_STATUSES], ids=["shiplemon", "exporto"]
+    "status_map", [pytest.param(m, id=name) for name, m in status_maps().items()]
 )
 @FUZZ
 @given(value=st.one_of(STATUSES, st.none()))
@@ -640,7 +677,13 @@ OPT = st.none() | st.text(min_size=1, max_size=10)
 
 def _parts() -> dict[str, st.SearchStrategy[Any]]:
     address = st.builds(
-        Address, street=OPT, city=OPT, postal_code=OPT, region=OPT, country_code=OPT, extra=EXTRA
+        TrackingAddress,
+        street=OPT,
+        city=OPT,
+        postal_code=OPT,
+        region=OPT,
+        country_code=OPT,
+        extra=EXTRA,
     )
     party = st.builds(
         Party,
@@ -711,8 +754,9 @@ def test_every_fuzz_target_is_listed_for_the_docs() -> None:
         if name.startswith("test_") and callable(value) and name not in _META_TESTS
     }
     parametrized = {
-        "error_bodies": 4,
-        "status_maps": 2,
+        "error_bodies": len(ERROR_PARSERS),
+        "envelopes": len(specs()),
+        "status_maps": len(status_maps()),
         "round_trip": len(ROUND_TRIPS),
     }
     assert set(FUZZ_TARGETS) == here

@@ -1,0 +1,135 @@
+"""The refusals of a push delivery, each with the HTTP status and the code answered to LEX."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ...errors import ShiptrackError
+
+__all__ = [
+    "DecryptionError",
+    "DuplicateDeliveryError",
+    "InvalidTokenError",
+    "LengthRequiredError",
+    "MalformedDeliveryError",
+    "MissingDependencyError",
+    "MissingTokenError",
+    "PayloadTooLargeError",
+    "PushAuthenticationError",
+    "PushError",
+    "TooManyMessagesError",
+    "UnsupportedMediaTypeError",
+    "VerificationFailedError",
+    "VerifierUnavailableError",
+]
+
+
+class PushError(ShiptrackError):
+    """A push delivery that is refused (or, for duplicates, not processed again).
+
+    Attributes:
+        status: The HTTP status the receiver answers.
+        code: A short machine-readable reason, the ``error`` of the JSON answer.
+    """
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+
+class MalformedDeliveryError(PushError):
+    """400: the body is not JSON, not a list of business messages, or a message is malformed."""
+
+    code = "malformed_delivery"
+
+
+class TooManyMessagesError(MalformedDeliveryError):
+    """400: more messages than the receiver's ``max_messages`` (LEX sends at most 100)."""
+
+    code = "too_many_messages"
+
+
+class PushAuthenticationError(PushError):
+    """401: the delivery did not prove it comes from LEX."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class MissingTokenError(PushAuthenticationError):
+    """401: no ``Authorization: Bearer`` header."""
+
+    code = "missing_token"
+
+
+class InvalidTokenError(PushAuthenticationError):
+    """401: the bearer token is not valid (unknown, expired, inactive, lacking the scope)."""
+
+    code = "invalid_token"
+
+
+class DecryptionError(PushAuthenticationError):
+    """401: the payload does not decrypt with the shared key (tampered, wrong key, garbled):
+    for a ciphered delivery, decrypting is the authentication."""
+
+    code = "undecryptable_payload"
+
+
+class PayloadTooLargeError(PushError):
+    """413: the body is larger than the receiver's ``max_body_bytes``."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(PushError):
+    """415: a plain delivery whose ``Content-Type`` is not JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class DuplicateDeliveryError(PushError):
+    """Every message of the delivery was processed before (seen by the de-duplication store).
+
+    Not a failure of the sender: the WSGI app acknowledges it with 200
+    ``{"status": "duplicate"}`` so LEX stops delivering it, and does not call the handler.
+    """
+
+    status = 200
+    code = "duplicate"
+
+
+class VerifierUnavailableError(PushError):
+    """503: the token could not be checked (the introspection endpoint failed); LEX may try
+    again later."""
+
+    status = 503
+    code = "verifier_unavailable"
+
+
+class VerificationFailedError(PushError):
+    """500: the verifier or the cipher failed unexpectedly (it raised something other than a
+    refusal, or the verifier answered neither True nor False); the handler is not called.
+
+    A refusal is a :class:`PushError` (such as :class:`VerifierUnavailableError`), or, from a
+    cipher, a ``ValueError`` (an undecryptable payload, 401).
+
+    The delivery is refused, never let through: its authenticity is unknown. 500 rather than
+    401, because the fault is the receiver's, not LEX's credentials: LEX may deliver again.
+    The failure is logged at ERROR with its traceback, without the exception's message (it may
+    quote the token, a key or the payload).
+    """
+
+    status = 500
+    code = "verification_failed"
+
+
+class LengthRequiredError(PushError):
+    """411: the request has no ``Content-Length`` (and the server does not delimit the body)."""
+
+    status = 411
+    code = "length_required"
+
+
+class MissingDependencyError(ShiptrackError, ImportError):
+    """An optional extra of the SDK is needed and not installed."""
