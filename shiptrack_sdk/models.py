@@ -15,6 +15,8 @@ from typing import Any
 
 import attrs
 
+from ._core import validate
+from ._render import tracking_html
 from .errors import ValidationError
 
 __all__ = ["Tracking", "TrackingEvent", "TrackingStatus"]
@@ -44,16 +46,9 @@ class TrackingStatus(str, enum.Enum):
 
 
 def _utc(value: Any, argument: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise ValidationError(argument, f"expected a datetime, got {type(value).__name__}")
-    if value.tzinfo is timezone.utc:
-        return value  # what the converter gives: nothing to convert
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(argument, "must be time-zone aware (naive datetimes are refused)")
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before datetime.min in UTC
-        raise ValidationError(argument, "is out of range once converted to UTC") from None
+    if type(value) is datetime and value.tzinfo is timezone.utc:
+        return value  # what the converter gives, on every event: nothing to check
+    return validate.aware_utc(argument, value)
 
 
 def _occurred_at(value: datetime) -> datetime:
@@ -77,8 +72,7 @@ def _text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None
 
 
 def _non_empty_text(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(attribute.name, "must be a non-empty string")
+    validate.text(attribute.name, value)
 
 
 def _mapping(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -199,6 +193,4 @@ class Tracking:
         return text + ")"
 
     def _repr_html_(self) -> str:
-        from .notebook import tracking_html
-
         return tracking_html(self)

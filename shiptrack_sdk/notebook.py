@@ -13,11 +13,10 @@ before anything is rendered or computed.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from ._render import format_when
+from . import _render
 from .errors import ValidationError
 from .models import Tracking, TrackingStatus
 
@@ -28,28 +27,10 @@ __all__ = ["Trackings", "plot_timeline", "to_dataframe", "tracking_html", "track
 
 #: Badge colour of each status, in HTML views and plots.
 STATUS_COLORS: dict[TrackingStatus, str] = {
-    TrackingStatus.PRE_TRANSIT: "#6b7280",
-    TrackingStatus.TRANSIT: "#2563eb",
-    TrackingStatus.DELIVERED: "#15803d",
-    TrackingStatus.EXCEPTION: "#dc2626",
-    TrackingStatus.UNKNOWN: "#a16207",
+    TrackingStatus(value): color for value, color in _render.STATUS_COLORS.items()
 }
 
 _STATUS_ORDER = [s.value for s in TrackingStatus]
-
-
-def _badge(status: TrackingStatus, raw: str | None = None) -> str:
-    label = status.value if status is not TrackingStatus.UNKNOWN or not raw else f"UNKNOWN ({raw})"
-    return (
-        f'<span style="background:{STATUS_COLORS[status]};color:#fff;border-radius:4px;'
-        f'padding:1px 6px;font-size:0.85em;font-weight:600">{html.escape(label)}</span>'
-    )
-
-
-def _link(url: str | None, text: str) -> str:
-    if url and url.startswith(("https://", "http://")):
-        return f'<a href="{html.escape(url, quote=True)}" target="_blank">{html.escape(text)}</a>'
-    return html.escape(text)
 
 
 def tracking_html(tracking: Tracking) -> str:
@@ -62,36 +43,7 @@ def tracking_html(tracking: Tracking) -> str:
     """
     if not isinstance(tracking, Tracking):
         raise ValidationError("tracking", f"expected a Tracking, got {type(tracking).__name__}")
-    e = html.escape
-    head = [
-        f"<strong>{e(tracking.provider)}</strong>",
-        f"<code>{e(tracking.shipment_id)}</code>",
-        _badge(tracking.status, tracking.provider_status),
-    ]
-    if tracking.carrier:
-        head.append(e(tracking.carrier))
-    if tracking.tracking_ref:
-        head.append("ref " + _link(tracking.tracking_url, tracking.tracking_ref))
-    rows = []
-    for event in tracking.events:
-        color = STATUS_COLORS[event.status]
-        detail = e(event.description or "")
-        if event.provider_status_detail:
-            detail += f' <span style="opacity:0.7">[{e(event.provider_status_detail)}]</span>'
-        if event.location:
-            detail += f' <span style="opacity:0.7">@ {e(event.location)}</span>'
-        rows.append(
-            f'<li style="border-left:3px solid {color};padding:2px 0 2px 10px;margin:0;'
-            f'list-style:none"><span style="font-family:monospace">'
-            f"{e(format_when(event.occurred_at))}</span> {_badge(event.status)} {detail}</li>"
-        )
-    if not rows:
-        rows.append('<li style="list-style:none;opacity:0.7">(no events yet)</li>')
-    return (
-        '<div class="shiptrack-tracking" style="margin:4px 0">'
-        f"<div>{' &middot; '.join(head)}</div>"
-        f'<ol style="margin:6px 0 0 4px;padding:0">{"".join(rows)}</ol></div>'
-    )
+    return _render.tracking_html(tracking)
 
 
 def trackings_html(trackings: Iterable[Any]) -> str:
@@ -104,30 +56,7 @@ def trackings_html(trackings: Iterable[Any]) -> str:
     Raises:
         ValidationError: ``trackings`` is not an iterable of trackings.
     """
-    items = _trackings(trackings, "trackings")
-    e = html.escape
-    body = []
-    for t in items:
-        last = t.last_event
-        body.append(
-            "<tr>"
-            f"<td>{e(t.provider)}</td><td><code>{e(t.shipment_id)}</code></td>"
-            f"<td>{_badge(t.status, t.provider_status)}</td>"
-            f"<td>{e(t.carrier or '')}</td>"
-            f"<td>{_link(t.tracking_url, t.tracking_ref or '')}</td>"
-            f"<td>{e(format_when(last.occurred_at) if last else '-')}</td>"
-            f"<td>{e(last.description or '' if last else '')}</td>"
-            f"<td style='text-align:right'>{len(t.events)}</td>"
-            "</tr>"
-        )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("provider", "shipment", "status", "carrier", "ref", "last event", "", "events")
-    )
-    return (
-        '<table class="shiptrack-trackings"><thead><tr>'
-        f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
+    return _render.trackings_html(_trackings(trackings, "trackings"))
 
 
 #: What an item of a list of trackings may be, for error messages.
