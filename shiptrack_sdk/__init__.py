@@ -10,52 +10,58 @@ model, and an embedded sandbox that speaks every provider's contract::
     if tracking.status is TrackingStatus.DELIVERED: ...
 
 ``import shiptrack_sdk`` loads only the error tree and the normalized model; each client, and
-the HTTP stack under it, is imported the first time it is used.
+the HTTP stack under it, is imported the first time it is used. The clients exported here are
+those of the registered providers (:mod:`shiptrack_sdk._providers`), each named by its spec;
+``__all__`` is built from the registry on first use. For type checkers, the clients of the
+providers shipped with the SDK are declared under ``if TYPE_CHECKING:``.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .errors import (
-    APIError,
-    AuthenticationError,
-    BadRequestError,
-    NotFoundError,
-    RateLimitError,
-    ResponseError,
-    ServerError,
-    ShiptrackError,
-    TransportError,
-    ValidationError,
-)
-from .models import Tracking, TrackingEvent, TrackingStatus
+from ._version import __version__ as __version__
+from .errors import APIError as APIError
+from .errors import AuthenticationError as AuthenticationError
+from .errors import BadRequestError as BadRequestError
+from .errors import NotFoundError as NotFoundError
+from .errors import RateLimitError as RateLimitError
+from .errors import ResponseError as ResponseError
+from .errors import ServerError as ServerError
+from .errors import ShiptrackError as ShiptrackError
+from .errors import TransportError as TransportError
+from .errors import ValidationError as ValidationError
+from .models import Tracking as Tracking
+from .models import TrackingEvent as TrackingEvent
+from .models import TrackingStatus as TrackingStatus
 
 if TYPE_CHECKING:
-    from ._http import RetryPolicy, Timeout
-    from .auth import ApiKeyAuth, OAuth2ClientCredentials
-    from .exporto import ExportoClient
-    from .lex import LexClient
-    from .notebook import Trackings, to_dataframe
-    from .shiplemon import ShiplemonClient
+    # ``X as X``: re-exported for type checkers (``__all__`` is only known at run time).
+    from ._core.options import RetryPolicy as RetryPolicy
+    from ._core.options import Timeout as Timeout
+    from .auth import ApiKeyAuth as ApiKeyAuth
+    from .auth import OAuth2ClientCredentials as OAuth2ClientCredentials
+    from .exporto import ExportoClient as ExportoClient
+    from .lex import LexClient as LexClient
+    from .notebook import Trackings as Trackings
+    from .notebook import to_dataframe as to_dataframe
+    from .shiplemon import ShiplemonClient as ShiplemonClient
 
-__all__ = [
+#: The public names of the core; each registered provider's client is added to ``__all__``.
+_CORE_NAMES = (
     "APIError",
     "ApiKeyAuth",
     "AuthenticationError",
     "BadRequestError",
-    "ExportoClient",
-    "LexClient",
     "NotFoundError",
     "OAuth2ClientCredentials",
     "RateLimitError",
     "ResponseError",
     "RetryPolicy",
     "ServerError",
-    "ShiplemonClient",
     "ShiptrackError",
     "Timeout",
     "Tracking",
@@ -66,24 +72,39 @@ __all__ = [
     "ValidationError",
     "__version__",
     "to_dataframe",
-]
+)
 
-#: Public names imported on first use (PEP 562), by the module that defines them.
+#: Public names of the core imported on first use (PEP 562), by the module that defines them.
 _LAZY = {
-    "RetryPolicy": "._http",
-    "Timeout": "._http",
+    "RetryPolicy": "._core.options",
+    "Timeout": "._core.options",
     "ApiKeyAuth": ".auth",
     "OAuth2ClientCredentials": ".auth",
-    "ExportoClient": ".exporto",
-    "LexClient": ".lex",
-    "ShiplemonClient": ".shiplemon",
     "Trackings": ".notebook",
     "to_dataframe": ".notebook",
 }
 
 
+def _clients() -> dict[str, str]:
+    """Each registered provider's client: class name → the module that defines it."""
+    from ._providers import all_specs
+
+    found: dict[str, str] = {}
+    for spec in all_specs():
+        module, _, name = spec.client.partition(":")
+        found[name] = module
+    return found
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__all__":
+        # Built on first use: reading the registry imports every provider's spec.
+        names = sorted({*_CORE_NAMES, *_clients()})
+        globals()["__all__"] = names
+        return names
     module = _LAZY.get(name)
+    if module is None and not name.startswith("_"):
+        module = _clients().get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
@@ -92,7 +113,16 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # Public names only: __all__, and the public submodules imported so far.
+    submodules = {
+        name
+        for name, value in globals().items()
+        if isinstance(value, ModuleType)
+        and value.__name__ == f"{__name__}.{name}"
+        and not name.startswith("_")
+    }
+    names = globals().get("__all__") or __getattr__("__all__")
+    return sorted({*names, *submodules})
 
 
 # A library adds no handler of its own; the application decides where log lines go.

@@ -3,12 +3,20 @@
 Commands:
 
 * ``shiptrack demo``: start the embedded sandbox and run the main job through the public
-  clients: pull tracking from Shiplemon and from exporto's tours, forward it to Michelin LEX
-  Shipment Tracking, and poll LEX Order Execution; print normalized timelines.
+  clients, each provider playing its part: pull tracking from Shiplemon and from exporto's
+  tours, forward it to Michelin LEX Shipment Tracking, and poll LEX Order Execution; print
+  normalized timelines.
 * ``shiptrack sandbox``: serve the sandbox, print its URL and credentials, wait for Ctrl-C.
-* ``shiptrack track <provider> <id>...``: track shipments (Shiplemon or exporto).
-* ``shiptrack tours [--since DATE] [--track]``: list exporto tours, or track their shipments.
-* ``shiptrack orders pull [--since TIME] [--checkpoint FILE]``: drain LEX business messages.
+* ``shiptrack track <provider> <id>...``: track shipments with any provider that tracks by id
+  (Shiplemon, exporto).
+* The providers' own commands, such as ``shiptrack tours [--since DATE] [--track]`` (exporto
+  tours) and ``shiptrack orders pull [--since TIME] [--checkpoint FILE]`` (LEX business
+  messages).
+
+This module names no provider: the track choices, the providers' commands and the parts of the
+demo come from the registry of provider specs (:mod:`shiptrack_sdk._providers`), each
+provider's from its own ``cli`` module. The helpers here (tables, JSON, argument types, exit
+codes, :class:`Demo`) are what those modules share.
 
 Credentials come from the environment (``SHIPTRACK_<PROVIDER>_...``, see the configuration
 page); ``SHIPTRACK_<PROVIDER>_BASE_URL`` points a command at another server, such as
@@ -18,6 +26,8 @@ Exit codes: 0 ok, 1 API or transport error, 2 usage error (bad arguments, missin
 a sandbox port that cannot be listened on), 130 interrupted by Ctrl-C (``shiptrack sandbox``,
 which serves until Ctrl-C, exits 0 then). Errors are printed as one line; ``--debug`` prints the
 request log (secrets masked) to stderr, and leaves the ``shiptrack_sdk`` logger as it found it.
+``shiptrack track`` tracks every id it is given: a shipment that fails is one line on stderr,
+and the exit code is that of the first failure.
 """
 
 from __future__ import annotations
@@ -30,40 +40,50 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeAlias
+
+import attrs
 
 from . import __version__
-from ._render import format_timeline, format_when
+from ._core.spec import load
+from ._providers import all_specs, spec
+from ._render import format_timeline
 from .errors import ShiptrackError, ValidationError
-from .models import Tracking, TrackingStatus
+from .models import Tracking
 
-__all__ = ["main"]
+__all__ = [
+    "EXIT_API_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "Commands",
+    "Demo",
+    "date_arg",
+    "error_line",
+    "exit_code",
+    "format_table",
+    "main",
+    "port_arg",
+    "print_trackings",
+    "time_arg",
+    "track_each",
+    "tracking_json",
+    "write_json",
+]
 
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE = 0, 1, 2
 #: Interrupted by Ctrl-C (SIGINT), as shells report it: 128 + 2.
 EXIT_INTERRUPTED = 130
 
-#: The demo's Shiplemon shipments (seeded in the sandbox).
-DEMO_SHIPLEMON_IDS = (
-    "6650a1f2c3d4e5f601234569",
-    "6650a1f2c3d4e5f601234567",
-    "6650a1f2c3d4e5f601234568",
-    "be96511d-ba23-4268-bd8b-48c9cf930222",
-)
-
-
-#: The demo's partner table from normalized status to LEX event code: the suggested INOVERT
-#: codes, plus an explicit code for exceptions (a real partner chooses its own).
-def _demo_codes() -> Any:
-    from .lex.forward import SUGGESTED_INOVERT_CODES
-
-    return SUGGESTED_INOVERT_CODES.with_overrides({"EXCEPTION": "ANO", "PRE_TRANSIT": "PEC"})
+#: What a provider's ``register(commands)`` adds its commands to.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 # -- output ----------------------------------------------------------------------------------
 
 
-def _tracking_json(tracking: Tracking) -> dict[str, Any]:
+def tracking_json(tracking: Tracking) -> dict[str, Any]:
+    """``tracking`` as the JSON the commands print."""
     return {
         "provider": tracking.provider,
         "shipment_id": tracking.shipment_id,
@@ -86,9 +106,10 @@ def _tracking_json(tracking: Tracking) -> dict[str, Any]:
     }
 
 
-def _print_trackings(trackings: Iterable[Tracking], *, as_json: bool, out: TextIO) -> None:
+def print_trackings(trackings: Iterable[Tracking], *, as_json: bool, out: TextIO) -> None:
+    """``trackings`` as timelines, or as a JSON list."""
     if as_json:
-        json.dump([_tracking_json(t) for t in trackings], out, ensure_ascii=False, indent=2)
+        json.dump([tracking_json(t) for t in trackings], out, ensure_ascii=False, indent=2)
         out.write("\n")
         return
     for i, tracking in enumerate(trackings):
@@ -111,7 +132,8 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([line, rule, *body])
 
 
-def _write_json(value: Any, out: TextIO) -> None:
+def write_json(value: Any, out: TextIO) -> None:
+    """``value`` as indented JSON (dates and the like as text)."""
     json.dump(value, out, ensure_ascii=False, indent=2, default=str)
     out.write("\n")
 
@@ -119,14 +141,16 @@ def _write_json(value: Any, out: TextIO) -> None:
 # -- argument types ----------------------------------------------------------------------------
 
 
-def _date_arg(text: str) -> date:
+def date_arg(text: str) -> date:
+    """An argparse type: a date, ``YYYY-MM-DD``."""
     try:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _port_arg(text: str) -> int:
+def port_arg(text: str) -> int:
+    """An argparse type: a TCP port (``0`` picks a free one)."""
     try:
         port = int(text)
     except ValueError:
@@ -136,7 +160,8 @@ def _port_arg(text: str) -> int:
     return port
 
 
-def _time_arg(text: str) -> datetime:
+def time_arg(text: str) -> datetime:
+    """An argparse type: an ISO 8601 time with a time zone."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -146,105 +171,91 @@ def _time_arg(text: str) -> datetime:
     return value
 
 
-# -- providers -----------------------------------------------------------------------------------
+# -- what providers share -------------------------------------------------------------------
 
 
-def _track_shiplemon(ids: Sequence[str], client: Any = None) -> list[Tracking]:
-    from .shiplemon import ShiplemonClient
+def track_each(
+    ids: Iterable[str], fetch: Callable[[str], Tracking]
+) -> list[Tracking | ShiptrackError]:
+    """``fetch(id)`` for each id, in order: what a provider's ``track`` returns.
 
-    with client or ShiplemonClient() as shiplemon:
-        return [shiplemon.tracking.get(sid).to_tracking() for sid in ids]
+    An id whose call raises a :class:`~shiptrack_sdk.ShiptrackError` has that error as its
+    result; the other ids are still tracked.
+    """
+    results: list[Tracking | ShiptrackError] = []
+    for shipment_id in ids:
+        try:
+            results.append(fetch(shipment_id))
+        except ShiptrackError as exc:
+            results.append(exc)
+    return results
 
 
-def _track_exporto(ids: Sequence[str], client: Any = None) -> list[Tracking]:
-    from .exporto import ExportoClient
+def error_line(error: ShiptrackError) -> str:
+    """The one line the command line prints for ``error``."""
+    if isinstance(error, ValidationError):
+        return f"shiptrack: error: {error}"
+    return f"shiptrack: {type(error).__name__}: {error}"
 
-    with client or ExportoClient() as exporto:
-        return [exporto.shipments.get(sid).to_tracking() for sid in ids]
+
+def exit_code(error: ShiptrackError) -> int:
+    """The exit code of a command ended by ``error``."""
+    return EXIT_USAGE if isinstance(error, ValidationError) else EXIT_API_ERROR
 
 
-#: ``shiptrack track <provider>``: provider → function tracking a list of ids.
-TRACKERS: dict[str, Callable[[Sequence[str]], list[Tracking]]] = {
-    "shiplemon": _track_shiplemon,
-    "exporto": _track_exporto,
-}
+@attrs.define
+class Demo:
+    """What each provider's part of ``shiptrack demo`` is given (``ProviderSpec.demo``).
+
+    The parts run in registry order; a part that uses what the others gathered (LEX forwards
+    every tracking) runs its work with :meth:`then`.
+
+    Attributes:
+        sandbox: The running :class:`~shiptrack_sdk.sandbox.Sandbox`.
+        out: Where the demo writes.
+        as_json: ``--json``: trackings as JSON instead of timelines.
+        trackings: The normalized trackings gathered so far, by every part.
+    """
+
+    sandbox: Any
+    out: TextIO
+    as_json: bool = False
+    trackings: list[Tracking] = attrs.field(factory=list)
+    _after: list[Callable[[Demo], None]] = attrs.field(factory=list, init=False)
+
+    def section(self, title: str) -> None:
+        """Start a section of the demo's output."""
+        self.out.write(f"\n== {title}\n\n")
+
+    def show(self, trackings: Iterable[Tracking]) -> None:
+        """Print ``trackings`` (timelines, or JSON with ``--json``)."""
+        print_trackings(trackings, as_json=self.as_json, out=self.out)
+
+    def then(self, part: Callable[[Demo], None]) -> None:
+        """Run ``part`` once every provider's part has run."""
+        self._after.append(part)
+
+    def run(self) -> None:
+        """Every registered provider's part, then what they left for the end."""
+        for found in all_specs():
+            if found.demo is not None:
+                load(found.demo)(self)
+        while self._after:
+            self._after.pop(0)(self)
 
 
 # -- commands ------------------------------------------------------------------------------------
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from .lex.forward import messages_from_tracking
-    from .lex.tracking_models import Carrier, Party
     from .sandbox import Sandbox
 
     with Sandbox() as sandbox:
         out.write(
             f"shiptrack-sdk {__version__} demo against the embedded sandbox at {sandbox.url}\n"
         )
-        trackings: list[Tracking] = []
-
-        out.write("\n== Shiplemon: pull tracking  (GET /public/v1/shipments/:id/tracking)\n\n")
-        shiplemon = _track_shiplemon(DEMO_SHIPLEMON_IDS, sandbox.shiplemon_client())
-        trackings += shiplemon
-        _print_trackings(shiplemon, as_json=args.json, out=out)
-
-        with sandbox.exporto_client() as exporto:
-            tour = exporto.tours.list()[-1]
-            out.write(
-                f"\n== exporto: track the tour of {tour.closing_date} "
-                "(GET tour -> GET tour/:id -> GET shipment/:id, 8 workers)\n\n"
-            )
-            results = sorted(
-                exporto.tours.track([tour.id], max_workers=8),
-                key=lambda r: r.shipment_id or "",
-            )
-        exported = [r.tracking for r in results if r.tracking is not None]
-        trackings += exported
-        _print_trackings(exported[:3], as_json=args.json, out=out)
-        failed = [r for r in results if r.tracking is None]
-        out.write(f"\n... {len(exported)} shipments of the tour tracked, {len(failed)} failed.\n")
-
-        out.write(
-            "\n== Michelin LEX: forward every event as tracking messages  "
-            "(POST /lex-shipmenttracking-v1/shipment-tracking)\n\n"
-        )
-        with sandbox.lex_client() as lex:
-            messages = messages_from_tracking(
-                trackings,
-                codes=_demo_codes(),
-                sender=Party(id="DEMO-CARRIER", name="Demo Carrier"),
-                carrier=lambda t: Carrier(
-                    name=t.carrier or "Demo Carrier",
-                    tracking_number=t.tracking_ref,
-                    tracking_url=t.tracking_url,
-                ),
-                # Delivered events need a proof of delivery document for legal reasons.
-                document_url=lambda t, e: (
-                    f"https://pod.example.com/{t.provider}/{t.shipment_id}.pdf"
-                    if e.status is TrackingStatus.DELIVERED
-                    else None
-                ),
-            )
-            report = lex.tracking.send(messages, batch_size=100)
-            counts = ", ".join(f"{k} {v}" for k, v in report.counts.items() if v)
-            out.write(f"{len(messages)} messages in batches of 100: {counts}\n")
-
-            out.write(
-                "\n== Michelin LEX: poll order execution messages  "
-                "(GET /lex-orderexecution-v1/business-messages)\n\n"
-            )
-            polled = list(lex.orders.iter_messages(fetch_size=50))
-            rows = [_message_row(m) for m in polled[:8]]
-            out.write(format_table(["id", "type", "timestamp", "order"], rows) + "\n")
-            out.write(f"... {len(polled)} messages drained, each once.\n")
+        Demo(sandbox, out, as_json=args.json).run()
     return EXIT_OK
-
-
-def _message_row(message: Any) -> list[Any]:
-    payload = message.payload
-    order = getattr(payload, "order_number", None) or getattr(payload, "item", None) or ""
-    return [message.id, message.type, format_when(message.timestamp), order]
 
 
 def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
@@ -282,100 +293,29 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_track(args: argparse.Namespace, out: TextIO) -> int:
-    tracker = TRACKERS[args.provider]
-    trackings = tracker(args.ids)
-    _print_trackings(trackings, as_json=args.json, out=out)
-    return EXIT_OK
-
-
-def cmd_tours(args: argparse.Namespace, out: TextIO) -> int:
-    from .exporto import ExportoClient
-
-    with ExportoClient() as exporto:
-        tours = exporto.tours.list(since=args.since)
-        if not args.track:
-            if args.json:
-                _write_json([{"id": t.id, "closing_date": t.closing_date} for t in tours], out)
-            else:
-                out.write(
-                    format_table(["tour", "closing date"], [[t.id, t.closing_date] for t in tours])
-                    + "\n"
-                )
-            return EXIT_OK
-        progress = True if sys.stderr.isatty() and not args.json else None
-        results = list(exporto.tours.track([t.id for t in tours], progress=progress))
-    failed = [r for r in results if r.error is not None]
-    if args.json:
-        _write_json(
-            [
-                {
-                    "shipment_id": r.shipment_id,
-                    "tour_id": r.tour_id,
-                    "tracking": _tracking_json(r.tracking) if r.tracking else None,
-                    "error": str(r.error) if r.error else None,
-                }
-                for r in results
-            ],
-            out,
-        )
-    else:
-        rows = []
-        for r in sorted(results, key=lambda r: (r.tour_id or "", r.shipment_id or "")):
-            t = r.tracking
-            last = t.last_event if t else None
-            rows.append(
-                [
-                    r.tour_id,
-                    r.shipment_id,
-                    t.status.value if t else "ERROR",
-                    t.tracking_ref if t else "",
-                    format_when(last.occurred_at) if last else "",
-                    (last.description or "") if last else type(r.error).__name__,
-                ]
-            )
-        out.write(
-            format_table(["tour", "shipment", "status", "ref", "last event", ""], rows) + "\n"
-        )
-        out.write(f"{len(results) - len(failed)} tracked, {len(failed)} failed\n")
-    return EXIT_API_ERROR if failed else EXIT_OK
-
-
-def cmd_orders_pull(args: argparse.Namespace, out: TextIO) -> int:
-    from .lex import LexClient
-    from .lex.checkpoint import FileCheckpoint
-
-    checkpoint = FileCheckpoint(args.checkpoint) if args.checkpoint else None
-    with LexClient() as lex:
-        stream = lex.orders.iter_messages(
-            since=args.since,
-            checkpoint=checkpoint,
-            fetch_size=args.fetch_size,
-            progress=True if sys.stderr.isatty() and not args.json else None,
-        )
-        count = 0
-        if args.json:
-            # Each message as LEX's own JSON, one per line: what a downstream system expects.
-            for message in stream:
-                out.write(json.dumps(message.to_wire(), ensure_ascii=False, default=str) + "\n")
-                count += 1
-        else:
-            rows = []
-            for message in stream:
-                rows.append(_message_row(message))
-                count += 1
-            out.write(format_table(["id", "type", "timestamp", "order"], rows) + "\n")
-            out.write(f"{count} messages\n")
-    return EXIT_OK
+    found = spec(args.provider)
+    if found.tracks is None:  # argparse offers only the providers that track
+        raise ValidationError("provider", f"{found.name} does not track shipments by id")
+    track: Callable[[Any, Sequence[str]], list[Tracking | ShiptrackError]] = load(found.tracks)
+    with found.client_class()() as client:
+        results = track(client, args.ids)
+    print_trackings([r for r in results if isinstance(r, Tracking)], as_json=args.json, out=out)
+    failures = [r for r in results if not isinstance(r, Tracking)]
+    for failure in failures:
+        print(error_line(failure), file=sys.stderr)
+    return exit_code(failures[0]) if failures else EXIT_OK
 
 
 # -- parser --------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
+    specs = list(all_specs())
+    titles = [s.title for s in specs]
+    across = ", ".join(titles[:-1]) + (" and " if len(titles) > 1 else "") + titles[-1]
     parser = argparse.ArgumentParser(
         prog="shiptrack",
-        description="Shipment tracking and order execution across Michelin LEX, exporto and "
-        "Shiplemon.",
+        description=f"Shipment tracking and order execution across {across}.",
         epilog="Exit codes: 0 ok, 1 API or transport error, 2 usage error, 130 interrupted. "
         "Credentials and base URLs come from SHIPTRACK_* environment variables.",
     )
@@ -391,44 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="serve the embedded sandbox until Ctrl-C")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=_port_arg, default=8765, help="0 picks a free port")
+    sandbox.add_argument("--port", type=port_arg, default=8765, help="0 picks a free port")
     sandbox.add_argument(
         "--latency", type=float, default=0.0, help="seconds every call waits (default 0)"
     )
     sandbox.set_defaults(func=cmd_sandbox)
 
     track = commands.add_parser("track", help="track shipments by id")
-    track.add_argument("provider", choices=sorted(TRACKERS))
+    track.add_argument("provider", choices=sorted(s.name for s in specs if s.tracks))
     track.add_argument("ids", nargs="+", metavar="ID")
     track.add_argument("--json", action="store_true", help="print JSON instead of timelines")
     track.set_defaults(func=cmd_track)
 
-    tours = commands.add_parser("tours", help="list exporto tours, or track their shipments")
-    tours.add_argument(
-        "--since",
-        type=_date_arg,
-        metavar="YYYY-MM-DD",
-        help="only tours closed on this day or later",
-    )
-    tours.add_argument("--track", action="store_true", help="track every shipment of the tours")
-    tours.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    tours.set_defaults(func=cmd_tours)
-
-    orders = commands.add_parser("orders", help="LEX order execution messages")
-    orders_commands = orders.add_subparsers(dest="orders_command", metavar="ACTION", required=True)
-    pull = orders_commands.add_parser("pull", help="drain business messages, each once")
-    pull.add_argument(
-        "--since",
-        type=_time_arg,
-        metavar="TIME",
-        help="ISO 8601 time with a zone, e.g. 2024-09-01T00:00:00Z",
-    )
-    pull.add_argument(
-        "--checkpoint", metavar="FILE", help="resume from and save the cursor to this file"
-    )
-    pull.add_argument("--fetch-size", type=int, default=100, help="messages per page (1-100)")
-    pull.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
-    pull.set_defaults(func=cmd_orders_pull)
+    for found in specs:
+        if found.cli is not None:
+            load(found.cli)(commands)
     return parser
 
 
@@ -450,12 +367,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     stream = out or sys.stdout
     try:
         return int(args.func(args, stream))
-    except ValidationError as exc:
-        print(f"shiptrack: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except ShiptrackError as exc:
-        print(f"shiptrack: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_API_ERROR
+        print(error_line(exc), file=sys.stderr)
+        return exit_code(exc)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     finally:

@@ -134,9 +134,6 @@ class BaseClient:
                 names = ", ".join(map(repr, spec.environments))
                 raise ValidationError("environment", f"{env!r} is not one of {names}")
             url = spec.environments[env]
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            shown = redact_url(url) if isinstance(url, str) else url
-            raise ValidationError("base_url", f"must be an http(s) URL, got {shown!r}")
         return validate.http_url("base_url", url)
 
     def _auth(

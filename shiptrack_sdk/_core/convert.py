@@ -14,6 +14,7 @@ alone. Each model's hooks are generated on first use, not at import.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import types
 import typing
@@ -97,6 +98,19 @@ def format_datetime(value: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if type(value) is str:
+        # The usual value, "...Z", read here rather than through parse_datetime's checks.
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is timezone.utc:
+                return parsed
+    return parse_datetime(value)
+
+
 def _structure_date(value: Any, _: type) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
@@ -130,6 +144,9 @@ def _optional_hook(type_: Any, converter: cattrs.Converter) -> StructureHook:
     # time. Here it is looked up once, when the hook is made.
     inner = _inner(type_)
     handler = converter.get_structure_hook(inner)
+    or_none: StructureHook | None = getattr(handler, "or_none", None)
+    if or_none is not None:
+        return or_none  # a wire model's own hook that also takes null: one call less
     if handler is cattrs.Converter._structure_call:
         # str, int, float...: cattrs structures these by calling the type, which a value
         # that already is one does not need.
@@ -169,7 +186,7 @@ def _tuple_hook(type_: Any, converter: cattrs.Converter) -> StructureHook:
         if value is None:
             return ()  # providers send null for an empty list as often as []
         try:
-            return tuple([handler(element, item) for element in value])
+            return tuple(map(handler, value, itertools.repeat(item)))
         except Exception:  # noqa: S110 - the detailed pass below says what is wrong
             pass
         return _tuple_in_detail(value, type_, item, handler)
@@ -196,7 +213,7 @@ def _tuple_in_detail(value: Any, type_: Any, item: Any, handler: StructureHook) 
 
 def _new_converter() -> cattrs.Converter:
     new = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
-    new.register_structure_hook(datetime, lambda value, _: parse_datetime(value))
+    new.register_structure_hook(datetime, _structure_datetime)
     new.register_unstructure_hook(datetime, format_datetime)
     new.register_structure_hook(date, _structure_date)
     new.register_unstructure_hook(date, lambda value: value.isoformat())
@@ -348,28 +365,38 @@ class _WireModel:
         # Frozen attrs classes are set the way attrs itself sets them in __init__.
         set_field = object.__setattr__
 
-        def structure(data: Any, type_: Any) -> Any:
-            if type(data) is not dict and not isinstance(data, Mapping):
-                raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
-            try:
-                instance = fast(data, type_)
-                failed = False
-            except Exception:
-                failed = True
-            if failed:
-                # Outside the except block, so that the error does not chain the fast one.
-                instance = detailed()(data, type_)
-            if set_raw:
-                set_field(instance, "raw", data)
-            if set_extra:
-                extra = (
-                    {}
-                    if data.keys() <= known
-                    else {k: v for k, v in data.items() if k not in known}
-                )
-                set_field(instance, "extra", extra)
-            return instance
+        def make(or_none: bool) -> StructureHook:
+            def structure(data: Any, type_: Any) -> Any:
+                if data is None and or_none:
+                    return None
+                if type(data) is not dict and not isinstance(data, Mapping):
+                    raise TypeError(
+                        f"expected a JSON object for {name}, got {type(data).__name__}"
+                    )
+                try:
+                    instance = fast(data, type_)
+                    failed = False
+                except Exception:
+                    failed = True
+                if failed:
+                    # Outside the except block, so that the error does not chain the fast one.
+                    instance = detailed()(data, type_)
+                if set_raw:
+                    set_field(instance, "raw", data)
+                if set_extra:
+                    extra = (
+                        {}
+                        if data.keys() <= known
+                        else {k: v for k, v in data.items() if k not in known}
+                    )
+                    set_field(instance, "extra", extra)
+                return instance
 
+            return structure
+
+        structure = make(or_none=False)
+        # The hook of ``cls | None`` (see _optional_hook).
+        structure.or_none = make(or_none=True)  # type: ignore[attr-defined]
         return structure
 
     def _make_unstructure(self) -> UnstructureHook:

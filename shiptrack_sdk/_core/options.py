@@ -141,10 +141,7 @@ def _statuses(value: Any) -> frozenset[int]:
         statuses = frozenset(value)
     except TypeError:
         raise ValidationError("statuses", "must be a set of HTTP status codes") from None
-    for status in statuses:
-        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-            raise ValidationError("statuses", f"{status!r} is not an HTTP status code")
-    return statuses
+    return frozenset(validate.int_in_range("statuses", status, 100, 599) for status in statuses)
 
 
 @attrs.frozen

@@ -218,8 +218,7 @@ class ToursResource(Resource):
             for index, tour_id in enumerate(ids):
                 validate.path_segment(f"tour_ids[{index}]", tour_id)
         since_day = _since_date(since) if since is not None else None
-        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
-            raise ValidationError("max_workers", "must be an integer >= 1")
+        validate.int_in_range("max_workers", max_workers, 1, None)
         if timeout is not None:
             Timeout.of(timeout)  # refused by this call, not by the first request
         given: Any = progress  # typed callers cannot pass anything else; untyped ones can

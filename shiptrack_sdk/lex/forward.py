@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from .._core import validate
 from ..errors import ValidationError
 from ..models import Tracking, TrackingEvent, TrackingStatus
 from .tracking_models import Carrier, Location, Party, ShipmentEvent, TrackingMessage
@@ -75,11 +76,9 @@ def _event_code(value: Any, argument: str) -> EventCode | None:
             argument,
             f"expected 'CODE', ('CODE', 'TYPE'), EventCode or None, got {type(value).__name__}",
         )
-    if not isinstance(parts[0], str) or not parts[0].strip():
-        raise ValidationError(argument, "the event code must be a non-empty string")
-    if parts[1] is not None and (not isinstance(parts[1], str) or not parts[1].strip()):
-        raise ValidationError(argument, "the event type must be a non-empty string or None")
-    return EventCode(parts[0], parts[1])
+    code = validate.text(argument, parts[0], single_line=True)
+    kind = None if parts[1] is None else validate.text(argument, parts[1], single_line=True)
+    return EventCode(code, kind)
 
 
 def _status_key(key: Any) -> TrackingStatus:
@@ -336,10 +335,8 @@ def messages_from_tracking(
         trackings = [trackings]
     if isinstance(trackings, (str, bytes, Mapping)) or not isinstance(trackings, Iterable):
         raise ValidationError("trackings", "must be a Tracking or a list of Tracking")
-    if since is not None and (
-        not isinstance(since, datetime) or since.tzinfo is None or since.utcoffset() is None
-    ):
-        raise ValidationError("since", "must be a time-zone aware datetime")
+    if since is not None:
+        since = validate.aware_utc("since", since)
     messages: list[TrackingMessage] = []
     problems: list[tuple[str, str]] = []
     items: Iterable[Any] = trackings

@@ -19,17 +19,23 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._core import validate
-from .._core.answers import Exchange, decode_json
+from .._core.answers import Exchange
 from .._core.client import env_setting
 from .._core.convert import STRUCTURE_ERRORS, converter, parse_datetime
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
 from .._core.spec import EnvelopeError
-from .._core.transport import encode_json
 from ..errors import ValidationError
 from .checkpoint import Checkpoint, Cursor
-from .order_models import BusinessMessage, SendResult, message_key, message_list, read_message
+from .order_models import (
+    BusinessMessage,
+    SendResult,
+    message_body,
+    message_key,
+    message_list,
+    read_message,
+)
 
 if TYPE_CHECKING:
     from .client import LexClient
@@ -262,7 +268,7 @@ class OrdersResource(Resource):
             ValidationError: a list, or a message without id, type, aware timestamp or
                 payload; every problem is listed.
         """
-        body = _send_body(message)
+        body = message_body(message)
         answer = self._call(SEND, route=self.send_path, json_body=body, timeout=timeout)
         if answer.unread is not None:
             # Accepted, but the answer was not read (beyond the size limit): raising would
@@ -288,49 +294,6 @@ class OrdersResource(Resource):
 
 def _check_path(value: Any, argument: str = "path") -> str:
     return validate.route(argument, value)
-
-
-def _send_body(message: Any) -> Any:
-    if isinstance(message, (list, tuple, set, frozenset)) or (
-        isinstance(message, Iterator) and not isinstance(message, Mapping)
-    ):
-        raise ValidationError(
-            "message",
-            "LEX takes one business message per call: call send() once per message",
-        )
-    if isinstance(message, BusinessMessage):
-        envelope = message
-        body: Any = None
-    elif isinstance(message, Mapping):
-        validate.no_surrogates("message", message)
-        encoded = encode_json(message, argument="message")
-        body = decode_json(encoded.data)
-        try:
-            envelope = converter.structure(body, BusinessMessage)
-        except Exception as exc:  # any converter failure is the caller's malformed input
-            raise ValidationError("message", f"is not a business message ({exc})") from None
-    else:
-        raise ValidationError(
-            "message", f"expected a BusinessMessage or a mapping, got {type(message).__name__}"
-        )
-    problems: list[tuple[str, str]] = []
-    if not isinstance(envelope.id, str) or not envelope.id.strip():
-        problems.append(("message.id", "is required (BusinessMessage.create() makes one)"))
-    if not isinstance(envelope.type, str) or not envelope.type.strip():
-        problems.append(("message.type", "is required"))
-    stamp = envelope.timestamp
-    if not isinstance(stamp, datetime):
-        problems.append(("message.timestamp", "is required"))
-    else:
-        try:
-            validate.aware_utc("message.timestamp", stamp)
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-    if envelope.payload is None:
-        problems.append(("message.payload", "is required"))
-    if problems:
-        raise ValidationError.from_problems(problems)
-    return body if body is not None else envelope.to_wire()
 
 
 def _next_boundary(value: datetime, step: timedelta) -> datetime:

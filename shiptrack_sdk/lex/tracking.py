@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from .._core import validate
 from .._core.convert import converter
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
@@ -240,11 +241,7 @@ class SendReport:
 
 
 def _check_batch_size(batch_size: Any) -> int:
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
-        raise ValidationError("batch_size", f"expected an integer, got {batch_size!r}")
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValidationError("batch_size", f"must be between 1 and {MAX_BATCH_SIZE}")
-    return batch_size
+    return validate.int_in_range("batch_size", batch_size, 1, MAX_BATCH_SIZE)
 
 
 def _materialize(messages: Iterable[TrackingMessage]) -> tuple[TrackingMessage, ...]:

@@ -6,12 +6,26 @@ it is there for your own tests::
     from shiptrack_sdk.sandbox import Sandbox
 
     with Sandbox() as sb:
-        client = sb.shiplemon_client()
+        client = sb.shiplemon_client()          # the same as sb.client("shiplemon")
         print(client.tracking.get("be96511d-ba23-4268-bd8b-48c9cf930222").to_tracking().status)
 
-Each provider lives under its own prefix (``/shiplemon``, ...), and a provider-neutral OAuth2
-client-credentials endpoint sits at ``/oauth/token`` with a protected ``/oauth/whoami``.
-Faults are injected with :meth:`Sandbox.fault`; every call is recorded (:meth:`Sandbox.calls`).
+Every registered provider (:mod:`shiptrack_sdk._providers`) brings its app
+(:attr:`ProviderSpec.sandbox_app <shiptrack_sdk._core.spec.ProviderSpec.sandbox_app>`): its
+routes under its own prefix (``/shiplemon``, ...), its seeded data and the test credentials
+it accepts (``sb.apps["shiplemon"].credentials``). A provider-neutral OAuth2
+client-credentials endpoint sits at ``/oauth/token`` with a protected ``/oauth/whoami``; its
+credentials are :attr:`Sandbox.credentials`. Faults are injected with :meth:`Sandbox.fault`;
+every call is recorded (:meth:`Sandbox.calls`).
+
+Clients pointed at the sandbox come from the registry too: :meth:`Sandbox.client` builds any
+provider's client from its spec (:attr:`ProviderSpec.sandbox_client
+<shiptrack_sdk._core.spec.ProviderSpec.sandbox_client>`), and ``sb.<provider>_client()`` is
+the same call, found at run time by ``Sandbox.__getattr__``: this module imports no provider.
+For type checkers and IDEs, the helpers of the providers shipped with the SDK are declared,
+with their client types, under ``if TYPE_CHECKING:`` (declarations only, never run), and
+``__getattr__`` is hidden from them (``if not TYPE_CHECKING:``), so that a misspelt attribute
+of a sandbox is still an error to ``mypy``. A provider added later works the same way at run
+time (``sb.client("name")``, or ``sb.name_client()`` typed as ``Any``).
 """
 
 from __future__ import annotations
@@ -21,10 +35,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .._core.spec import ProviderSpec, load
+from .._providers import all_specs
 from ..auth import OAuth2ClientCredentials
 from ..errors import ValidationError
 from ._server import (
     FAULT_ACTIONS,
+    ApiKeyCredentials,
+    ClientCredentials,
     Fault,
     RecordedCall,
     Router,
@@ -34,6 +52,7 @@ from ._server import (
     SandboxServer,
     TokenIssuer,
     check_seconds,
+    credential,
     json_response,
     oauth_token_routes,
 )
@@ -43,38 +62,38 @@ if TYPE_CHECKING:
     from ..lex import LexClient
     from ..shiplemon import ShiplemonClient
 
-__all__ = ["Fault", "RecordedCall", "Sandbox", "SandboxApp", "SandboxCredentials"]
+__all__ = [
+    "ApiKeyCredentials",
+    "ClientCredentials",
+    "Fault",
+    "RecordedCall",
+    "Sandbox",
+    "SandboxApp",
+    "SandboxCredentials",
+]
 
-
-def _credential(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    # Never quoted: a test may pass a value it checks the SDK never shows.
-    if not isinstance(value, str) or not value:
-        raise ValidationError(attribute.name, "must be a non-empty string")
+#: ``Sandbox(credentials=...)``: app name -> field -> value.
+CredentialOverrides = Mapping[str, Mapping[str, Any]]
 
 
 @attrs.frozen
 class SandboxCredentials:
-    """The credentials the sandbox accepts. They are test values, printed freely."""
+    """The credentials of the provider-neutral ``/oauth/token`` endpoint. They are test values,
+    printed freely. Each provider's are its app's: ``sb.apps["lex"].credentials``."""
 
-    shiplemon_api_key: str = attrs.field(default="sandbox-shiplemon-key", validator=_credential)
-    oauth_client_id: str = attrs.field(default="sandbox-client", validator=_credential)
+    oauth_client_id: str = attrs.field(default="sandbox-client", validator=credential)
     # a published test credential
-    oauth_client_secret: str = attrs.field(default="sandbox-secret", validator=_credential)
-    exporto_client_id: str = attrs.field(default="sandbox-exporto-client", validator=_credential)
-    exporto_client_secret: str = attrs.field(
-        default="sandbox-exporto-secret", validator=_credential
-    )
-    lex_client_id: str = attrs.field(default="sandbox-lex-client", validator=_credential)
-    lex_client_secret: str = attrs.field(default="sandbox-lex-secret", validator=_credential)
+    oauth_client_secret: str = attrs.field(default="sandbox-secret", validator=credential)
 
 
 class _OAuthApp(SandboxApp):
     """A provider-neutral OAuth2 token endpoint and a resource that needs its token."""
 
     name = "oauth"
+    credentials = SandboxCredentials()
 
     def routes(self, router: Router) -> None:
-        creds = self.sandbox.credentials
+        creds = self.credentials
         oauth_token_routes(
             router,
             "/oauth/token",
@@ -103,17 +122,44 @@ class _OAuthApp(SandboxApp):
         return SandboxResponse(200, request.body or b"{}", {"Content-Type": "application/json"})
 
 
-def _provider_apps() -> list[type[SandboxApp]]:
-    # The one place providers join the sandbox.
-    from ..exporto._sandbox import ExportoApp
-    from ..lex._sandbox import LexApp
-    from ..shiplemon._sandbox import ShiplemonApp
+def _provider_apps() -> list[tuple[ProviderSpec, type[SandboxApp]]]:
+    """Each registered provider's spec and sandbox app, in registry order."""
+    return [(spec, load(spec.sandbox_app)) for spec in all_specs() if spec.sandbox_app]
 
-    return [ShiplemonApp, ExportoApp, LexApp]
+
+def _checked_overrides(credentials: Any) -> dict[str, dict[str, Any]]:
+    if credentials is None:
+        return {}
+    problem = "must be a mapping of app name to {field: value}, e.g. {'lex': {'client_id': 'x'}}"
+    if not isinstance(credentials, Mapping):
+        raise ValidationError("credentials", problem)
+    checked: dict[str, dict[str, Any]] = {}
+    for name, fields in credentials.items():
+        if not isinstance(name, str) or not isinstance(fields, Mapping):
+            raise ValidationError("credentials", problem)
+        checked[name] = dict(fields)
+    return checked
+
+
+def _with_credentials(app: SandboxApp, fields: dict[str, Any]) -> Any:
+    """``app``'s credentials with ``fields`` replaced (each checked by the credentials' class)."""
+    where = f"credentials[{app.name!r}]"
+    if app.credentials is None:
+        raise ValidationError(where, f"the {app.name!r} app accepts no credentials")
+    names = [field.name for field in attrs.fields(type(app.credentials))]
+    unknown = sorted(set(fields) - set(names))
+    if unknown:
+        raise ValidationError(
+            where, f"has no field {unknown[0]!r} (its fields: {', '.join(names)})"
+        )
+    try:
+        return attrs.evolve(app.credentials, **fields)
+    except ValidationError as exc:
+        raise ValidationError(f"{where}.{exc.argument}", exc.problems[0][1]) from None
 
 
 class Sandbox:
-    """A real HTTP server on 127.0.0.1 serving every provider's contract.
+    """A real HTTP server on 127.0.0.1 serving every registered provider's contract.
 
     Args:
         host: Address to listen on (loopback by default).
@@ -121,6 +167,9 @@ class Sandbox:
         latency: Seconds every call waits before it is answered (a network's round trip),
             a finite number >= 0.
         token_lifetime: ``expires_in`` of the OAuth2 tokens it issues, whole seconds >= 1.
+        credentials: Test credentials to accept instead of the defaults, by app name, then
+            field: ``{"shiplemon": {"api_key": "my-key"}, "oauth": {"oauth_client_secret":
+            "s"}}``. The fields are those of each app's ``credentials``.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
 
@@ -135,22 +184,48 @@ class Sandbox:
         port: int = 0,
         latency: float = 0.0,
         token_lifetime: int = 1800,
+        credentials: CredentialOverrides | None = None,
     ) -> None:
         if isinstance(token_lifetime, bool) or not isinstance(token_lifetime, int):
             raise ValidationError("token_lifetime", "must be a whole number of seconds >= 1")
         if token_lifetime < 1:
             raise ValidationError("token_lifetime", "must be a whole number of seconds >= 1")
+        overrides = _checked_overrides(credentials)
         self._server = SandboxServer(host=host, port=port, latency=latency)
-        #: The credentials the sandbox accepts.
-        self.credentials = SandboxCredentials()
         #: The OAuth2 tokens the sandbox has issued.
         self.tokens = TokenIssuer(lifetime=token_lifetime)
+        #: Every app, by name: ``"oauth"`` and each registered provider's.
         self.apps: dict[str, SandboxApp] = {}
-        app_classes: list[type[SandboxApp]] = [_OAuthApp, *_provider_apps()]
-        for app_class in app_classes:
+        self._specs: dict[str, ProviderSpec] = {}
+        apps: list[tuple[ProviderSpec | None, type[SandboxApp]]] = [
+            (None, _OAuthApp),
+            *_provider_apps(),
+        ]
+        for spec, app_class in apps:
             app = app_class(self)
+            if app.name in overrides:
+                # Before the routes: a token endpoint reads its clients when it is added.
+                app.credentials = _with_credentials(app, overrides.pop(app.name))
             app.routes(self._server.router)
             self.apps[app.name] = app
+            if spec is not None:
+                self._specs[spec.name] = spec
+        if overrides:
+            raise ValidationError(
+                "credentials",
+                f"no app is called {sorted(overrides)[0]!r} (apps: {', '.join(self.apps)})",
+            )
+
+    @property
+    def credentials(self) -> SandboxCredentials:
+        """The credentials ``/oauth/token`` accepts (a provider's: ``apps[name].credentials``)."""
+        found: SandboxCredentials = self.apps["oauth"].credentials
+        return found
+
+    @property
+    def providers(self) -> list[str]:
+        """The names of the providers served, in registry order."""
+        return list(self._specs)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -301,65 +376,73 @@ class Sandbox:
     def environment(self) -> dict[str, str]:
         """``SHIPTRACK_*`` variables that point every client (and the command line) here.
 
+        One per keyword of each provider's sandbox client (:meth:`client`): the provider's
+        prefix and the keyword in capitals, as ``SHIPTRACK_SHIPLEMON_API_KEY``.
+
         Example::
 
             os.environ.update(sandbox.environment())
             ShiplemonClient()      # now talks to the sandbox
         """
-        creds = self.credentials
-        lex = self.provider_url("lex")
-        return {
-            "SHIPTRACK_SHIPLEMON_BASE_URL": self.provider_url("shiplemon"),
-            "SHIPTRACK_SHIPLEMON_API_KEY": creds.shiplemon_api_key,
-            "SHIPTRACK_EXPORTO_BASE_URL": f"{self.provider_url('exporto')}/v1/",
-            "SHIPTRACK_EXPORTO_TOKEN_URL": f"{self.provider_url('exporto')}/v1/auth/token",
-            "SHIPTRACK_EXPORTO_CLIENT_ID": creds.exporto_client_id,
-            "SHIPTRACK_EXPORTO_CLIENT_SECRET": creds.exporto_client_secret,
-            "SHIPTRACK_LEX_BASE_URL": lex,
-            "SHIPTRACK_LEX_TOKEN_URL": f"{lex}{_lex_token_path()}?grant_type=client_credentials",
-            "SHIPTRACK_LEX_CLIENT_ID": creds.lex_client_id,
-            "SHIPTRACK_LEX_CLIENT_SECRET": creds.lex_client_secret,
-        }
+        variables: dict[str, str] = {}
+        for spec in self._specs.values():
+            if spec.sandbox_client is None:
+                continue
+            for keyword, value in spec.sandbox_client(self).items():
+                variables[f"{spec.env_prefix}_{keyword.upper()}"] = str(value)
+        return variables
 
     # -- clients pointed at the sandbox -------------------------------------------------------
 
-    def shiplemon_client(self, **overrides: Any) -> ShiplemonClient:
-        """A :class:`~shiptrack_sdk.shiplemon.ShiplemonClient` pointed at this sandbox."""
-        from ..shiplemon import ShiplemonClient
+    def client(self, provider: str, **overrides: Any) -> Any:
+        """A client of ``provider`` pointed at this sandbox.
 
-        options: dict[str, Any] = {
-            "api_key": self.credentials.shiplemon_api_key,
-            "base_url": self.provider_url("shiplemon"),
-        }
-        options.update(overrides)
-        return ShiplemonClient(**options)
+        Its base URL (and token URL) are the sandbox's, its credentials those the provider's
+        app accepts; ``overrides`` replace any of them, or add client options::
 
-    def exporto_client(self, **overrides: Any) -> ExportoClient:
-        """An :class:`~shiptrack_sdk.exporto.ExportoClient` pointed at this sandbox."""
-        from ..exporto import ExportoClient
+            exporto = sb.client("exporto", max_retries=0)
 
-        options: dict[str, Any] = {
-            "client_id": self.credentials.exporto_client_id,
-            "client_secret": self.credentials.exporto_client_secret,
-            "base_url": f"{self.provider_url('exporto')}/v1/",
-            "token_url": f"{self.provider_url('exporto')}/v1/auth/token",
-        }
-        options.update(overrides)
-        return ExportoClient(**options)
+        ``sb.exporto_client(**overrides)`` is the same call, typed for the providers shipped
+        with the SDK.
 
-    def lex_client(self, **overrides: Any) -> LexClient:
-        """A :class:`~shiptrack_sdk.lex.LexClient` pointed at this sandbox (tracking and orders)."""
-        from ..lex import LexClient
-        from ..lex._sandbox import TOKEN_PATH
+        Raises:
+            ValidationError: this sandbox serves no provider called ``provider``.
+        """
+        spec = self._specs.get(provider) if isinstance(provider, str) else None
+        if spec is None or spec.sandbox_client is None:
+            served = ", ".join(repr(name) for name, s in self._specs.items() if s.sandbox_client)
+            raise ValidationError("provider", f"{provider!r} is not one of {served}")
+        return spec.client_class()(**{**spec.sandbox_client(self), **overrides})
 
-        options: dict[str, Any] = {
-            "client_id": self.credentials.lex_client_id,
-            "client_secret": self.credentials.lex_client_secret,
-            "base_url": self.provider_url("lex"),
-            "token_url": f"{self.provider_url('lex')}{TOKEN_PATH}?grant_type=client_credentials",
-        }
-        options.update(overrides)
-        return LexClient(**options)
+    if TYPE_CHECKING:
+        # Declarations for type checkers; at run time __getattr__ finds these in the registry.
+        def shiplemon_client(self, **overrides: Any) -> ShiplemonClient:
+            """A :class:`~shiptrack_sdk.shiplemon.ShiplemonClient` pointed at this sandbox."""
+
+        def exporto_client(self, **overrides: Any) -> ExportoClient:
+            """An :class:`~shiptrack_sdk.exporto.ExportoClient` pointed at this sandbox."""
+
+        def lex_client(self, **overrides: Any) -> LexClient:
+            """A :class:`~shiptrack_sdk.lex.LexClient` pointed at this sandbox."""
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # Called only for what is not found otherwise: sb.<provider>_client.
+            specs = self.__dict__.get("_specs", {})
+            provider = name.removesuffix("_client")
+            if provider == name or provider not in specs:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+            def make(**overrides: Any) -> Any:
+                return self.client(provider, **overrides)
+
+            make.__name__ = make.__qualname__ = name
+            make.__doc__ = f"A {specs[provider].title} client pointed at this sandbox."
+            return make
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *(f"{name}_client" for name in self._specs)})
 
     def oauth2_auth(self, **overrides: Any) -> OAuth2ClientCredentials:
         """An :class:`~shiptrack_sdk.auth.OAuth2ClientCredentials` for ``/oauth/token``."""
@@ -370,9 +453,3 @@ class Sandbox:
         }
         options.update(overrides)
         return OAuth2ClientCredentials(**options)
-
-
-def _lex_token_path() -> str:
-    from ..lex._sandbox import TOKEN_PATH
-
-    return TOKEN_PATH

@@ -1,34 +1,52 @@
-"""The embedded sandbox's HTTP server: routing, recording, fault injection, OAuth2 tokens.
+"""The embedded sandbox's HTTP server: recording, fault injection, dispatch.
 
 Provider-neutral: each provider package contributes a :class:`SandboxApp` with its routes and
-data; this module only serves them.
+data; this module only serves them. What an app is built from (requests, answers, routes,
+test credentials) is in :mod:`._routing`, OAuth2 tokens in :mod:`._oauth`; both are
+re-exported here, where provider apps import them from.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fnmatch
-import hmac
 import json
-import re
-import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import attrs
 from requests.structures import CaseInsensitiveDict
 
 from ..errors import ValidationError
+from ._oauth import TokenIssuer, credentials_match, oauth_token_routes
+from ._routing import (
+    ApiKeyCredentials,
+    ClientCredentials,
+    Handler,
+    Router,
+    SandboxApp,
+    SandboxRequest,
+    SandboxResponse,
+    check_host,
+    check_port,
+    check_seconds,
+    credential,
+    header_text,
+    json_response,
+)
 
 __all__ = [
+    "FAULT_ACTIONS",
+    "ApiKeyCredentials",
+    "ClientCredentials",
     "Fault",
+    "Handler",
     "RecordedCall",
     "Router",
     "SandboxApp",
@@ -36,107 +54,17 @@ __all__ = [
     "SandboxResponse",
     "SandboxServer",
     "TokenIssuer",
+    "check_host",
+    "check_port",
+    "check_seconds",
+    "credential",
+    "credentials_match",
     "json_response",
+    "oauth_token_routes",
 ]
-
-Handler = Callable[..., "SandboxResponse"]
 
 #: What a fault can do to a call.
 FAULT_ACTIONS = ("respond", "drop", "reset_mid")
-
-
-def check_seconds(value: Any, argument: str) -> float:
-    """``value`` as seconds (a finite number >= 0), or :class:`ValidationError`."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not 0 <= value < float("inf")  # NaN too
-    ):
-        raise ValidationError(argument, "must be a finite number of seconds >= 0")
-    return float(value)
-
-
-def check_port(value: Any, argument: str = "port") -> int:
-    """``value`` if it is a TCP port (``0`` picks a free one), or :class:`ValidationError`."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-        raise ValidationError(argument, "must be an integer from 0 to 65535 (0: a free port)")
-    return value
-
-
-def check_host(value: Any, argument: str = "host") -> str:
-    """``value`` if it can be an address to listen on, or :class:`ValidationError`."""
-    if not isinstance(value, str) or not value or any(c.isspace() or ord(c) < 32 for c in value):
-        raise ValidationError(argument, "must be a host name or address (a non-empty string)")
-    return value
-
-
-def _header_text(value: Any, argument: str) -> str:
-    if not isinstance(value, str) or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValidationError(argument, "must be a string without control characters")
-    return value
-
-
-@attrs.define
-class SandboxRequest:
-    """A request as a sandbox route sees it."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: CaseInsensitiveDict[str]
-    body: bytes
-    route: str = ""
-
-    def param(self, name: str, default: str | None = None) -> str | None:
-        """The first value of query parameter ``name``."""
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def json(self) -> Any:
-        """The body decoded as JSON (``ValueError`` when it is not)."""
-        return json.loads(self.body)
-
-    def bearer(self) -> str | None:
-        """The bearer token of the ``Authorization`` header, if any."""
-        value = self.headers.get("Authorization", "")
-        scheme, _, token = value.partition(" ")
-        return token.strip() or None if scheme.lower() == "bearer" else None
-
-    def basic(self) -> tuple[str, str] | None:
-        """The ``(user, password)`` of an HTTP Basic ``Authorization`` header, if any."""
-        value = self.headers.get("Authorization", "")
-        scheme, _, encoded = value.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-            user, _, password = decoded.partition(":")
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return user, password
-
-
-@attrs.define
-class SandboxResponse:
-    """What a route answers."""
-
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = attrs.field(factory=dict)
-
-
-def json_response(
-    status: int, payload: Any, headers: Mapping[str, str] | None = None
-) -> SandboxResponse:
-    """A JSON answer."""
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValidationError("status", "must be an HTTP status from 100 to 599")
-    if headers is not None and not isinstance(headers, Mapping):
-        raise ValidationError("headers", "must be a mapping or None")
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return SandboxResponse(
-        status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-    )
 
 
 @attrs.define
@@ -192,10 +120,10 @@ class Fault:
             raise ValidationError("status", "must be an HTTP status from 100 to 599, or None")
         if self.body is not None and not isinstance(self.body, bytes):
             raise ValidationError("body", "must be bytes or None")
-        if not _header_text(self.content_type, "content_type"):
+        if not header_text(self.content_type, "content_type"):
             raise ValidationError("content_type", "must not be empty")
         if self.retry_after is not None:
-            _header_text(self.retry_after, "retry_after")
+            header_text(self.retry_after, "retry_after")
         self.delay = check_seconds(self.delay, "delay")
         if self.action not in FAULT_ACTIONS:
             raise ValidationError("action", f"must be one of {', '.join(FAULT_ACTIONS)}")
@@ -206,7 +134,7 @@ class Fault:
         for name, value in self.headers.items():
             if not isinstance(name, str) or not name or not name.isprintable() or ":" in name:
                 raise ValidationError("headers", "names must be header names")
-            _header_text(value, "headers")
+            header_text(value, "headers")
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
@@ -230,132 +158,6 @@ class RecordedCall:
     def json(self) -> Any:
         """The request body decoded as JSON."""
         return json.loads(self.body)
-
-
-class TokenIssuer:
-    """Issues and checks bearer tokens for sandbox OAuth2 endpoints.
-
-    Args:
-        lifetime: Seconds a token lives (the ``expires_in`` answered).
-    """
-
-    def __init__(self, lifetime: int = 1800) -> None:
-        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
-            raise ValidationError("lifetime", "must be an integer number of seconds")
-        self.lifetime = lifetime
-        self._tokens: dict[str, tuple[str, float, str | None]] = {}
-        self._lock = threading.Lock()
-        #: Token requests answered with a token.
-        self.issued = 0
-
-    def issue(self, client_id: str, scope: str | None = None) -> dict[str, Any]:
-        """A token response for ``client_id``."""
-        if not isinstance(client_id, str) or not client_id:
-            raise ValidationError("client_id", "must be a non-empty string")
-        if scope is not None and not isinstance(scope, str):
-            raise ValidationError("scope", "must be a string or None")
-        token = secrets.token_urlsafe(24)
-        with self._lock:
-            self._tokens[token] = (client_id, time.monotonic() + self.lifetime, scope)
-            self.issued += 1
-        answer: dict[str, Any] = {
-            "access_token": token,
-            "token_type": "bearer",
-            "expires_in": self.lifetime,
-        }
-        if scope:
-            answer["scope"] = scope
-        return answer
-
-    def check(self, token: str | None) -> str | None:
-        """The client id a valid ``token`` was issued to, or ``None``."""
-        if not token:
-            return None
-        if not isinstance(token, str):
-            raise ValidationError("token", "must be a string or None")
-        with self._lock:
-            entry = self._tokens.get(token)
-        if entry is None or entry[1] < time.monotonic():
-            return None
-        return entry[0]
-
-    def expire_all(self) -> None:
-        """Make every issued token invalid (as a server-side expiry or revocation would)."""
-        with self._lock:
-            self._tokens.clear()
-
-
-def credentials_match(given: str | None, expected: str) -> bool:
-    """Constant-time comparison of a presented secret."""
-    if not isinstance(expected, str):
-        raise ValidationError("expected", "must be a string")
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
-
-
-@attrs.define
-class _Route:
-    method: str
-    pattern: re.Pattern[str]
-    handler: Handler
-    name: str
-
-
-class Router:
-    """Routes ``METHOD /path/{param}`` patterns to handlers."""
-
-    def __init__(self) -> None:
-        self.routes: list[_Route] = []
-
-    def add(self, method: str, pattern: str, handler: Handler, *, name: str | None = None) -> None:
-        """Route ``method pattern`` (``{name}`` matches one path segment) to ``handler``.
-
-        The handler is called as ``handler(request, **params)`` with decoded params.
-        """
-        if not isinstance(method, str) or not method.isalpha() or not method.isupper():
-            raise ValidationError("method", "must be an HTTP method in capitals ('GET')")
-        if not isinstance(pattern, str) or not pattern.startswith("/"):
-            raise ValidationError("pattern", "must be a path starting with '/'")
-        if not callable(handler):
-            raise ValidationError("handler", "must be callable")
-        if name is not None and (not isinstance(name, str) or not name):
-            raise ValidationError("name", "must be a non-empty string or None")
-        regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(pattern)) + "$"
-        self.routes.append(
-            _Route(method, re.compile(regex), handler, name or f"{method} {pattern}")
-        )
-
-    def resolve(self, method: str, path: str) -> tuple[_Route | None, dict[str, str], bool]:
-        """The route for a call, its params, and whether the path exists for another method."""
-        other_method = False
-        for route in self.routes:
-            match = route.pattern.match(path)
-            if match:
-                if route.method == method:
-                    return route, {k: unquote(v) for k, v in match.groupdict().items()}, False
-                other_method = True
-        return None, {}, other_method
-
-
-class SandboxApp:
-    """One provider's part of the sandbox. Subclasses set ``name`` and add routes."""
-
-    #: The provider's name; its routes live under ``/<name>/``.
-    name: str = ""
-
-    def __init__(self, sandbox: Any) -> None:
-        #: The :class:`~shiptrack_sdk.sandbox.Sandbox` this app is part of.
-        self.sandbox = sandbox
-
-    @property
-    def prefix(self) -> str:
-        return f"/{self.name}"
-
-    def routes(self, router: Router) -> None:
-        """Add this provider's routes to ``router``."""
-        raise NotImplementedError
-
-    def reset(self) -> None:
-        """Restore the seeded data."""
 
 
 class _RouteStats:
@@ -688,64 +490,3 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
-
-
-def oauth_token_routes(
-    router: Router,
-    path: str,
-    issuer: TokenIssuer,
-    clients: Mapping[str, str],
-    *,
-    client_auth: Iterable[Literal["body", "basic"]] = ("body", "basic"),
-    body_format: Literal["form", "json"] = "form",
-    name: str = "oauth.token",
-) -> None:
-    """Add an RFC 6749 client-credentials token endpoint at ``path``.
-
-    Args:
-        clients: client id → client secret accepted.
-        client_auth: How the client may authenticate (form fields and/or HTTP Basic).
-        body_format: ``"form"`` (RFC 6749) or ``"json"`` (what some providers take).
-    """
-    methods = set(client_auth)
-
-    def token(request: SandboxRequest) -> SandboxResponse:
-        content_type = request.headers.get("Content-Type", "")
-        try:
-            if body_format == "json":
-                if "json" not in content_type:
-                    return _oauth_error(400, "invalid_request", "body must be application/json")
-                fields = request.json()
-                if not isinstance(fields, dict):
-                    raise ValueError
-            else:
-                if "x-www-form-urlencoded" not in content_type:
-                    return _oauth_error(
-                        400, "invalid_request", "body must be application/x-www-form-urlencoded"
-                    )
-                fields = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
-        except (ValueError, UnicodeDecodeError):
-            return _oauth_error(400, "invalid_request", "body could not be read")
-        fields.update({k: v[0] for k, v in request.query.items() if k == "grant_type"})
-        if fields.get("grant_type") != "client_credentials":
-            return _oauth_error(
-                400, "unsupported_grant_type", "grant_type must be client_credentials"
-            )
-        basic = request.basic()
-        if basic is not None and "basic" in methods:
-            client_id, secret = basic
-        elif "body" in methods and "client_id" in fields:
-            client_id, secret = str(fields.get("client_id")), str(fields.get("client_secret", ""))
-        else:
-            return _oauth_error(401, "invalid_client", "client authentication missing")
-        expected = clients.get(client_id)
-        if expected is None or not credentials_match(secret, expected):
-            return _oauth_error(401, "invalid_client", "client authentication failed")
-        scope = fields.get("scope") or None
-        return json_response(200, issuer.issue(client_id, scope), {"Cache-Control": "no-store"})
-
-    router.add("POST", path, token, name=name)
-
-
-def _oauth_error(status: int, error: str, description: str) -> SandboxResponse:
-    return json_response(status, {"error": error, "error_description": description})
