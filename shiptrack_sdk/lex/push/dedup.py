@@ -6,6 +6,7 @@ import collections
 import threading
 from typing import Any, Protocol, runtime_checkable
 
+from ..._core import validate
 from ...errors import ValidationError
 
 __all__ = ["DedupStore", "InMemoryDedupStore"]
@@ -33,9 +34,7 @@ class InMemoryDedupStore:
     """
 
     def __init__(self, max_entries: int = 100_000) -> None:
-        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
-            raise ValidationError("max_entries", "must be an integer >= 1")
-        self.max_entries = max_entries
+        self.max_entries = validate.int_in_range("max_entries", max_entries, 1, None)
         self._keys: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._lock = threading.Lock()
 

@@ -49,8 +49,7 @@ DEFAULT_MAX_MESSAGES = 100
 
 
 def _http_status(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
-        raise ValidationError("status", "must be an HTTP status, an integer from 100 to 599")
+    validate.int_in_range("status", value, 100, 599)
 
 
 def _json_body(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -139,8 +138,7 @@ class PushReceiver:
                 "LEX is authenticated in front of the receiver)",
             )
         for argument, value in (("max_body_bytes", max_body_bytes), ("max_messages", max_messages)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValidationError(argument, "must be an integer >= 1")
+            validate.int_in_range(argument, value, 1, None)
         self.verifier = verifier
         self.cipher = cipher
         self.max_body_bytes = max_body_bytes

@@ -175,14 +175,8 @@ class IntrospectionVerifier:
             not isinstance(required_scope, str) or not required_scope
         ):
             raise ValidationError("required_scope", "must be a non-empty string or None")
-        if (
-            isinstance(cache_ttl, bool)
-            or not isinstance(cache_ttl, (int, float))
-            or not cache_ttl >= 0  # NaN too
-        ):
-            raise ValidationError("cache_ttl", "must be a number of seconds >= 0")
-        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 1:
-            raise ValidationError("cache_size", "must be an integer >= 1")
+        validate.seconds("cache_ttl", cache_ttl, zero=True)
+        validate.int_in_range("cache_size", cache_size, 1, None)
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise ValidationError("retry", "must be a RetryPolicy or None")
         if session is not None and not isinstance(session, requests.Session):

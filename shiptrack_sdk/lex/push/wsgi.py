@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..._core import validate
 from ...errors import ValidationError
 from .errors import LengthRequiredError, MalformedDeliveryError, PayloadTooLargeError, PushError
 from .receiver import Handler, PushReceiver, PushResponse, _internal_error, _log_failure
@@ -41,8 +42,7 @@ class PushWSGIApp:
             raise ValidationError("receiver", "must be a PushReceiver")
         if not callable(handler):
             raise ValidationError("handler", "must be callable with the list of messages")
-        if isinstance(drain_bytes, bool) or not isinstance(drain_bytes, int) or drain_bytes < 0:
-            raise ValidationError("drain_bytes", "must be an integer >= 0")
+        validate.int_in_range("drain_bytes", drain_bytes, 0, None)
         self.receiver = receiver
         self.handler = handler
         self.drain_bytes = drain_bytes
