@@ -65,4 +65,5 @@ def test_the_type_checker_refuses_a_misspelt_option(tmp_path: Path) -> None:
     assert status == 1
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert len(errors) == 1, out
-    assert "use.py:5:" in errors[0] and '"timout"' in errors[0]
+    assert "use.py:5:" in errors[0]
+    assert '"timout"' in errors[0]
