@@ -318,7 +318,7 @@ class AuthenticationError(APIError):
     ``error_message`` its ``error_description``.
 
     A transient failure of the token endpoint is not an AuthenticationError: it is retried,
-    then raised as :class:`ServerError`, :class:`RateLimitError` or :class:`TransportError`.
+    then raised as :class:`TokenServerError` or :class:`TokenTransportError`.
     """
 
 

@@ -391,8 +391,12 @@ class OAuth2Tokens:
         response = send(request, exchange)
         for hook in self.compliance_hook["access_token_response"]:
             response = hook(response)
-        if response.status_code >= 300:
-            raise exchange.api_error(response)
+        status = response.status_code
+        if status in (400, 401, 403) or status == 429 or status >= 500:
+            raise exchange.api_error(response)  # refused, or failing (retried)
+        if status >= 300:
+            # A token URL that is wrong (404...) or redirects: no token, and no point retrying.
+            raise exchange.response_error(f"token endpoint answered HTTP {status}", status=status)
         params, failure = self._parse(exchange, response)
         if failure is not None:
             # Raised here, outside the except blocks of _parse: oauthlib's exception (which may

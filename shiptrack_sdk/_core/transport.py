@@ -366,6 +366,9 @@ class Transport:
             # A cached token the server no longer takes: renewed once and replayed once, by
             # this same loop, so the renewal's own failures are retried as any other.
             call.renewed = True
+            # The 401 proves the request was not acted on: until the replay is sent, nothing
+            # of this call may have reached the server.
+            call.exchange.may_have_reached_server = False
             credentials.invalidate(used)
             self._log(call, status, started, None, "401 (token renewed, request replayed)")
             return _Failure(call.exchange.api_error(response, self.error_parser), True, replay=True)

@@ -93,8 +93,9 @@ class SendOutcome(str, enum.Enum):
 
     #: Michelin answered with a success status: the messages are delivered.
     ACCEPTED = "accepted"
-    #: Michelin refused the batch (a 4xx answer), or it never left: none of its messages
-    #: were stored, so they can be sent again (after fixing what was refused).
+    #: Michelin refused the batch (a 4xx answer), answered it with a redirect (not followed),
+    #: or it never left (no connection, or no token could be had): none of its messages were
+    #: stored, so they can be sent again (after fixing what was refused).
     FAILED = "failed"
     #: The batch reached Michelin or may have, and nothing says it was refused as a whole:
     #: no answer came (read timeout, connection reset after sending), or a 5xx one (a

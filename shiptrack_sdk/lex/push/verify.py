@@ -137,7 +137,8 @@ class IntrospectionVerifier:
         cache_ttl: Seconds a valid token is trusted without asking again; ``0`` disables
             the cache (a revoked token is refused at once).
         cache_size: Tokens kept in the cache at most.
-        timeout: Timeout of the introspection call (default connect 5 s, read 10 s).
+        timeout: Timeout of the introspection call (default connect 5 s, read 10 s, total
+            15 s: a delivery waits for it).
         retry: Retry policy of the introspection call (default: 2 retries).
         session: A :class:`requests.Session` of the caller's.
         verify: TLS verification, or a CA bundle path.
