@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = [
     "per_call_overhead",
+    "client_cpu",
     "model_conversion",
     "tour_fanout",
     "lex_batching",

@@ -20,9 +20,10 @@ import pytest
 import requests
 
 from shiptrack_sdk import __version__
-from shiptrack_sdk._convert import parse_datetime
-from shiptrack_sdk.cli import DEMO_SHIPLEMON_IDS, main
+from shiptrack_sdk._core.convert import parse_datetime
+from shiptrack_sdk.cli import main
 from shiptrack_sdk.sandbox import Sandbox
+from shiptrack_sdk.shiplemon.cli import DEMO_IDS as DEMO_SHIPLEMON_IDS
 
 TIMEOUT = 60
 
@@ -93,7 +94,7 @@ def live_sb() -> Iterator[Sandbox]:
 def sandbox_env(sb: Sandbox) -> dict[str, str]:
     return {
         "SHIPTRACK_SHIPLEMON_BASE_URL": sb.provider_url("shiplemon"),
-        "SHIPTRACK_SHIPLEMON_API_KEY": sb.credentials.shiplemon_api_key,
+        "SHIPTRACK_SHIPLEMON_API_KEY": sb.apps["shiplemon"].credentials.api_key,
     }
 
 
@@ -128,7 +129,8 @@ def test_track_against_a_service_from_the_environment(live_sb: Sandbox) -> None:
     assert "Out for delivery [OUT_FOR_DELIVERY]" in result.stdout
     assert "shiplemon  60476d7500e47cb69693a202  EXCEPTION" in result.stdout
     calls = live_sb.calls("/shiplemon/public/v1/shipments/*/tracking", "GET")
-    assert {c.headers["x-api-key"] for c in calls} == {live_sb.credentials.shiplemon_api_key}
+    key = live_sb.apps["shiplemon"].credentials.api_key
+    assert {c.headers["x-api-key"] for c in calls} == {key}
     assert all(c.headers["User-Agent"] == f"shiptrack-sdk/{__version__}" for c in calls)
 
 
@@ -181,7 +183,7 @@ def test_debug_logs_requests_without_the_key(live_sb: Sandbox) -> None:
     assert result.returncode == 0
     assert "shiplemon GET http://" in result.stderr
     assert "(attempt 1/4)" in result.stderr
-    assert live_sb.credentials.shiplemon_api_key not in result.stderr + result.stdout
+    assert live_sb.apps["shiplemon"].credentials.api_key not in result.stderr + result.stdout
 
 
 def test_usage_errors_exit_2() -> None:

@@ -4,15 +4,18 @@ the sessions the command-line page shows."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import shlex
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from shiptrack_sdk._convert import parse_datetime
+from shiptrack_sdk._core.convert import parse_datetime
 from shiptrack_sdk.sandbox import Sandbox
 from tests.test_cli import run, serving_sandbox
 
@@ -199,3 +202,63 @@ def test_documented_sandbox_session() -> None:
     assert expected[-1].strip() == "..."  # the rest of the variables, then how to stop
     assert printed[: len(expected) - 1] == expected[:-1]
     assert printed[-1] == "Ctrl-C to stop."
+
+
+# -- what the registry gives the command line -----------------------------------------------------
+
+
+def test_track_offers_every_provider_that_tracks_by_id() -> None:
+    from shiptrack_sdk._providers import all_specs
+    from shiptrack_sdk.cli import build_parser
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    commands: dict[str, argparse.ArgumentParser] = subparsers.choices
+    assert list(commands) == ["demo", "sandbox", "track", "tours", "orders"]
+    (provider,) = [a for a in commands["track"]._actions if a.dest == "provider"]
+    assert list(provider.choices or []) == sorted(s.name for s in all_specs() if s.tracks)
+
+
+def test_track_reports_each_failed_id_and_tracks_the_others(
+    live_sb: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shiptrack_sdk.cli import main
+
+    for name, value in live_sb.environment().items():
+        monkeypatch.setenv(name, value)
+    code = main(["track", "shiplemon", "no-such-shipment", "6650a1f2c3d4e5f601234567", ".."])
+    printed = capsys.readouterr()
+    assert code == 1  # the first failure's: an API error
+    assert "shiplemon  6650a1f2c3d4e5f601234567  TRANSIT" in printed.out
+    first, second = printed.err.splitlines()
+    assert first.startswith("shiptrack: NotFoundError: ")
+    assert second.startswith("shiptrack: error: ")  # an id that cannot be a path segment
+    assert main(["track", "exporto", "..", "--json"]) == 2  # a usage error, when first
+    assert capsys.readouterr().out.strip() == "[]"
+
+
+def _part_one(demo: Any) -> None:
+    demo.out.write("one\n")
+    demo.then(lambda d: d.out.write(f"last, after {len(d.trackings)} trackings\n"))
+
+
+def _part_two(demo: Any) -> None:
+    demo.section("two")
+
+
+def test_the_demo_runs_each_registered_providers_part_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from shiptrack_sdk import cli
+
+    parts = [
+        SimpleNamespace(demo=f"{__name__}:_part_one"),
+        SimpleNamespace(demo=None),
+        SimpleNamespace(demo=f"{__name__}:_part_two"),
+    ]
+    monkeypatch.setattr(cli, "all_specs", lambda: iter(parts))
+    out = io.StringIO()
+    cli.Demo(sandbox=None, out=out).run()
+    assert out.getvalue() == "one\n\n== two\n\nlast, after 0 trackings\n"

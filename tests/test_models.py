@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import shiptrack_sdk
 from shiptrack_sdk import Tracking, TrackingEvent, TrackingStatus, ValidationError
-from shiptrack_sdk._convert import unstructure
+from shiptrack_sdk._core.convert import unstructure
 
 UTC = timezone.utc
 ATHENS = timezone(timedelta(hours=3))

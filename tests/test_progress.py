@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shiptrack_sdk._progress import Progress
+from shiptrack_sdk._core.progress import Progress
 
 
 def test_callback_gets_done_and_total() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shiptrack_sdk import TrackingStatus
-from shiptrack_sdk._status import StatusMap
+from shiptrack_sdk._core.status import StatusMap
 
 
 def make_map(*, case_sensitive: bool = True) -> StatusMap:

@@ -6,7 +6,8 @@ shiptrack_sdk.lex.forward.SUGGESTED_INOVERT_CODES`` renders a LEX event code tab
 way; ``.. push-errors::`` renders the push receiver's errors with the status and code each
 answers; ``.. enum-members:: shiptrack_sdk.TrackingStatus`` renders an enum's members with
 their ``#:`` comments; ``.. error-statuses::`` renders which error each HTTP status raises;
-``.. retried-failures::`` renders what the retry policy retries. The role
+``.. retried-failures::`` renders what the retry policy retries; ``.. providers::`` renders the
+registry of provider specs (every registered provider, none named here). The role
 ``:code-value:`shiptrack_sdk.RetryPolicy.max_retries``` writes a value (here a default) of the
 code into the text.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -70,7 +72,7 @@ def _row(cells: list[Cell], *, literal: bool, literal_columns: int = 2) -> nodes
 
 
 class StatusMapDirective(Directive):
-    """Render a :class:`shiptrack_sdk._status.StatusMap` as a table."""
+    """Render a :class:`shiptrack_sdk._core.status.StatusMap` as a table."""
 
     required_arguments = 1
     has_content = False
@@ -302,7 +304,8 @@ def _wsgi_answers() -> list[tuple[int, str]]:
         ("GET", lambda messages: None),
         ("POST", fail),
     ]
-    quiet, push.logger.disabled = push.logger.disabled, True  # the failing handler is logged
+    logger = logging.getLogger("shiptrack_sdk")
+    quiet, logger.disabled = logger.disabled, True  # the failing handler is logged
     try:
         for method, handler in cases:
             app = push.PushWSGIApp(push.PushReceiver(allow_unauthenticated=True), handler)
@@ -318,7 +321,7 @@ def _wsgi_answers() -> list[tuple[int, str]]:
             key = answer.get("error") or answer["status"]
             answers.append((int(started[0].split()[0]), key))
     finally:
-        push.logger.disabled = quiet
+        logger.disabled = quiet
     return answers
 
 
@@ -481,15 +484,16 @@ class RetriedFailuresDirective(Directive):
     METHOD_ORDER = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
 
     def run(self) -> list[nodes.Node]:
-        from shiptrack_sdk import _http
+        from shiptrack_sdk._core import options, transport
 
-        _note_source(self, _http.RetryPolicy)
+        _note_source(self, options.RetryPolicy)
+        _note_source(self, transport.Transport)
         order = self.METHOD_ORDER
         methods = sorted(
-            _http.IDEMPOTENT_METHODS,
+            transport.IDEMPOTENT_METHODS,
             key=lambda m: (order.index(m) if m in order else len(order), m),
         )
-        statuses = ", ".join(str(status) for status in sorted(_http.RetryPolicy().statuses))
+        statuses = ", ".join(str(status) for status in sorted(options.RetryPolicy().statuses))
         not_retried: list[nodes.Node] = [
             nodes.strong(text="not"),
             nodes.Text(" retried (it may have been received)"),
@@ -504,6 +508,73 @@ class RetriedFailuresDirective(Directive):
         ]
         headers = ["Failure", ", ".join(methods), "POST and other methods"]
         return [_table(headers, rows, literal_columns=0)]
+
+
+def _auth_text(auth: Any) -> str:
+    """How a spec's requests authenticate, in a few words."""
+    from shiptrack_sdk._core.spec import ApiKeyAuthSpec, OAuth2AuthSpec
+
+    if isinstance(auth, ApiKeyAuthSpec):
+        return f"API key ({auth.argument}) in the {auth.header} header"
+    if isinstance(auth, OAuth2AuthSpec):
+        client = "HTTP Basic" if auth.client_auth == "basic" else "in the body"
+        body = "JSON" if auth.body == "json" else "form-encoded"
+        return f"OAuth2 client credentials ({client}, a {body} token request)"
+    return "none"
+
+
+class ProvidersDirective(Directive):
+    """Render the registry of provider specs (:mod:`shiptrack_sdk._providers`).
+
+    One row per registered provider, in registry order: its name, its environments (the
+    default first), its environment variables' prefix, how it authenticates, what it adds to
+    the command line, and its guide. The table is the registry's, so a provider added to it
+    appears here without a word written.
+    """
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        from shiptrack_sdk import _providers
+
+        _note_source(self, _providers.all_specs)
+        rows: list[list[Cell]] = []
+        messages: list[nodes.Node] = []
+        for spec in _providers.all_specs():
+            environments = [
+                f"{name} (default)" if name == spec.default_environment else name
+                for name in spec.environments
+            ]
+            line = [*(["track"] if spec.tracks else []), *(["commands"] if spec.cli else [])]
+            guide: Cell = "none"
+            if spec.guide is not None:
+                guide, problems = _inline(self, f":doc:`/{spec.guide}`")
+                messages += problems
+            rows.append(
+                [
+                    spec.title,
+                    [nodes.literal(text=spec.name)],
+                    ", ".join(environments),
+                    [nodes.literal(text=f"{spec.env_prefix}_*")],
+                    _auth_text(spec.auth),
+                    ", ".join(line) or "none",
+                    guide,
+                ]
+            )
+        headers = [
+            "provider",
+            "name",
+            "environments",
+            "variables",
+            "authentication",
+            "command line",
+            "guide",
+        ]
+        for reference in _providers.SPECS:  # rebuild when a spec changes
+            path = getattr(sys.modules.get(reference.partition(":")[0]), "__file__", None)
+            if path:
+                self.state.document.settings.env.note_dependency(path)
+        return [_table(headers, rows, literal_columns=0), *messages]
 
 
 def _resolve(path: str) -> Any:
@@ -571,5 +642,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("enum-members", EnumMembersDirective)
     app.add_directive("error-statuses", ErrorStatusesDirective)
     app.add_directive("retried-failures", RetriedFailuresDirective)
+    app.add_directive("providers", ProvidersDirective)
     app.add_role("code-value", code_value_role)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

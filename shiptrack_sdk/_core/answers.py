@@ -181,6 +181,27 @@ class Exchange:
             "elapsed": round(self.elapsed(), 3),
         }
 
+    def json(self, response: requests.Response) -> Any:
+        """The answer's body decoded as JSON.
+
+        Raises:
+            ResponseError: the body is empty or not JSON.
+        """
+        content = response.content
+        failure: ResponseError | None = None
+        if not content:
+            failure = self.response_error(
+                "empty body where JSON was expected", status=response.status_code
+            )
+        else:
+            try:
+                return decode_json(content)
+            except ValueError:
+                failure = self.response_error(
+                    "body is not JSON", status=response.status_code, body=content
+                )
+        raise failure
+
     def response_error(
         self,
         message: str,

@@ -26,7 +26,7 @@ import attrs
 import cattrs
 from cattrs.errors import IterableValidationError, IterableValidationNote
 from cattrs.fns import identity
-from cattrs.gen import AttributeOverride, make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 __all__ = [
     "STRUCTURE_ERRORS",
@@ -211,8 +211,13 @@ def _tuple_in_detail(value: Any, type_: Any, item: Any, handler: StructureHook) 
     return tuple(result)
 
 
-def _new_converter() -> cattrs.Converter:
-    new = cattrs.Converter(detailed_validation=False, forbid_extra_keys=False)
+def _new_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
+    """A converter with the SDK's hooks for dates, optional fields and tuples.
+
+    The SDK's own runs cattrs' fast mode; the tests make one with detailed validation
+    throughout and compare the two (each provider's ``register_hooks`` takes either).
+    """
+    new = cattrs.Converter(detailed_validation=detailed_validation, forbid_extra_keys=False)
     new.register_structure_hook(datetime, _structure_datetime)
     new.register_unstructure_hook(datetime, format_datetime)
     new.register_structure_hook(date, _structure_date)
@@ -325,10 +330,10 @@ class _WireModel:
             self.hooks = hooks
             return hooks
 
-    def overrides(self, *, unstructuring: bool = False) -> dict[str, AttributeOverride]:
+    def overrides(self, *, unstructuring: bool = False) -> dict[str, Any]:
         """cattrs' overrides: the wire names, the kept fields left out, and (unstructuring with
         ``omit_empty``) the fields that are empty exactly when at their default."""
-        found = {name: override(omit=True) for name in self.kept_fields}
+        found: dict[str, Any] = {name: override(omit=True) for name in self.kept_fields}
         for a in attrs.fields(self.cls):
             if a.name in _KEPT:
                 continue
@@ -355,9 +360,8 @@ class _WireModel:
 
     def _make_structure(self) -> StructureHook:
         cls, name = self.cls, self.cls.__name__
-        fast = make_dict_structure_fn(
-            cls, self.converter, _cattrs_detailed_validation=False, **self.overrides()
-        )
+        # Fast unless the converter is one that validates in detail throughout.
+        fast = make_dict_structure_fn(cls, self.converter, **self.overrides())
         set_raw = self.keep_raw and "raw" in self.kept_fields
         set_extra = "extra" in self.kept_fields
         known = frozenset(self.wire_names.values())
@@ -370,9 +374,7 @@ class _WireModel:
                 if data is None and or_none:
                     return None
                 if type(data) is not dict and not isinstance(data, Mapping):
-                    raise TypeError(
-                        f"expected a JSON object for {name}, got {type(data).__name__}"
-                    )
+                    raise TypeError(f"expected a JSON object for {name}, got {type(data).__name__}")
                 try:
                     instance = fast(data, type_)
                     failed = False
@@ -412,7 +414,7 @@ class _WireModel:
         checked = tuple(
             self.wire_names[a.name]
             for a in fields
-            if omit_empty and not _empty_exactly_by_default(a)
+            if omit_empty and a.init and not _empty_exactly_by_default(a)
         )
 
         def unstructure(obj: Any) -> dict[str, Any]:
@@ -454,23 +456,25 @@ def _merged_in_order(
     return merged
 
 
-def _is_sequence_type(type_: Any) -> bool:
-    return type_ in (tuple, list) or typing.get_origin(type_) in (tuple, list)
-
-
 def _empty_exactly_by_default(a: attrs.Attribute[Any]) -> bool:
     """Whether a field's value is empty (``None``, an empty list) exactly when it equals its
-    default, so that cattrs' ``omit_if_default`` leaves out what ``omit_empty`` means."""
-    default = a.default
-    if default is None:
-        # An optional list's empty value is not its default, None.
-        return not _is_sequence_type(_inner(a.type) if _is_optional(a.type) else a.type)
+    default, so that cattrs' ``omit_if_default`` leaves out what ``omit_empty`` means.
+
+    True of a field defaulting to ``None`` that cannot hold a list, and of a tuple field
+    defaulting to ``()`` (its values are tuples: the type says so). Other fields are checked
+    after unstructuring.
+    """
+    default: Any = a.default
     if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-        if default.takes_self or default.factory not in (tuple, list):
-            return False
-        default = default.factory()
-    # An empty tuple of a tuple field (a list given for it would not equal its default).
-    return type(default) is tuple and default == () and typing.get_origin(a.type) is tuple
+        default = () if default.factory is tuple else attrs.NOTHING
+    if type(default) is tuple:
+        return default == () and typing.get_origin(a.type) is tuple
+    if default is not None:
+        return False
+    type_ = _inner(a.type) if _is_optional(a.type) else a.type
+    return not (
+        type_ is Any or type_ in (tuple, list, object) or typing.get_origin(type_) in (tuple, list)
+    )
 
 
 def _nested_types(cls: type[Any]) -> list[Any]:

@@ -157,20 +157,8 @@ class Resource:
             *request, params=params, json_body=json_body, timeout=timeout
         )
         exchange = Exchange(self._transport.provider, endpoint.method, response.url)
-        content = response.content
-        if not content:
-            raise exchange.response_error(
-                "empty body where JSON was expected", status=response.status_code
-            )
+        payload = exchange.json(response)
         failure: ResponseError | None = None
-        try:
-            payload = decode_json(content)
-        except ValueError:
-            failure = exchange.response_error(
-                "body is not JSON", status=response.status_code, body=content
-            )
-        if failure is not None:
-            raise failure
         envelope = self._envelope if endpoint.envelope is SPEC_ENVELOPE else endpoint.envelope
         data = payload
         if envelope is not None:
@@ -178,7 +166,7 @@ class Resource:
                 data = envelope(payload)
             except EnvelopeError as exc:
                 failure = exchange.response_error(
-                    str(exc), status=response.status_code, body=content
+                    str(exc), status=response.status_code, body=response.content
                 )
             if failure is not None:
                 raise failure

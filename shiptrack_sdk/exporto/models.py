@@ -219,10 +219,11 @@ class TourDetail:
 
 
 def _register() -> None:
-    register_wire_model(LineItem, camel_case=True)
-    register_wire_model(Shipment, camel_case=True)
-    register_wire_model(Tour, rename={"id": "tourId"}, camel_case=True)
-    register_wire_model(TourDetail, camel_case=True)
+    # The converter's hooks for every model above, in one function (see _hooks).
+    from .._core.convert import converter
+    from ._hooks import register_hooks
+
+    register_hooks(converter)
 
 
 _register()

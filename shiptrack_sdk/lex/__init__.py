@@ -14,6 +14,7 @@ name says which it belongs to: an order's :class:`OrderAddress`, a tracking part
 from .checkpoint import Checkpoint, CheckpointError, Cursor, FileCheckpoint, MemoryCheckpoint
 from .client import LexClient
 from .forward import SUGGESTED_INOVERT_CODES, EventCode, EventCodeTable, messages_from_tracking
+from .journal import SendJournal
 from .order_models import (
     BusinessMessage,
     ItemMaster,
@@ -72,6 +73,7 @@ __all__ = [
     "OrdersResource",
     "Party",
     "ReceivingOrder",
+    "SendJournal",
     "SendOutcome",
     "SendReport",
     "SendResult",

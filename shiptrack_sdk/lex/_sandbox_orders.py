@@ -17,6 +17,8 @@ Routes (under ``/lex``):
 
 The messages come from a :class:`MessageGenerator`: message *i* is computed from *i* alone,
 so 100,000 of them cost nothing until asked for, and a page is found by bisection.
+:meth:`OrdersPart.add_hostile` serves the timestamps a faulty LEX might send (2099, year 1,
+null, unreadable), for a polling loop's tests.
 """
 
 from __future__ import annotations
@@ -67,6 +69,13 @@ _STATUSES = ("RECEIVED", "ALLOCATED", "PICKED", "PACKED", "SHIPPED", "CANCELLED"
 _TYPES = ("SHIPMENT_ORDER", "RECEIVING_ORDER", "ITEM_MASTER", "ORDER_STATUS")
 #: Every 97th message has a type the SDK does not know.
 UNKNOWN_TYPE = "INVENTORY_SNAPSHOT"
+#: The timestamps :meth:`OrdersPart.add_hostile` serves, by kind.
+HOSTILE_TIMESTAMPS: Mapping[str, str | None] = {
+    "future": "2099-01-01T00:00:00Z",
+    "ancient": "0001-01-01T00:00:00Z",
+    "null": None,
+    "unreadable": "2024-02-30T25:61:00Z",
+}
 
 _WAREHOUSE = {
     "name": "Sandbox 3PL Shah Alam DC",
@@ -347,6 +356,43 @@ class OrdersPart:
         for message in messages:
             stamp = _parse_bound(str(message["timestamp"]))
             entries.append((stamp, str(message["messageId"]), dict(message)))
+        self._file(entries)
+
+    def add_hostile(
+        self,
+        kind: Literal["future", "ancient", "null", "unreadable"],
+        *,
+        message_id: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Serve one message with a timestamp a faulty LEX might send
+        (:data:`HOSTILE_TIMESTAMPS`): ``"future"`` (2099), ``"ancient"`` (year 1), ``"null"``
+        or ``"unreadable"``. A dated one is filed at its timestamp, like any other; a null or
+        unreadable one at ``at`` (default: the first generated message's time), as a server
+        that keeps the real time but sends it badly would.
+
+        Returns:
+            The message served, as LEX's JSON.
+        """
+        if kind not in HOSTILE_TIMESTAMPS:
+            raise ValueError(f"kind must be one of {', '.join(HOSTILE_TIMESTAMPS)}")
+        stamp = HOSTILE_TIMESTAMPS[kind]
+        with self._lock:
+            number, first = len(self._extra), self.generator.start_us
+        message = {
+            "messageId": message_id or f"HOSTILE-{kind}-{number}",
+            "messageType": "ITEM_MASTER",
+            "timestamp": stamp,
+            "payload": {"itemCode": _ITEMS[0][0]},
+        }
+        if kind in ("future", "ancient"):
+            filed = _parse_bound(str(stamp))
+        else:
+            filed = first if at is None else _micros(at)
+        self._file([(filed, str(message["messageId"]), message)])
+        return message
+
+    def _file(self, entries: list[tuple[int, str, dict[str, Any]]]) -> None:
         with self._lock:
             self._extra = sorted([*self._extra, *entries], key=lambda e: (e[0], e[1]))
 

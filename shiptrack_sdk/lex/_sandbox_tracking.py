@@ -1,6 +1,8 @@
 """LEX Shipment Tracking in the embedded sandbox.
 
-Route (under ``/lex``): ``POST /lex-shipmenttracking-v1/shipment-tracking`` (bearer token).
+Routes (under ``/lex``): ``POST /lex-shipmenttracking-v1/shipment-tracking`` (bearer token),
+and the sandbox's own ``GET /sandbox/shipment-tracking/accepted``, which lists what was
+accepted (no LEX counterpart, no token: a test in another process reads it).
 
 It checks bodies as a strict server would, independently of the SDK's own validator: a
 non-empty JSON array of at most :data:`MAX_MESSAGES` objects, each with an ``event`` holding
@@ -22,6 +24,8 @@ from ..sandbox._server import Router, SandboxRequest, SandboxResponse, json_resp
 
 #: The endpoint, under the sandbox's ``/lex`` prefix.
 TRACKING_PATH = "/lex-shipmenttracking-v1/shipment-tracking"
+#: The sandbox's own listing of the messages accepted, under the ``/lex`` prefix.
+ACCEPTED_PATH = "/sandbox/shipment-tracking/accepted"
 #: The most messages one call may carry.
 MAX_MESSAGES = 1000
 
@@ -163,11 +167,23 @@ class TrackingPart:
 
     def routes(self, router: Router) -> None:
         router.add("POST", f"{self.app.prefix}{TRACKING_PATH}", self.send, name="lex.tracking.send")
+        router.add(
+            "GET",
+            f"{self.app.prefix}{ACCEPTED_PATH}",
+            self.list_accepted,
+            name="lex.tracking.accepted",
+        )
 
     def references(self) -> list[str]:
         """The ``event.businessReference`` of every accepted message, in order."""
         with self._lock:
             return [m["event"]["businessReference"] for m in self.accepted]
+
+    def list_accepted(self, request: SandboxRequest) -> SandboxResponse:
+        """``GET /lex/sandbox/shipment-tracking/accepted``: ``{"calls": n, "messages": [...]}``,
+        every message accepted so far, in order, as received."""
+        with self._lock:
+            return json_response(200, {"calls": self.calls, "messages": list(self.accepted)})
 
     def send(self, request: SandboxRequest) -> SandboxResponse:
         if not self.app.authorized(request):

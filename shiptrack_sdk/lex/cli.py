@@ -11,12 +11,13 @@ from typing import Any, TextIO
 from .._render import format_when
 from ..cli import EXIT_OK, Commands, Demo, format_table, time_arg
 from ..models import TrackingStatus
+from ._journal_cli import add_journal_command
 
 __all__ = ["demo", "register"]
 
 
 def register(commands: Commands) -> None:
-    """Add ``shiptrack orders pull``."""
+    """Add ``shiptrack orders pull`` and ``shiptrack lex journal``."""
     orders = commands.add_parser("orders", help="LEX order execution messages")
     orders_commands = orders.add_subparsers(dest="orders_command", metavar="ACTION", required=True)
     pull = orders_commands.add_parser("pull", help="drain business messages, each once")
@@ -32,6 +33,9 @@ def register(commands: Commands) -> None:
     pull.add_argument("--fetch-size", type=int, default=100, help="messages per page (1-100)")
     pull.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     pull.set_defaults(func=cmd_orders_pull)
+    lex = commands.add_parser("lex", help="Michelin LEX tools")
+    lex_commands = lex.add_subparsers(dest="lex_command", metavar="ACTION", required=True)
+    add_journal_command(lex_commands)
 
 
 def _message_row(message: Any) -> list[Any]:

@@ -598,46 +598,17 @@ def _typed_payload(message: BusinessMessage) -> BusinessMessage:
     return message
 
 
-def _unstructure_payload(value: Any) -> Any:
-    if value is None or isinstance(value, Mapping):
-        return value
-    return converter.unstructure(value)
-
-
 def _register() -> None:
-    register_wire_model(
-        OrderAddress,
-        camel_case=True,
-        rename={"line1": "addressLine1", "line2": "addressLine2", "country": "countryCode"},
-    )
-    register_wire_model(
-        OrderLine, camel_case=True, rename={"item": "itemCode", "batch": "batchNumber"}
-    )
-    for model in (ShipmentOrder, ReceivingOrder):
-        register_wire_model(model, camel_case=True)
-    register_wire_model(ItemMaster, camel_case=True, rename={"item": "itemCode"})
-    register_wire_model(
-        OrderStatus, camel_case=True, rename={"status": "statusCode", "reason": "reasonCode"}
-    )
-    register_wire_model(SendResult, camel_case=True, rename={"id": "messageId"})
-
-    # The payload arrives as it is; the envelope's hook reads it by message type.
-    converter.register_structure_hook(Payload, lambda value, _: value)
-    converter.register_unstructure_hook(Payload, _unstructure_payload)
-    register_wire_model(
-        BusinessMessage, camel_case=True, rename={"id": "messageId", "type": "messageType"}
-    )
-    envelope = converter.get_structure_hook(BusinessMessage)
-
-    def structure_message(data: Mapping[str, Any], type_: Any) -> BusinessMessage:
-        return _typed_payload(envelope(data, type_))
-
-    converter.register_structure_hook(BusinessMessage, structure_message)
-
     register_payload_type(MessageType.SHIPMENT_ORDER.value, ShipmentOrder)
     register_payload_type(MessageType.RECEIVING_ORDER.value, ReceivingOrder)
     register_payload_type(MessageType.ITEM_MASTER.value, ItemMaster)
     register_payload_type(MessageType.ORDER_STATUS.value, OrderStatus)
+
+    # The converter's hooks for every LEX model, in one function (see _hooks): wire names,
+    # and the envelope's hook that reads a payload by message type.
+    from ._hooks import register_hooks
+
+    register_hooks(converter)
 
 
 _register()

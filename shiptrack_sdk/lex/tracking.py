@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -35,6 +35,7 @@ from ..errors import (
     TransportError,
     ValidationError,
 )
+from .journal import SendJournal
 from .tracking_models import (
     DEFAULT_DOCUMENT_REQUIRED_CODES,
     DEFAULT_LIMITS,
@@ -122,6 +123,13 @@ class BatchResult:
         status: The HTTP status of the answer, when there was one.
         error: The error, when not accepted (``None`` for accepted and not-sent batches).
         response: The decoded answer of an accepted batch (its JSON, or text), if any.
+        positions: With a journal, the indexes of its messages in the list sent (those the
+            journal skipped are not among them, so they may not follow each other); without
+            one, ``None``: the batch holds ``start`` to ``stop``.
+        skipped: ``True`` for the messages a journal kept from being sent, which made no
+            call: already accepted through it (outcome accepted), in doubt in it (outcome in
+            doubt), or a second copy of a message in the same list (the first copy's outcome).
+        journal_batch: The batch's id in the journal, when sent through one.
     """
 
     index: int
@@ -131,16 +139,19 @@ class BatchResult:
     status: int | None = None
     error: ShiptrackError | None = attrs.field(default=None, eq=False)
     response: Any = attrs.field(default=None, eq=False, repr=False)
+    positions: tuple[int, ...] | None = attrs.field(default=None, repr=False)
+    skipped: bool = False
+    journal_batch: int | None = None
 
     @property
     def size(self) -> int:
         """How many messages the batch holds."""
-        return self.stop - self.start
+        return len(self.indexes)
 
     @property
-    def indexes(self) -> range:
+    def indexes(self) -> Sequence[int]:
         """The indexes of its messages in the list sent."""
-        return range(self.start, self.stop)
+        return range(self.start, self.stop) if self.positions is None else self.positions
 
 
 @attrs.frozen
@@ -206,6 +217,16 @@ class SendReport:
         return self._results(SendOutcome.NOT_SENT)
 
     @property
+    def skipped(self) -> tuple[MessageResult, ...]:
+        """Messages a journal kept from being sent (each also under its outcome)."""
+        return tuple(
+            MessageResult(i, self.messages[i], batch.index, batch.outcome, batch.error)
+            for batch in self.batches
+            if batch.skipped
+            for i in batch.indexes
+        )
+
+    @property
     def counts(self) -> dict[str, int]:
         """Number of messages per outcome: ``{"accepted": 100, "failed": 0, ...}``."""
         counts = {outcome.value: 0 for outcome in SendOutcome}
@@ -238,7 +259,9 @@ class SendReport:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k}={v}" for k, v in self.counts.items())
-        return f"SendReport({counts}, batches={len(self.batches)})"
+        sent = sum(1 for batch in self.batches if not batch.skipped)
+        skipped = sum(batch.size for batch in self.batches if batch.skipped)
+        return f"SendReport({counts}, batches={sent}{f', skipped={skipped}' if skipped else ''})"
 
 
 def _check_batch_size(batch_size: Any) -> int:
@@ -274,18 +297,67 @@ def _classify(error: ShiptrackError) -> SendOutcome:
     return SendOutcome.IN_DOUBT
 
 
-def _interrupted(
-    items: tuple[TrackingMessage, ...], size: int, results: list[BatchResult], *, sending: bool
-) -> SendReport:
-    """The report of a send interrupted after ``results``: the batch being sent when it
-    happened, if one was (``sending``), may have reached Michelin (in doubt); those after it
-    were not sent."""
-    batches = list(results)
-    for number, start in enumerate(range(len(results) * size, len(items), size), len(results)):
-        in_flight = sending and number == len(results)
-        outcome = SendOutcome.IN_DOUBT if in_flight else SendOutcome.NOT_SENT
-        batches.append(BatchResult(number, start, min(start + size, len(items)), outcome))
-    return SendReport(items, tuple(batches))
+def _batch(
+    number: int,
+    positions: Sequence[int],
+    outcome: SendOutcome,
+    *,
+    journaled: bool,
+    journal_batch: int | None = None,
+) -> BatchResult:
+    """The result of a batch of ``positions`` (without a journal, a run of indexes)."""
+    return BatchResult(
+        number,
+        positions[0],
+        positions[-1] + 1,
+        outcome,
+        positions=tuple(positions) if journaled else None,
+        journal_batch=journal_batch,
+    )
+
+
+@attrs.define
+class _Sending:
+    """Where a send stands: the batches planned, those done, the one in flight, and the
+    messages a journal skipped (index -> outcome) or that copy an earlier one."""
+
+    items: tuple[TrackingMessage, ...]
+    groups: list[Sequence[int]]
+    journaled: bool
+    skipped: dict[int, SendOutcome]
+    copies: dict[int, int]
+    results: list[BatchResult] = attrs.field(factory=list)
+    next_group: int = 0
+    in_flight: Sequence[int] | None = None
+    in_flight_batch: int | None = None
+
+    def batch(self, positions: Sequence[int], outcome: SendOutcome) -> BatchResult:
+        """The next batch's result, not sent or interrupted."""
+        number = len(self.results)
+        return _batch(number, positions, outcome, journaled=self.journaled)
+
+    def report(self) -> SendReport:
+        """The report so far: if interrupted, the batch being sent in doubt and the batches
+        after it not sent."""
+        batches = list(self.results)
+        if self.in_flight is not None:
+            batch = self.batch(self.in_flight, SendOutcome.IN_DOUBT)
+            batches.append(attrs.evolve(batch, journal_batch=self.in_flight_batch))
+        for group in self.groups[self.next_group :]:
+            batches.append(
+                _batch(len(batches), group, SendOutcome.NOT_SENT, journaled=self.journaled)
+            )
+        outcomes = {i: batch.outcome for batch in batches for i in batch.indexes}
+        outcomes.update(self.skipped)
+        skipped = dict(self.skipped)
+        for copy, original in self.copies.items():
+            skipped[copy] = outcomes.get(original, SendOutcome.NOT_SENT)
+        for outcome in SendOutcome:
+            positions = sorted(i for i, o in skipped.items() if o is outcome)
+            if positions:
+                batch = _batch(len(batches), positions, outcome, journaled=True)
+                batches.append(attrs.evolve(batch, skipped=True))
+        return SendReport(self.items, tuple(batches))
 
 
 #: A batch of tracking messages (the path is the resource's ``path``); the answer only
@@ -326,6 +398,8 @@ class TrackingResource(Resource):
         validator: TrackingValidator | None = None,
         timeout: TimeoutLike | None = None,
         progress: ProgressLike = None,
+        journal: SendJournal | None = None,
+        resend_in_doubt: bool = False,
     ) -> SendReport:
         """Send tracking messages, ``batch_size`` per call.
         ``POST /lex-shipmenttracking-v1/shipment-tracking``.
@@ -346,6 +420,13 @@ class TrackingResource(Resource):
         unless ``stop_on_error``; after credentials are refused (401, 403, or the token
         endpoint refusing them) the rest is not sent, as it would be refused the same way.
 
+        With a ``journal`` (:class:`~shiptrack_sdk.lex.journal.SendJournal`), each batch is
+        recorded pending, durably, before it is sent, and its outcome after; messages the
+        journal has accepted are not sent again, nor those it has in doubt unless
+        ``resend_in_doubt``, nor a second copy of a message in ``messages``. They are
+        reported under their outcome in batches marked ``skipped`` (see
+        :attr:`SendReport.skipped`), and the other messages go in full batches.
+
         Args:
             messages: The messages, in the order to send them.
             batch_size: Messages per call, 1 to :data:`MAX_BATCH_SIZE` (default 100).
@@ -354,6 +435,9 @@ class TrackingResource(Resource):
             timeout: Overrides the client's timeout for each call.
             progress: A ``(done, total)`` callable, called after each batch with the number
                 of messages handled, or ``True`` for a progress bar when tqdm is installed.
+            journal: Record every batch and its outcome there, and skip what it already has.
+            resend_in_doubt: With a journal, send again the messages it has in doubt (only
+                once you know Michelin did not store them).
 
         Returns:
             What became of each message.
@@ -361,56 +445,106 @@ class TrackingResource(Resource):
         Raises:
             ValidationError: ``batch_size`` or a message is invalid (every problem listed,
                 as ``messages[3].event.code``...); nothing was sent.
+            JournalError: the journal cannot be read or written (a batch whose pending record
+                could not be written was not sent).
 
         If the send is interrupted (``KeyboardInterrupt``, an exception raised by
         ``progress``...), the exception propagates carrying the report so far as its
         ``shiptrack_report`` attribute: the batches done as above, the one being sent at that
-        moment in doubt, the rest not sent. Nothing already sent needs to be sent again.
+        moment in doubt (in the journal too), the rest not sent. Nothing already sent needs
+        to be sent again.
         """
         size = _check_batch_size(batch_size)
         if timeout is not None:
             Timeout.of(timeout)  # refused here, not reported as a batch in doubt
+        if journal is not None and not isinstance(journal, SendJournal):
+            raise ValidationError("journal", "must be a SendJournal")
         items = _materialize(messages)
         (validator or self.validator).validate(items)
         body = [converter.unstructure(message) for message in items]
-        starts = range(0, len(items), size)
         try:
-            # Every batch is encoded before the first is sent (nothing is sent if one cannot
-            # be), and encoded once: the transport sends these bytes as they are.
-            payloads = [encode_json(body[start : start + size]) for start in starts]
+            # Every message is encoded before the first batch is sent (nothing is sent if one
+            # cannot be), and once: a batch's body is the array of its messages' encodings.
+            encoded = [encode_json(wire).data for wire in body]
         except (TypeError, ValueError) as exc:  # the validator checks extra; this is a net
             raise ValidationError("messages", f"cannot be written as JSON ({exc})") from None
+        plan = None
+        if journal is None:
+            order: Sequence[int] = range(len(items))
+        else:
+            plan = journal._plan("tracking", body, resend_in_doubt=resend_in_doubt)
+            order = plan.send
         del body
-        results: list[BatchResult] = []
-        stopped = sending = False
+        groups = [order[start : start + size] for start in range(0, len(order), size)]
+        state = _Sending(
+            items,
+            groups,
+            journal is not None,
+            {i: SendOutcome(reason) for i, reason in plan.skipped.items()} if plan else {},
+            dict(plan.copies) if plan else {},
+        )
+        stopped = False
         try:
             with Progress(progress, len(items), description="LEX tracking") as bar:
-                for number, start in enumerate(starts):
-                    stop = min(start + size, len(items))
+                if state.skipped or state.copies:
+                    self._log_skipped(state)
+                    bar.advance(len(state.skipped) + len(state.copies))
+                for number, group in enumerate(groups):
+                    state.next_group = number + 1
                     if stopped:
-                        results.append(BatchResult(number, start, stop, SendOutcome.NOT_SENT))
+                        state.results.append(state.batch(group, SendOutcome.NOT_SENT))
                         continue
-                    sending = True
-                    result = self._send_batch(number, start, stop, payloads[number], timeout)
-                    results.append(result)
-                    sending = False
+                    positions, batch_id = group, None
+                    if journal is not None and plan is not None:
+                        batch_id, positions, left = journal._claim(
+                            "tracking", plan, group, resend_in_doubt=resend_in_doubt
+                        )
+                        if left:  # claimed meanwhile by another sender
+                            state.skipped.update({i: SendOutcome(r) for i, r in left.items()})
+                            bar.advance(len(left))
+                        if batch_id is None:
+                            continue
+                    state.in_flight, state.in_flight_batch = positions, batch_id
+                    payload = EncodedJSON(b"[" + b",".join(encoded[i] for i in positions) + b"]")
+                    result = self._send_batch(len(state.results), positions, payload, timeout)
+                    if state.journaled:
+                        result = attrs.evolve(
+                            result, positions=tuple(positions), journal_batch=batch_id
+                        )
+                    if journal is not None and batch_id is not None:
+                        journal._finish(
+                            batch_id,
+                            result.outcome,
+                            status=result.status,
+                            error=result.error,
+                            answer=result.response,
+                        )
+                    state.results.append(result)
+                    state.in_flight = state.in_flight_batch = None
                     if result.outcome is not SendOutcome.ACCEPTED:
                         logger.warning(
                             "%s: tracking batch %d of %d (messages %d to %d) %s: %s",
                             self._client.provider,
                             number + 1,
-                            len(starts),
-                            start,
-                            stop - 1,
+                            len(groups),
+                            result.start,
+                            result.stop - 1,
                             "in doubt" if result.outcome is SendOutcome.IN_DOUBT else "failed",
                             result.error,
                         )
                         stopped = stop_on_error or isinstance(result.error, AuthenticationError)
-                    bar.advance(stop - start)
+                    bar.advance(len(positions))
         except BaseException as exc:
             # Interrupted (Ctrl-C, an exception from ``progress``...): what was sent must not
             # be forgotten, or the caller would send it again.
-            report = _interrupted(items, size, results, sending=sending)
+            if journal is not None and state.in_flight_batch is not None:
+                with contextlib.suppress(Exception):
+                    journal._finish(
+                        state.in_flight_batch,
+                        SendOutcome.IN_DOUBT,
+                        error=f"interrupted ({type(exc).__name__})",
+                    )
+            report = state.report()
             with contextlib.suppress(AttributeError):  # an exception class without __dict__
                 exc.shiptrack_report = report  # type: ignore[attr-defined]
             logger.warning(
@@ -421,16 +555,24 @@ class TrackingResource(Resource):
                 ", ".join(f"{k}={v}" for k, v in report.counts.items()),
             )
             raise
-        return SendReport(items, tuple(results))
+        return state.report()
+
+    def _log_skipped(self, state: _Sending) -> None:
+        doubtful = sum(1 for o in state.skipped.values() if o is SendOutcome.IN_DOUBT)
+        logger.log(
+            logging.WARNING if doubtful else logging.INFO,
+            "%s: not sent again: %d tracking message(s) accepted through the send journal, "
+            "%d in doubt in it (resend_in_doubt=False), %d repeated in the list",
+            self._client.provider,
+            len(state.skipped) - doubtful,
+            doubtful,
+            len(state.copies),
+        )
 
     def _send_batch(
-        self,
-        number: int,
-        start: int,
-        stop: int,
-        batch: EncodedJSON,
-        timeout: TimeoutLike | None,
+        self, number: int, positions: Sequence[int], batch: EncodedJSON, timeout: TimeoutLike | None
     ) -> BatchResult:
+        start, stop = positions[0], positions[-1] + 1
         try:
             answer = self._call(SEND, route=self.path, json_body=batch, timeout=timeout)
         except ShiptrackError as exc:
@@ -446,5 +588,11 @@ class TrackingResource(Resource):
             )
         outcome = _classify(failure)
         return BatchResult(
-            number, start, stop, outcome, status=getattr(failure, "status", None), error=failure
+            number,
+            start,
+            stop,
+            outcome,
+            # A batch whose token could not be had was never sent: no status of its own.
+            status=None if isinstance(failure, TokenError) else getattr(failure, "status", None),
+            error=failure,
         )

@@ -586,20 +586,11 @@ class _MessageCheck:
 
 
 def _register() -> None:
-    for cls in (
-        TrackingAddress,
-        Party,
-        Carrier,
-        Location,
-        ShipmentEvent,
-        Anomaly,
-        DeliveryNote,
-        Attribute,
-        TrackingMessage,
-    ):
-        # None fields and empty lists are left out: absent is clearer than null to a strict
-        # server that types its fields. Keys from extra are sent as given, None included.
-        register_wire_model(cls, camel_case=True, omit_empty=True)
+    # The converter's hooks for every LEX model, in one function (see _hooks); empty fields
+    # are left out of the messages sent.
+    from ._hooks import register_hooks
+
+    register_hooks(converter)
 
 
 _register()

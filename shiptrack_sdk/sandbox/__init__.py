@@ -203,6 +203,9 @@ class Sandbox:
         ]
         for spec, app_class in apps:
             app = app_class(self)
+            if spec is not None and app.name != spec.name:
+                # A provider's routes, clients and credentials are all found by its name.
+                raise TypeError(f"{app_class.__qualname__}.name must be {spec.name!r}")
             if app.name in overrides:
                 # Before the routes: a token endpoint reads its clients when it is added.
                 app.credentials = _with_credentials(app, overrides.pop(app.name))

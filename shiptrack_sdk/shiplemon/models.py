@@ -289,21 +289,11 @@ class Shipment:
 
 
 def _register() -> None:
-    for cls in (
-        Carrier,
-        Service,
-        HistoryEntry,
-        ShipmentTracking,
-        ChildVoucher,
-        Item,
-        Pickup,
-        RateProvider,
-        RateMetadata,
-        Rate,
-        Shipment,
-    ):
-        register_wire_model(cls)
-    register_wire_model(Address, rename={"id": "_id"})
+    # The converter's hooks for every model above, in one function (see _hooks).
+    from .._core.convert import converter
+    from ._hooks import register_hooks
+
+    register_hooks(converter)
 
 
 _register()

@@ -185,10 +185,8 @@ def test_sandbox_token_flow_basic_and_json(sb: Sandbox) -> None:
         client.shipments.get("S-240902-0002")
         assert client.auth.token_requests == 1
     (token_call,) = sb.calls("/exporto/v1/auth/token", "POST")
-    creds = sb.credentials
-    assert token_call.headers["Authorization"] == _basic(
-        creds.exporto_client_id, creds.exporto_client_secret
-    )
+    creds = sb.apps["exporto"].credentials
+    assert token_call.headers["Authorization"] == _basic(creds.client_id, creds.client_secret)
     assert token_call.json() == {"grant_type": "client_credentials", "scope": "shipment:read"}
     assert token_call.status == 200
     for call in sb.calls("/exporto/v1/shipment/*"):
@@ -201,8 +199,8 @@ def test_sandbox_refuses_a_form_token_request(sb: Sandbox) -> None:
 
     auth = OAuth2ClientCredentials(
         f"{sb.provider_url('exporto')}/v1/auth/token",
-        sb.credentials.exporto_client_id,
-        sb.credentials.exporto_client_secret,
+        sb.apps["exporto"].credentials.client_id,
+        sb.apps["exporto"].credentials.client_secret,
         client_auth="basic",
     )
     with pytest.raises(AuthenticationError) as info:
@@ -225,7 +223,7 @@ def test_token_renewed_and_request_replayed_after_revocation(
 def test_token_renewed_before_it_expires(sb: Sandbox, exporto: ExportoClient) -> None:
     exporto.shipments.get("S-240902-0001")
     # The cached token reaches its renewal time: the next call fetches a new one first.
-    exporto.auth._token.renew_at = 0.0  # type: ignore[union-attr]
+    exporto.auth.tokens._token.renew_at = 0.0  # type: ignore[union-attr]
     exporto.shipments.get("S-240902-0001")
     assert exporto.auth.token_requests == 2
     assert [c.status for c in sb.calls("/exporto/v1/shipment/*")] == [200, 200]
@@ -254,5 +252,5 @@ def test_no_secret_or_token_in_debug_logs(
     exporto.shipments.get("S-240902-0001")
     token = exporto.auth.access_token()
     assert caplog.records
-    assert sb.credentials.exporto_client_secret not in caplog.text
+    assert sb.apps["exporto"].credentials.client_secret not in caplog.text
     assert token not in caplog.text

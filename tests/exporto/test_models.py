@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shiptrack_sdk import Tracking, TrackingStatus
-from shiptrack_sdk._convert import structure, unstructure
+from shiptrack_sdk._core.convert import structure, unstructure
 from shiptrack_sdk.exporto import LineItem, Shipment, Tour, TourDetail
 
 

@@ -18,11 +18,11 @@ def api(sb: Sandbox) -> str:
 
 @pytest.fixture
 def bearer(sb: Sandbox, api: str) -> dict[str, str]:
-    creds = sb.credentials
+    creds = sb.apps["exporto"].credentials
     answer = requests.post(
         f"{api}/auth/token",
         json={"grant_type": "client_credentials", "scope": "shipment:read"},
-        auth=(creds.exporto_client_id, creds.exporto_client_secret),
+        auth=(creds.client_id, creds.client_secret),
         timeout=5,
     )
     assert answer.status_code == 200
@@ -50,11 +50,11 @@ def test_named_routes(sb: Sandbox) -> None:
 
 
 def test_token_endpoint_wants_basic_auth_and_json(sb: Sandbox, api: str) -> None:
-    creds = sb.credentials
+    creds = sb.apps["exporto"].credentials
     form = requests.post(
         f"{api}/auth/token",
         data={"grant_type": "client_credentials"},
-        auth=(creds.exporto_client_id, creds.exporto_client_secret),
+        auth=(creds.client_id, creds.client_secret),
         timeout=5,
     )
     assert form.status_code == 400
@@ -62,8 +62,8 @@ def test_token_endpoint_wants_basic_auth_and_json(sb: Sandbox, api: str) -> None
         f"{api}/auth/token",
         json={
             "grant_type": "client_credentials",
-            "client_id": creds.exporto_client_id,
-            "client_secret": creds.exporto_client_secret,
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
         },
         timeout=5,
     )
@@ -71,7 +71,7 @@ def test_token_endpoint_wants_basic_auth_and_json(sb: Sandbox, api: str) -> None
     wrong = requests.post(
         f"{api}/auth/token",
         json={"grant_type": "client_credentials"},
-        auth=(creds.exporto_client_id, "nope"),
+        auth=(creds.client_id, "nope"),
         timeout=5,
     )
     assert wrong.status_code == 401

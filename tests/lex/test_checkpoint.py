@@ -122,3 +122,124 @@ def test_memory_checkpoint_and_the_protocol() -> None:
     assert not isinstance(object(), Checkpoint)
     with pytest.raises(ValidationError):
         FileCheckpoint("")
+
+
+# -- files that hold no cursor, whatever their bytes ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe{\x00",  # not UTF-8
+        b'{"version": 1, "timestamp": "\xe9t\xe9", "seen_ids": []}',  # Latin-1
+        b"[" * 100_000 + b"]" * 100_000,  # nested beyond any recursion limit
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        b'{"version": 1, "timestamp": ' + b"9" * 400 + b', "seen_ids": []}',  # no float holds it
+        b'{"version": 1, "timestamp": 1e999, "seen_ids": []}',
+        b'{"version": 1, "timestamp": NaN, "seen_ids": []}',
+        b'{"version": 1, "timestamp": 1725256800, "seen_ids": []}',  # a number, not the format
+        b'{"version": true, "timestamp": null, "seen_ids": []}',
+        b'{"version": 1.0, "timestamp": null, "seen_ids": []}',
+        b'{"version": 1, "timestamp": "0001-01-01T00:00:00+23:59", "seen_ids": []}',  # before year 1
+        b'{"version": 1, "timestamp": null, "seen_ids": [], "unplaced_ids": "m1"}',
+        b'{"version": 1, "timestamp": null, "seen_ids": [], "unplaced_ids": [1]}',
+        b"\x00" * 64,
+        b"",
+    ],
+)
+def test_every_unreadable_file_is_a_checkpoint_error(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "cp.json"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError):
+        FileCheckpoint(path).load()
+
+
+def test_a_file_beyond_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "cp.json"
+    big = Cursor(STAMP, {f"LEX-{i:09d}" for i in range(80_000)})  # a valid cursor of 1.3 MB
+    path.write_text(json.dumps(big.to_json()))
+    with pytest.raises(CheckpointError, match="larger than"):
+        FileCheckpoint(path).load()
+    assert FileCheckpoint(path, max_bytes=2 * 1024 * 1024).load() == big
+    # What would not load again is not written either: the previous cursor stays.
+    small = FileCheckpoint(tmp_path / "small.json", max_bytes=200)
+    small.save(Cursor(STAMP, {"kept"}))
+    with pytest.raises(CheckpointError, match="larger than"):
+        small.save(big)
+    assert small.load() == Cursor(STAMP, {"kept"})
+    for bad in (0, -1, True, 1.5, "1"):
+        with pytest.raises(ValidationError, match="max_bytes"):
+            FileCheckpoint(path, max_bytes=bad)  # type: ignore[arg-type]
+
+
+def test_a_directory_in_place_of_the_file_is_a_checkpoint_error(tmp_path: Path) -> None:
+    (tmp_path / "cp.json").mkdir()
+    with pytest.raises(CheckpointError):
+        FileCheckpoint(tmp_path / "cp.json").load()
+
+
+# -- temporary files a crash left behind ----------------------------------------------------------
+
+CRASH_BETWEEN_WRITE_AND_RENAME = """
+import os, signal, sys
+from datetime import datetime, timezone
+from shiptrack_sdk.lex import Cursor, FileCheckpoint
+
+def killed(*args):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+checkpoint = FileCheckpoint(sys.argv[1])
+os.replace = killed   # the process dies once the temporary file is written, before the rename
+checkpoint.save(Cursor(datetime(2024, 9, 3, tzinfo=timezone.utc), {"new"}))
+"""
+
+
+def test_temporary_files_left_by_a_killed_process_are_removed_by_the_next_save(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "cp.json"
+    FileCheckpoint(path).save(Cursor(STAMP, {"kept"}))
+    for _ in range(2):
+        child = subprocess.run(
+            [sys.executable, "-c", CRASH_BETWEEN_WRITE_AND_RENAME, str(path)],
+            capture_output=True,
+            timeout=60,
+        )
+        assert child.returncode == -signal.SIGKILL, child.stderr
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "cp.json")
+    assert len(left) == 2 and all(n.startswith(".cp.json.") and n.endswith(".tmp") for n in left)
+    # The previous cursor is intact; the next save removes what the crashes left.
+    checkpoint = FileCheckpoint(path)
+    assert checkpoint.load() == Cursor(STAMP, {"kept"})
+    checkpoint.save(Cursor(STAMP, {"next"}))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cp.json"]
+    assert checkpoint.load() == Cursor(STAMP, {"next"})
+
+
+def test_only_this_checkpoints_temporary_files_are_removed(tmp_path: Path) -> None:
+    keep = [".cp.json.notes", ".other.json.abcd1234.tmp", "cp.json.bak.tmp", ".cp.json.x.tmp"]
+    stale = [".cp.json.abcd_123.tmp", ".cp.json.k2j3h4g5.tmp"]
+    for name in keep + stale:
+        (tmp_path / name).write_text("{}")
+    FileCheckpoint(tmp_path / "cp.json").save(Cursor(STAMP))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*keep, "cp.json"])
+
+
+# -- the keys of messages the cursor cannot place -----------------------------------------------
+
+
+def test_unplaced_ids_round_trip_in_order_and_are_left_out_when_empty(tmp_path: Path) -> None:
+    checkpoint = FileCheckpoint(tmp_path / "cp.json")
+    cursor = Cursor(STAMP, {"LEX-1"}, unplaced_ids=["m9", "sha256:ab", "m1"])
+    assert cursor.unplaced_ids == ("m9", "sha256:ab", "m1")
+    checkpoint.save(cursor)
+    assert checkpoint.load() == cursor
+    assert json.loads((tmp_path / "cp.json").read_text())["unplaced_ids"] == ["m9", "sha256:ab", "m1"]
+    checkpoint.save(Cursor(STAMP, {"LEX-1"}))
+    assert "unplaced_ids" not in json.loads((tmp_path / "cp.json").read_text())
+    with pytest.raises(ValidationError, match="unplaced_ids"):
+        Cursor(STAMP, unplaced_ids="m1")

@@ -28,7 +28,9 @@ from shiptrack_sdk.lex._sandbox_orders import (
 )
 from shiptrack_sdk.lex.push import (
     AesGcmCipher,
+    Claim,
     DecryptionError,
+    DeliveryInFlightError,
     DuplicateDeliveryError,
     InMemoryDedupStore,
     IntrospectionVerifier,
@@ -297,14 +299,20 @@ def test_a_delivery_processed_before_is_a_duplicate() -> None:
     store = InMemoryDedupStore()
     dedup = receiver(dedup_store=store)
     first = dedup.receive(AUTH, delivery(3))
-    # Not processed yet (the handler may still fail): the same delivery is still new.
-    assert len(dedup.receive(AUTH, delivery(3))) == 3
+    # Claimed, not processed yet (the handler may still fail): another copy is in flight.
+    with pytest.raises(DeliveryInFlightError) as busy:
+        dedup.receive(AUTH, delivery(3))
+    assert (busy.value.status, busy.value.retry_after) == (503, 10)
     dedup.mark_processed(first)
     with pytest.raises(DuplicateDeliveryError) as info:
         dedup.receive(AUTH, delivery(3))
     assert info.value.status == 200
     # An overlapping delivery gives only the new messages.
-    assert [m.id for m in dedup.receive(AUTH, delivery(4, start=1))] == [
+    overlap = dedup.receive(AUTH, delivery(4, start=1))
+    assert [m.id for m in overlap] == ["LEX-000000003", "LEX-000000004"]
+    # Released (the handler failed): the next copy has them again.
+    dedup.release(overlap)
+    assert [m.id for m in dedup.receive(AUTH, delivery(2, start=3))] == [
         "LEX-000000003",
         "LEX-000000004",
     ]
@@ -322,10 +330,13 @@ def test_repeated_ids_within_one_delivery_are_collapsed() -> None:
 def test_the_in_memory_store_is_bounded() -> None:
     store = InMemoryDedupStore(max_entries=3)
     for key in "abcd":
-        store.add(key)
+        assert store.claim(key) is Claim.NEW
+        store.complete(key)
     assert len(store) == 3
     assert not store.seen("a")
+    assert store.claim("a") is Claim.NEW  # forgotten
     assert store.seen("d")
+    assert store.claim("d") is Claim.DONE
     with pytest.raises(ValidationError):
         InMemoryDedupStore(0)
 
@@ -475,23 +486,42 @@ def test_a_failing_dedup_store_is_a_500_with_a_json_body() -> None:
     class Down:
         def __init__(self, fail_on: str) -> None:
             self.fail_on = fail_on
+            self.released: list[str] = []
 
-        def seen(self, key: str) -> bool:
-            if self.fail_on == "seen":
+        def claim(self, key: str) -> Claim:
+            if self.fail_on == "claim":
                 raise ConnectionError("store down")
-            return False
+            return Claim.NEW
 
-        def add(self, key: str) -> None:
+        def complete(self, key: str) -> None:
             raise ConnectionError("store down")
 
+        def release(self, key: str) -> None:
+            self.released.append(key)
+
     handled: list[list[BusinessMessage]] = []
-    answer = receiver(dedup_store=Down("seen")).handle(AUTH, delivery(), handled.append)
+    answer = receiver(dedup_store=Down("claim")).handle(AUTH, delivery(), handled.append)
     assert (answer.status, answer.body["error"]) == (500, "internal_error")
     assert handled == []
     # Handled, but not recorded: 500, so LEX delivers again (at least once, never lost).
-    answer = receiver(dedup_store=Down("add")).handle(AUTH, delivery(), handled.append)
+    answer = receiver(dedup_store=Down("complete")).handle(AUTH, delivery(), handled.append)
     assert (answer.status, answer.body["error"]) == (500, "internal_error")
     assert len(handled) == 1
+
+
+def test_a_store_answering_something_else_than_a_claim_is_a_500() -> None:
+    class Odd:
+        def claim(self, key: str) -> Any:
+            return True
+
+        def complete(self, key: str) -> None: ...
+
+        def release(self, key: str) -> None: ...
+
+    handled: list[list[BusinessMessage]] = []
+    answer = receiver(dedup_store=Odd()).handle(AUTH, delivery(), handled.append)
+    assert (answer.status, answer.body["error"]) == (500, "internal_error")
+    assert handled == []
 
 
 # -- bad arguments: a ValidationError naming the argument -----------------------------------------

@@ -25,6 +25,7 @@ from shiptrack_sdk.lex._sandbox_orders import (
 )
 from shiptrack_sdk.lex.push import (
     AesGcmCipher,
+    Claim,
     InMemoryDedupStore,
     IntrospectionVerifier,
     PushReceiver,
@@ -285,10 +286,13 @@ def test_a_crashing_cipher_is_a_json_500_and_the_handler_is_not_called(
 
 def test_a_failing_dedup_store_is_a_json_500(sb: Sandbox, serve: Any) -> None:
     class Down:
-        def seen(self, key: str) -> bool:
+        def claim(self, key: str) -> Claim:
             raise ConnectionError("store down")
 
-        def add(self, key: str) -> None:
+        def complete(self, key: str) -> None:
+            raise ConnectionError("store down")
+
+        def release(self, key: str) -> None:
             raise ConnectionError("store down")
 
     receiver = serve(oauth_receiver(sb, dedup_store=Down()))

@@ -17,9 +17,9 @@ from types import ModuleType
 import pytest
 
 import shiptrack_sdk
-from shiptrack_sdk._client import Resource
-from shiptrack_sdk._status import StatusMap
+from shiptrack_sdk._core.status import StatusMap
 from shiptrack_sdk.sandbox import Sandbox
+from tests.meta.test_layers import resource_bases
 
 PACKAGE = Path(shiptrack_sdk.__file__).parent
 ROOT = PACKAGE.parent
@@ -27,21 +27,23 @@ GUIDES = ROOT / "docs" / "guides"
 
 #: The shared core: it must not know any provider.
 CORE = [
-    "_http",
-    "_client",
-    "_convert",
-    "_status",
+    "_core/transport",
+    "_core/client",
+    "_core/convert",
+    "_core/status",
+    "_core/progress",
     "models",
     "errors",
     "auth",
-    "_progress",
     "sandbox/_server",
     "sandbox/pytest_plugin",
 ]
 
 #: Every directory under shiptrack_sdk that is a package, but the sandbox, is a provider.
 PROVIDERS = sorted(
-    p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file() and p.name != "sandbox"
+    p.name
+    for p in PACKAGE.iterdir()
+    if (p / "__init__.py").is_file() and p.name != "sandbox" and not p.name.startswith("_")
 )
 
 
@@ -268,12 +270,13 @@ LOCAL_ONLY = re.compile(r"without sending|sends nothing", re.IGNORECASE)
 
 
 def resource_methods() -> Iterator[tuple[str, str, str]]:
+    bases = resource_bases()  # the core's Resource, wherever in shiptrack_sdk._core it is
     for provider in PROVIDERS:
         for module in provider_submodules(provider):
             for _, cls in inspect.getmembers(module, inspect.isclass):
                 if (
-                    issubclass(cls, Resource)
-                    and cls is not Resource
+                    issubclass(cls, bases)
+                    and cls not in bases
                     and cls.__module__ == module.__name__
                 ):
                     for name, member in vars(cls).items():
@@ -335,7 +338,7 @@ def test_py_typed_is_shipped() -> None:
 
 
 def test_public_modules_declare_all() -> None:
-    for name in ("errors", "models", "auth", "_http", "_client", "_convert"):
+    for name in ("errors", "models", "auth", "_core.transport", "_core.client", "_core.convert"):
         module = importlib.import_module(f"shiptrack_sdk.{name}")
         assert module.__all__, name
         for exported in module.__all__:

@@ -6,7 +6,12 @@ directive renders the numbers on the reliability page, so the counts are written
 
 from __future__ import annotations
 
-#: Fuzzed parser or normalizer → how many property tests run on it (parametrizations).
+from shiptrack_sdk._providers import all_specs
+
+_SPECS = list(all_specs())
+
+#: Fuzzed parser or normalizer → how many property tests run on it (parametrizations). Error
+#: bodies, envelopes and status maps are fuzzed once per registered provider's spec.
 FUZZ_TARGETS: dict[str, int] = {
     "shiplemon_tracking_get": 1,
     "shiplemon_tracking_update_answer": 1,
@@ -18,12 +23,13 @@ FUZZ_TARGETS: dict[str, int] = {
     "lex_orders_send_answer": 1,
     "lex_push_bodies": 1,
     "oauth2_token_answers": 1,
-    "error_bodies": 4,
+    "error_bodies": 1 + len(_SPECS),  # the default parser, then each provider's
+    "envelopes": len(_SPECS),
     "introspection_answers": 1,
     "checkpoint_cursor_files": 1,
     "retry_after_values": 1,
     "datetimes": 1,
-    "status_maps": 2,
+    "status_maps": sum(1 for spec in _SPECS if spec.status_map is not None),
     "round_trip": 7,
     "lex_tracking_messages_round_trip": 1,
 }

@@ -7,6 +7,11 @@ data (the ``fault-matrix`` directive), so the table is never written twice.
 Attempts are counted where the fault is: the calls the sandbox recorded on the faulted route,
 or, for a refused connection (which no server records), the retries' backoffs plus one.
 
+Every provider that tracks by id (its spec's ``tracks``) is under fault through that call, and
+an OAuth2 provider's token endpoint through it too: those columns come from the registry of
+provider specs (:func:`spec_endpoints`), so a provider added to the registry is under the
+whole matrix without a line here. The other endpoints are each provider's own calls.
+
 The SDK calls one endpoint that is not a provider's API: the push receiver's RFC 7662 token
 introspection (:class:`~shiptrack_sdk.lex.push.IntrospectionVerifier`, at the partner's
 authorization server; the sandbox serves one). Its column is what the receiver answers LEX
@@ -15,17 +20,23 @@ for a delivery whose bearer token is checked there while the fault happens.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
+from shiptrack_sdk._core.spec import OAuth2AuthSpec, ProviderSpec
+from shiptrack_sdk._providers import all_specs
 from shiptrack_sdk.errors import (
     AuthenticationError,
     RateLimitError,
     ResponseError,
     ServerError,
     ShiptrackError,
+    TokenRefusedError,
+    TokenResponseError,
+    TokenServerError,
+    TokenTransportError,
     TransportError,
 )
 from shiptrack_sdk.lex._sandbox_orders import INTROSPECTION_PATH
@@ -39,13 +50,16 @@ __all__ = [
     "Endpoint",
     "Outcome",
     "cells",
+    "endpoints",
     "expected",
+    "spec_endpoints",
 ]
 
 #: Seconds of the ``Retry-After`` sent as delta-seconds.
 RETRY_AFTER_SECONDS = 7
-#: How far ahead the ``Retry-After`` sent as an HTTP date is.
-RETRY_AFTER_DATE_AHEAD = 30
+#: How far ahead the ``Retry-After`` sent as an HTTP date is: within every endpoint's total
+#: deadline (the push verifier's is 15 s), so it is honoured, not refused.
+RETRY_AFTER_DATE_AHEAD = 10
 #: The client's read timeout in the read-timeout case, and the server's delay.
 READ_TIMEOUT = 0.15
 SERVER_DELAY = 0.5
@@ -161,6 +175,8 @@ class Endpoint:
         token: Whether the faulted route is the token endpoint, reached through ``call``.
         push: Whether the faulted route is the push receiver's token introspection, reached
             through a delivery: the outcome is what the receiver answers.
+        tracks: Whether the call is the provider's ``track`` (its spec's ``tracks``) of the
+            first of its sandbox app's ``sample_ids``, rather than a call written here.
     """
 
     id: str
@@ -171,26 +187,57 @@ class Endpoint:
     oauth2: bool = True
     token: bool = False
     push: bool = False
+    tracks: bool = False
+
+    @property
+    def provider(self) -> str:
+        """The provider the endpoint is of (the first part of its id)."""
+        return self.id.split(".", 1)[0]
+
+
+def spec_endpoints(spec: ProviderSpec) -> tuple[Endpoint, ...]:
+    """The endpoints of a provider that tracks by id, from its spec alone.
+
+    ``track(id)`` (the spec's ``tracks``), and for an OAuth2 provider its token endpoint,
+    reached through it. The faulted route is every GET under the provider's sandbox prefix
+    (every POST, for the token): ``track`` sends one GET per id, and POSTs only for a token.
+    """
+    if spec.tracks is None:
+        return ()
+    oauth2 = isinstance(spec.auth, OAuth2AuthSpec)
+    prefix = f"/{spec.name}/*"
+    track = Endpoint(
+        f"{spec.name}.track",
+        f"{spec.name} track(id)",
+        "GET",
+        prefix,
+        "read-oauth2" if oauth2 else "read-key",
+        oauth2=oauth2,
+        tracks=True,
+    )
+    if not oauth2:
+        return (track,)
+    token = Endpoint(
+        f"{spec.name}.token",
+        f"{spec.name} token, through track(id)",
+        "POST",
+        prefix,
+        "token",
+        token=True,
+        tracks=True,
+    )
+    return (track, token)
 
 
 SHIPLEMON_ID = "be96511d-ba23-4268-bd8b-48c9cf930222"
-EXPORTO_ID = "S-240902-0001"
 TOUR_ID = "T-20240902"
 LEX_ORDERS = "/lex/lex-orderexecution-v1/business-messages"
 LEX_TRACKING = "/lex/lex-shipmenttracking-v1/shipment-tracking"
-EXPORTO_TOKEN = "/exporto/v1/auth/token"
 LEX_TOKEN = "/lex/idp/v1/internal/oauth/token/accesstoken"
 LEX_INTROSPECT = f"/lex{INTROSPECTION_PATH}"
 
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint(
-        "shiplemon.tracking.get",
-        "shiplemon tracking.get(id)",
-        "GET",
-        f"/shiplemon/public/v1/shipments/{SHIPLEMON_ID}/tracking",
-        "read-key",
-        oauth2=False,
-    ),
+#: Each provider's own calls, beside what every provider's spec gives (:func:`spec_endpoints`).
+WRITTEN: tuple[Endpoint, ...] = (
     Endpoint(
         "shiplemon.tracking.update",
         "shiplemon tracking.update(id, history)",
@@ -198,13 +245,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         f"/shiplemon/v1/shipments/{SHIPLEMON_ID}/tracking",
         "read-key",
         oauth2=False,
-    ),
-    Endpoint(
-        "exporto.shipments.get",
-        "exporto shipments.get(id)",
-        "GET",
-        f"/exporto/v1/shipment/{EXPORTO_ID}",
-        "read-oauth2",
     ),
     Endpoint(
         "exporto.shipments.search",
@@ -227,14 +267,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("lex.orders.send", "LEX orders.send(message)", "POST", LEX_ORDERS, "orders-send"),
     Endpoint(
         "lex.tracking.send", "LEX tracking.send(messages)", "POST", LEX_TRACKING, "tracking-send"
-    ),
-    Endpoint(
-        "exporto.token",
-        "exporto token, through shipments.get(id)",
-        "POST",
-        EXPORTO_TOKEN,
-        "token",
-        token=True,
     ),
     Endpoint(
         "lex.token@orders.fetch",
@@ -270,6 +302,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         push=True,
     ),
 )
+
+
+def endpoints(specs: Iterable[ProviderSpec] | None = None) -> tuple[Endpoint, ...]:
+    """Every endpoint under fault: those of each spec (the registry's by default), then the
+    providers' own calls."""
+    found = [e for spec in (all_specs() if specs is None else specs) for e in spec_endpoints(spec)]
+    return (*found, *WRITTEN)
+
+
+#: Every endpoint under fault, the registered providers' included.
+ENDPOINTS: tuple[Endpoint, ...] = endpoints()
 
 
 @attrs.frozen
@@ -449,9 +492,10 @@ _ORDERS_SEND: dict[str, Outcome | None] = {
 
 #: The token endpoint, reached through a call: a token request is sent before the request it
 #: authenticates, so it is retried whatever the call's method, on broken connections,
-#: timeouts, 429 (honouring Retry-After) and every 5xx.
+#: timeouts, 429 (honouring Retry-After) and every 5xx. Its failures are the token error
+#: classes (each a subclass of the error the same failure of a request raises).
 _TOKEN: dict[str, Outcome | None] = {
-    "refused": raises(TransportError, 4, **REFUSED),
+    "refused": raises(TokenTransportError, 4, **REFUSED),
     "reset-before": ok(2),
     "reset-mid": ok(2),
     "read-timeout": ok(2),
@@ -459,16 +503,17 @@ _TOKEN: dict[str, Outcome | None] = {
     "429-date": ok(2, waited="date"),
     **{f"{status}-once": ok(2) for status in (500, 502, 503, 504)},
     **{
-        f"{status}-always": raises(ServerError, 4, status=status) for status in (500, 502, 503, 504)
+        f"{status}-always": raises(TokenServerError, 4, status=status)
+        for status in (500, 502, 503, 504)
     },
     "401-expired": None,
-    "401-always": raises(AuthenticationError, 1, status=401),
-    "html-502": raises(ServerError, 4, status=502, says="502 Bad Gateway"),
-    "html-200": raises(ResponseError, 1, **NOT_JSON),
-    "truncated-json": raises(ResponseError, 1, **NOT_JSON),
-    "wrong-shape": raises(ResponseError, 1, status=200, says="not a token object"),
-    "body-50mb": raises(ResponseError, 1, **TOO_BIG),
-    "empty-200": raises(ResponseError, 1, **NOT_JSON),
+    "401-always": raises(TokenRefusedError, 1, status=401),
+    "html-502": raises(TokenServerError, 4, status=502, says="502 Bad Gateway"),
+    "html-200": raises(TokenResponseError, 1, **NOT_JSON),
+    "truncated-json": raises(TokenResponseError, 1, **NOT_JSON),
+    "wrong-shape": raises(TokenResponseError, 1, status=200, says="not a token object"),
+    "body-50mb": raises(TokenResponseError, 1, **TOO_BIG),
+    "empty-200": raises(TokenResponseError, 1, **NOT_JSON),
 }
 
 
@@ -546,12 +591,14 @@ def expected(case_id: str, endpoint_id: str) -> Outcome | None:
     return EXPECTED[endpoint.behaviour][case_id]
 
 
-def cells() -> list[tuple[Case, Endpoint, Outcome]]:
-    """Every applicable (case, endpoint, outcome), in table order."""
+def cells(among: Iterable[Endpoint] | None = None) -> list[tuple[Case, Endpoint, Outcome]]:
+    """Every applicable (case, endpoint, outcome), in table order, of ``among`` (by default
+    :data:`ENDPOINTS`)."""
+    chosen = tuple(ENDPOINTS if among is None else among)
     return [
         (case, endpoint, outcome)
         for case in CASES
-        for endpoint in ENDPOINTS
+        for endpoint in chosen
         if (outcome := EXPECTED[endpoint.behaviour][case.id]) is not None
     ]
 

@@ -1,6 +1,11 @@
 """The fault matrix over real HTTP: every case of :mod:`tests.reliability.matrix` on every
 endpoint of every provider, against the embedded sandbox's fault injection.
 
+The endpoints a provider's spec gives (``track(id)``, and an OAuth2 provider's token endpoint
+through it) are run from the spec alone: clients from ``sandbox.client(name)``, ids from the
+provider's sandbox app, URLs from the spec's sandbox client. :func:`test_fault` runs any cell of
+any registered provider, which is how a provider added to the registry is put under it.
+
 Each cell asserts the exact outcome written in the matrix: the result or the exception (its
 class, status, ``retry_after``, ``may_have_reached_server``), the number of attempts seen on
 the faulted route, the backoffs slept (recorded, never waited), the token requests, and that
@@ -18,13 +23,16 @@ import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from shiptrack_sdk import ShiptrackError
-from shiptrack_sdk._client import BaseClient
+from shiptrack_sdk import ShiptrackError, Tracking
+from shiptrack_sdk._core.client import BaseClient
+from shiptrack_sdk._core.spec import load
+from shiptrack_sdk._providers import spec
 from shiptrack_sdk.errors import RateLimitError, TransportError
-from shiptrack_sdk.exporto import Shipment, Tour, TourDetail
+from shiptrack_sdk.exporto import Tour, TourDetail
 from shiptrack_sdk.lex import BusinessMessage, OrderStatus, SendOutcome, SendReport, SendResult
 from shiptrack_sdk.lex._sandbox_orders import (
     INTROSPECTION_CLIENT_ID,
@@ -40,7 +48,6 @@ from shiptrack_sdk.lex.tracking import Carrier, Party, ShipmentEvent, TrackingMe
 from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import HistoryUpdate
 from shiptrack_sdk.shiplemon.models import Shipment as ShiplemonShipment
-from shiptrack_sdk.shiplemon.models import ShipmentTracking
 from tests.conftest import SleepRecorder
 
 from . import matrix
@@ -67,22 +74,13 @@ def _order() -> BusinessMessage:
 Invoke = Callable[[Any], Any]
 Check = Callable[[Any], bool]
 
-#: endpoint id → (provider, the call, what a successful result looks like).
+#: endpoint id → (provider, the call, what a successful result looks like), for the endpoints
+#: no spec gives (the others: :func:`call_of`).
 CALLS: dict[str, tuple[str, Invoke, Check]] = {
-    "shiplemon.tracking.get": (
-        "shiplemon",
-        lambda c: c.tracking.get(matrix.SHIPLEMON_ID),
-        lambda r: isinstance(r, ShipmentTracking) and r.tracking_status == "DELIVERED",
-    ),
     "shiplemon.tracking.update": (
         "shiplemon",
         lambda c: c.tracking.update(matrix.SHIPLEMON_ID, HISTORY),
         lambda r: isinstance(r, ShiplemonShipment) and r.tracking_status == "TRANSIT",
-    ),
-    "exporto.shipments.get": (
-        "exporto",
-        lambda c: c.shipments.get(matrix.EXPORTO_ID),
-        lambda r: isinstance(r, Shipment) and r.carrier_state == "delivered",
     ),
     "exporto.shipments.search": (
         "exporto",
@@ -119,14 +117,42 @@ CALLS: dict[str, tuple[str, Invoke, Check]] = {
         lambda r: isinstance(r, SendReport) and len(r.batches) == 1,
     ),
 }
-CALLS["exporto.token"] = CALLS["exporto.shipments.get"]
 CALLS["lex.token@orders.fetch"] = CALLS["lex.orders.fetch"]
 CALLS["lex.token@orders.send"] = CALLS["lex.orders.send"]
 CALLS["lex.token@tracking.send"] = CALLS["lex.tracking.send"]
 
 
-def test_every_endpoint_of_the_matrix_has_a_call() -> None:
-    assert set(CALLS) == {e.id for e in matrix.ENDPOINTS if not e.push}
+def call_of(endpoint: Endpoint, sb: Sandbox) -> tuple[str, Invoke, Check]:
+    """The provider, the call and its check of ``endpoint``: a spec's ``track`` of its sandbox
+    app's first sample id, or one of :data:`CALLS`."""
+    if not endpoint.tracks:
+        return CALLS[endpoint.id]
+    found = spec(endpoint.provider)
+    assert found.tracks is not None
+    track = load(found.tracks)
+    sample = sb.apps[found.name].sample_ids[0]
+
+    def invoke(client: Any) -> Any:
+        (result,) = track(client, [sample])
+        if isinstance(result, ShiptrackError):
+            raise result
+        return result
+
+    def looks_ok(result: Any) -> bool:
+        return (
+            isinstance(result, Tracking)
+            and result.provider == found.name
+            and result.shipment_id == sample
+        )
+
+    return found.name, invoke, looks_ok
+
+
+def test_every_endpoint_of_the_matrix_has_a_call(sb: Sandbox) -> None:
+    assert set(CALLS) == {e.id for e in matrix.ENDPOINTS if not e.push and not e.tracks}
+    for endpoint in matrix.ENDPOINTS:
+        if endpoint.tracks:
+            assert sb.apps[endpoint.provider].sample_ids, endpoint.provider
     assert [e.id for e in matrix.ENDPOINTS if e.push] == ["lex.push.introspect"]
     assert len({c.id for c in matrix.CASES}) == len(matrix.CASES)
 
@@ -143,22 +169,23 @@ def closed_port() -> int:
 
 
 def make_client(provider: str, sb: Sandbox, **overrides: Any) -> BaseClient:
-    factory = {
-        "shiplemon": sb.shiplemon_client,
-        "exporto": sb.exporto_client,
-        "lex": sb.lex_client,
-    }[provider]
-    return factory(**overrides)
+    client: BaseClient = sb.client(provider, **overrides)
+    return client
 
 
-def _closed_urls(provider: str, endpoint: Endpoint) -> dict[str, str]:
+def _sandbox_url(provider: str, sb: Sandbox, keyword: str) -> str:
+    """The ``base_url`` or ``token_url`` the provider's spec points its clients at."""
+    sandbox_client = spec(provider).sandbox_client
+    assert sandbox_client is not None
+    return str(sandbox_client(sb)[keyword])
+
+
+def _closed_urls(provider: str, endpoint: Endpoint, sb: Sandbox) -> dict[str, str]:
     """Client settings that point the faulted hop at a port where nothing listens."""
-    dead = f"http://127.0.0.1:{closed_port()}"
-    if endpoint.token:
-        return {"token_url": f"{dead}/token"}
-    if provider == "exporto":
-        return {"base_url": f"{dead}/exporto/v1/"}
-    return {"base_url": f"{dead}/{provider}"}
+    keyword = "token_url" if endpoint.token else "base_url"
+    url = urlsplit(_sandbox_url(provider, sb, keyword))
+    dead = ("http", f"127.0.0.1:{closed_port()}", url.path, url.query, "")
+    return {keyword: urlunsplit(dead)}
 
 
 def _fault_options(case: Case) -> dict[str, Any]:
@@ -212,18 +239,17 @@ def _params(push: bool) -> list[Any]:
 
 @pytest.mark.parametrize(("case", "endpoint", "outcome"), _params(push=False))
 def test_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcome: Outcome) -> None:
-    provider, invoke, looks_ok = CALLS[endpoint.id]
+    provider, invoke, looks_ok = call_of(endpoint, sb)
     overrides: dict[str, Any] = {"backoff_factor": 0.001}
     if case.kind == "refused":
-        overrides.update(_closed_urls(provider, endpoint))
-    if case.kind == "read_timeout" and not endpoint.token:
+        overrides.update(_closed_urls(provider, endpoint, sb))
+    if case.kind == "read_timeout":
+        # A call's token request is part of the call: it has the call's timeout.
         overrides["timeout"] = (2.0, matrix.READ_TIMEOUT)
     client = make_client(provider, sb, **overrides)
     sleeps = SleepRecorder()
-    client._transport.sleep = sleeps  # set before the token transport is made: it shares it
+    client._transport.sleep = sleeps
     auth: Any = getattr(client, "auth", None)
-    if endpoint.token and case.kind == "read_timeout":
-        auth.timeout = (2.0, matrix.READ_TIMEOUT)
     if endpoint.oauth2 and not endpoint.token:
         auth.access_token()  # a token in hand: only the endpoint's own route meets the fault
     if case.kind == "expired":
@@ -284,7 +310,7 @@ def test_fault(sb: Sandbox, case: Case, endpoint: Endpoint, outcome: Outcome) ->
     # -- attempts, backoffs, tokens -------------------------------------------------------
     attempts = _assert_attempts(sb, sleeps, case, endpoint, outcome)
     if outcome.token_requests is not None:
-        token_route = matrix.LEX_TOKEN if provider == "lex" else matrix.EXPORTO_TOKEN
+        token_route = urlsplit(_sandbox_url(provider, sb, "token_url")).path
         assert len(sb.calls(token_route, "POST")) == outcome.token_requests
 
     # -- no POST resent once it may have been received ------------------------------------

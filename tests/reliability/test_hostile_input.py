@@ -5,13 +5,19 @@ Everything here is refused with a :class:`~shiptrack_sdk.ValidationError` naming
 before any request is sent (the sandbox records no call), or reaches the server harmlessly
 (an id as exactly one path segment), or is answered with a specific status by the push
 receiver (never a 500, never a ``RecursionError``).
+
+What every provider has is tested from the registry of provider specs: its ``track`` (ids as
+path segments), its client's settings (those of its sandbox client, which reach a header or a
+URL) and its client's shared options. :func:`track_one` and the tests taking a ``provider``
+run any registered provider.
 """
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
 from typing import Any
 from urllib.parse import quote
@@ -20,12 +26,13 @@ import pytest
 
 from shiptrack_sdk import (
     ExportoClient,
-    LexClient,
     RetryPolicy,
-    ShiplemonClient,
+    ShiptrackError,
     ValidationError,
 )
-from shiptrack_sdk._http import Timeout
+from shiptrack_sdk._core.options import Timeout
+from shiptrack_sdk._core.spec import ApiKeyAuthSpec, ProviderSpec, load
+from shiptrack_sdk._providers import all_specs, spec
 from shiptrack_sdk.auth import ApiKeyAuth, OAuth2ClientCredentials
 from shiptrack_sdk.errors import NotFoundError, ResponseError
 from shiptrack_sdk.exporto import TourDetail
@@ -58,7 +65,7 @@ from shiptrack_sdk.notebook import (
     tracking_html,
     trackings_html,
 )
-from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
+from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import HistoryUpdate
 
 UTC = timezone.utc
@@ -102,21 +109,12 @@ REFUSED_IDS = [
     1.5,
 ]
 
-#: id parameter → (call, the route with ``{}`` for the quoted id, the argument's name).
+#: id parameter → (call, the route with ``{}`` for the quoted id, the argument's name), for the
+#: calls no spec gives (each provider's ``track`` is tested from its spec).
 ID_PARAMETERS: dict[str, tuple[Callable[[Any, Any], Any], str, str]] = {
-    "shiplemon tracking.get": (
-        lambda c, i: c["shiplemon"].tracking.get(i),
-        "/shiplemon/public/v1/shipments/{}/tracking",
-        "shipment_id",
-    ),
     "shiplemon tracking.update": (
         lambda c, i: c["shiplemon"].tracking.update(i, [HistoryUpdate("TRANSIT", AWARE, "scan")]),
         "/shiplemon/v1/shipments/{}/tracking",
-        "shipment_id",
-    ),
-    "exporto shipments.get": (
-        lambda c, i: c["exporto"].shipments.get(i),
-        "/exporto/v1/shipment/{}",
         "shipment_id",
     ),
     "exporto tours.get": (
@@ -137,13 +135,18 @@ ID_PARAMETERS: dict[str, tuple[Callable[[Any, Any], Any], str, str]] = {
 }
 
 
+def _served() -> list[ProviderSpec]:
+    return [s for s in all_specs() if s.sandbox_client is not None]
+
+
+#: The registered providers a sandbox serves, and those of them that track by id.
+PROVIDERS = [s.name for s in _served()]
+TRACKING = [s.name for s in _served() if s.tracks]
+
+
 @pytest.fixture
-def clients(sb: Sandbox) -> dict[str, Any]:
-    made = {
-        "shiplemon": sb.shiplemon_client(max_retries=0),
-        "exporto": sb.exporto_client(max_retries=0),
-        "lex": sb.lex_client(max_retries=0),
-    }
+def clients(sb: Sandbox) -> Iterator[dict[str, Any]]:
+    made = {name: sb.client(name, max_retries=0) for name in sb.providers}
     yield made
     for client in made.values():
         client.close()
@@ -152,6 +155,52 @@ def clients(sb: Sandbox) -> dict[str, Any]:
 def api_calls(sb: Sandbox) -> list[Any]:
     """Recorded calls other than token requests."""
     return [c for c in sb.calls() if "token" not in c.path]
+
+
+def track_one(sb: Sandbox, provider: str, shipment_id: Any) -> Any:
+    """The provider's ``track`` (its spec's) of one id, with a client that does not retry:
+    the tracking, or the error reported for the id, raised."""
+    found = spec(provider)
+    assert found.tracks is not None
+    track = load(found.tracks)
+    with sb.client(provider, max_retries=0) as client:
+        (result,) = track(client, [shipment_id])
+    if isinstance(result, ShiptrackError):
+        raise result
+    return result
+
+
+def secret_settings(found: ProviderSpec) -> set[str]:
+    """The client keywords of a provider that hold a secret."""
+    if isinstance(found.auth, ApiKeyAuthSpec):
+        return {found.auth.argument}
+    return {"client_secret"} if found.auth is not None else set()
+
+
+@pytest.mark.parametrize("hostile", SEGMENT_IDS)
+@pytest.mark.parametrize("provider", TRACKING)
+def test_a_tracked_id_is_one_path_segment(sb: Sandbox, provider: str, hostile: str) -> None:
+    with pytest.raises(NotFoundError):
+        track_one(sb, provider, "no-such-id")
+    (plain,) = api_calls(sb)
+    sb.clear_calls()
+    # The server decoded exactly the id it was given (its 404 names it).
+    with pytest.raises(NotFoundError):
+        track_one(sb, provider, hostile)
+    (recorded,) = api_calls(sb)
+    assert recorded.path == plain.path.replace("no-such-id", quote(hostile, safe=""))
+    assert recorded.status == 404
+
+
+@pytest.mark.parametrize("hostile", REFUSED_IDS, ids=repr)
+@pytest.mark.parametrize("provider", TRACKING)
+def test_a_tracked_id_that_cannot_be_a_segment_is_refused_before_any_request(
+    sb: Sandbox, provider: str, hostile: Any
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        track_one(sb, provider, hostile)
+    assert info.value.argument
+    assert sb.calls() == []
 
 
 @pytest.mark.parametrize("hostile", SEGMENT_IDS)
@@ -199,16 +248,28 @@ def test_search_filters_arrive_as_one_query_value(sb: Sandbox, clients: dict[str
 
 INJECTIONS = ["v\r\nX-Injected: 1", "v\nX-Injected: 1", "v\rX", "v\x00", "v\x7f", "v\x1b[31m"]
 
-#: Settings that reach a header → how to construct with the value, the argument's name.
+
+@pytest.mark.parametrize("value", INJECTIONS, ids=repr)
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_client_setting_cannot_inject_headers(sb: Sandbox, provider: str, value: str) -> None:
+    # Every keyword of the provider's sandbox client reaches a header (a credential) or a URL
+    # (the value appended), and so does the user agent.
+    found = spec(provider)
+    assert found.sandbox_client is not None
+    settings = found.sandbox_client(sb)
+    for keyword in [*settings, "user_agent"]:
+        given = str(settings[keyword]) + value if keyword.endswith("_url") else value
+        with pytest.raises(ValidationError) as info:
+            sb.client(provider, **{keyword: given})
+        assert info.value.argument == keyword
+        if keyword in secret_settings(found):
+            assert "X-Injected" not in str(info.value)
+    assert sb.calls() == []
+
+
+#: Settings that reach a header → how to construct with the value, the argument's name (each
+#: provider's client settings: above).
 HEADER_SETTINGS: dict[str, tuple[Callable[[Sandbox, str], Any], str]] = {
-    "shiplemon api_key": (lambda sb, v: sb.shiplemon_client(api_key=v), "api_key"),
-    "shiplemon user_agent": (lambda sb, v: sb.shiplemon_client(user_agent=v), "user_agent"),
-    "exporto client_id": (lambda sb, v: sb.exporto_client(client_id=v), "client_id"),
-    "exporto client_secret": (lambda sb, v: sb.exporto_client(client_secret=v), "client_secret"),
-    "exporto user_agent": (lambda sb, v: sb.exporto_client(user_agent=v), "user_agent"),
-    "lex client_id": (lambda sb, v: sb.lex_client(client_id=v), "client_id"),
-    "lex client_secret": (lambda sb, v: sb.lex_client(client_secret=v), "client_secret"),
-    "lex user_agent": (lambda sb, v: sb.lex_client(user_agent=v), "user_agent"),
     "ApiKeyAuth key": (lambda sb, v: ApiKeyAuth("x-api-key", v), "key"),
     "ApiKeyAuth header": (lambda sb, v: ApiKeyAuth(v, "key"), "header"),
     "OAuth2 client_id": (lambda sb, v: sb.oauth2_auth(client_id=v), "client_id"),
@@ -222,15 +283,6 @@ HEADER_SETTINGS: dict[str, tuple[Callable[[Sandbox, str], Any], str]] = {
         lambda sb, v: IntrospectionVerifier(sb.url + "/lex/introspect", "c", v),
         "client_secret",
     ),
-    "shiplemon base_url": (
-        lambda sb, v: sb.shiplemon_client(base_url=sb.provider_url("shiplemon") + v),
-        "base_url",
-    ),
-    "exporto token_url": (
-        lambda sb, v: sb.exporto_client(token_url=sb.url + "/exporto/v1/auth/token" + v),
-        "token_url",
-    ),
-    "lex token_url": (lambda sb, v: sb.lex_client(token_url=sb.url + "/lex/t?x=" + v), "token_url"),
     "exporto tour_path": (
         lambda sb, v: sb.exporto_client(tour_path="tour/{tourId}" + v),
         "tour_path",
@@ -253,11 +305,7 @@ def test_header_injection_is_refused_before_any_request(
     with pytest.raises(ValidationError) as info:
         make(sb, value)
     assert info.value.argument == argument
-    assert "X-Injected" not in str(info.value) or argument not in (
-        "api_key",
-        "key",
-        "client_secret",
-    )
+    assert "X-Injected" not in str(info.value) or argument not in ("key", "client_secret")
     assert sb.calls() == []
 
 
@@ -276,7 +324,7 @@ def test_a_token_endpoint_cannot_inject_headers(
     client = sb.exporto_client(max_retries=0)
     with pytest.raises(ResponseError) as info:
         client.shipments.get("S-240902-0001")
-    assert "no access_token" in str(info.value)
+    assert "access_token" in str(info.value)
     assert "HOSTILE" not in str(info.value)
     assert "HOSTILE" not in repr(vars(info.value))
     assert api_calls(sb) == []  # nothing was sent with it
@@ -476,19 +524,6 @@ Call = Callable[[dict[str, Any]], Any]
 #: (public method, a call with one bad argument, the argument the error must name).
 BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
     # Shiplemon
-    ("ShiplemonClient", lambda c: ShiplemonClient(), "api_key"),
-    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", environment="prod"), "environment"),
-    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", base_url="ftp://x"), "base_url"),
-    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", timeout=-1), "timeout"),
-    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", timeout=(1, 0)), "timeout"),
-    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", max_retries=-1), "max_retries"),
-    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", max_retries=True), "max_retries"),
-    (
-        "ShiplemonClient",
-        lambda c: ShiplemonClient(api_key="k", backoff_factor=-1),
-        "backoff_factor",
-    ),
-    ("ShiplemonClient", lambda c: ShiplemonClient(api_key="k", session="s"), "session"),
     ("shiplemon tracking.get", lambda c: c["shiplemon"].tracking.get("x", timeout=0), "timeout"),
     ("shiplemon tracking.update", lambda c: c["shiplemon"].tracking.update("x", []), "history"),
     (
@@ -532,13 +567,6 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
     ("HistoryUpdate.from_event", lambda c: HistoryUpdate.from_event("x"), "event"),
     ("HistoryUpdate.from_event", lambda c: HistoryUpdate.from_event(None), "event"),
     # exporto
-    ("ExportoClient", lambda c: ExportoClient(client_secret="s"), "client_id"),
-    ("ExportoClient", lambda c: ExportoClient(client_id="c"), "client_secret"),
-    (
-        "ExportoClient",
-        lambda c: ExportoClient(client_id="c", client_secret="s", environment="x"),
-        "environment",
-    ),
     (
         "ExportoClient",
         lambda c: ExportoClient(
@@ -656,13 +684,6 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
         "progress",
     ),
     # LEX
-    ("LexClient", lambda c: LexClient(client_secret="s"), "client_id"),
-    ("LexClient", lambda c: LexClient(client_id="c"), "client_secret"),
-    (
-        "LexClient",
-        lambda c: LexClient(client_id="c", client_secret="s", base_url="api.example"),
-        "base_url",
-    ),
     ("lex tracking.send", lambda c: c["lex"].tracking.send(MESSAGE), "messages"),
     ("lex tracking.send", lambda c: c["lex"].tracking.send([MESSAGE], batch_size=0), "batch_size"),
     (
@@ -999,7 +1020,12 @@ BAD_ARGUMENTS: list[tuple[str, Call, str]] = [
     ("Sandbox.fault", lambda c: Sandbox().fault("/x", headers="X: 1"), "headers"),
     ("Sandbox.fault", lambda c: Sandbox().fault(None), "path"),
     ("Sandbox.calls", lambda c: Sandbox().calls(5), "path"),
-    ("SandboxCredentials", lambda c: SandboxCredentials(lex_client_id=None), "lex_client_id"),
+    (
+        "Sandbox",
+        lambda c: Sandbox(credentials={"lex": {"client_id": None}}),
+        "credentials['lex'].client_id",
+    ),
+    ("Sandbox", lambda c: Sandbox(credentials={"oauth": None}), "credentials"),
     # notebook helpers (the refusals need neither pandas nor matplotlib)
     ("Trackings", lambda c: Trackings(5), "items"),
     ("Trackings", lambda c: Trackings([TRACKING, "s1"]), "items[1]"),
@@ -1029,6 +1055,41 @@ def test_bad_arguments_are_refused_naming_the_argument_before_any_request(
     names = {info.value.argument, *(path for path, _ in info.value.problems)}
     assert argument in names, info.value
     assert sb.calls() == []  # no request, not even for a token
+
+
+#: Shared client options → a bad value (each client must name the option).
+BAD_OPTIONS: list[tuple[str, Any]] = [
+    ("base_url", "ftp://x"),
+    ("base_url", "api.example"),
+    ("environment", "no-such-environment"),
+    ("timeout", -1),
+    ("timeout", (1, 0)),
+    ("max_retries", -1),
+    ("max_retries", True),
+    ("backoff_factor", -1),
+    ("session", "s"),
+    ("timout", 5),  # a misspelt option
+]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_client_names_what_it_refuses_before_any_request(sb: Sandbox, provider: str) -> None:
+    found = spec(provider)
+    assert found.sandbox_client is not None
+    client_class = found.client_class()
+    credentials = {k: v for k, v in found.sandbox_client(sb).items() if not k.endswith("_url")}
+    for missing in credentials:  # each credential is required
+        with pytest.raises(ValidationError) as info:
+            client_class(**{k: v for k, v in credentials.items() if k != missing})
+        assert info.value.argument == missing
+    keywords = inspect.signature(client_class).parameters
+    for option, bad in BAD_OPTIONS:
+        if option == "environment" and option not in keywords:
+            continue  # a provider with one environment takes no environment=
+        with pytest.raises(ValidationError) as info:
+            client_class(**credentials, **{option: bad})
+        assert info.value.argument == option, (option, bad)
+    assert sb.calls() == []
 
 
 def _consume(result: Any) -> None:

@@ -50,11 +50,16 @@ SDK ships :class:`AesGcmCipher` (AES-256-GCM with a shared key, ``pip install
 "shiptrack-sdk[crypto]"``); the exact cipher LEX uses is agreed per partner.
 """
 
+from . import body as _body
+from . import dedup as _dedup
 from . import receiver as _receiver
 from .ciphers import AesGcmCipher, Cipher
-from .dedup import DedupStore, InMemoryDedupStore
+from .dedup import Claim, DedupStore, InMemoryDedupStore
+from .dedup_sqlite import SQLiteDedupStore
 from .errors import (
+    BodyTimeoutError,
     DecryptionError,
+    DeliveryInFlightError,
     DuplicateDeliveryError,
     InvalidTokenError,
     LengthRequiredError,
@@ -70,6 +75,7 @@ from .errors import (
     VerifierUnavailableError,
 )
 from .receiver import PushReceiver, PushResponse
+from .serving import PushServer
 from .verify import BearerVerifier, IntrospectionVerifier, StaticTokenVerifier
 
 # Importable (the answer of IntrospectionVerifier.introspect), though not in __all__.
@@ -83,15 +89,32 @@ from .wsgi import PushWSGIApp
 DEFAULT_MAX_BODY_BYTES = _receiver.DEFAULT_MAX_BODY_BYTES
 #: LEX sends up to 100 messages per delivery.
 DEFAULT_MAX_MESSAGES = _receiver.DEFAULT_MAX_MESSAGES
+#: Seconds a whole body may take to arrive (:class:`PushWSGIApp`'s ``body_deadline``).
+DEFAULT_BODY_DEADLINE = _body.DEFAULT_BODY_DEADLINE
+#: Bytes per second a body must arrive at once its first second has passed
+#: (:class:`PushWSGIApp`'s ``min_body_rate``).
+DEFAULT_MIN_BODY_RATE = _body.DEFAULT_MIN_BODY_RATE
+#: Seconds a claim holds a message for the copy handling it (5 minutes), unless the store
+#: says otherwise; a crashed worker's claims end with it.
+DEFAULT_LEASE = _dedup.DEFAULT_LEASE
+#: The ``Retry-After`` (seconds) of a 503 answered to a copy whose messages are in flight.
+DEFAULT_IN_FLIGHT_RETRY_AFTER = _receiver.DEFAULT_IN_FLIGHT_RETRY_AFTER
 
 __all__ = [
+    "DEFAULT_BODY_DEADLINE",
+    "DEFAULT_IN_FLIGHT_RETRY_AFTER",
+    "DEFAULT_LEASE",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_MESSAGES",
+    "DEFAULT_MIN_BODY_RATE",
     "AesGcmCipher",
     "BearerVerifier",
+    "BodyTimeoutError",
     "Cipher",
+    "Claim",
     "DecryptionError",
     "DedupStore",
+    "DeliveryInFlightError",
     "DuplicateDeliveryError",
     "InMemoryDedupStore",
     "IntrospectionVerifier",
@@ -105,7 +128,9 @@ __all__ = [
     "PushError",
     "PushReceiver",
     "PushResponse",
+    "PushServer",
     "PushWSGIApp",
+    "SQLiteDedupStore",
     "StaticTokenVerifier",
     "TooManyMessagesError",
     "UnsupportedMediaTypeError",

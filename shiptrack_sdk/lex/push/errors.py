@@ -7,7 +7,9 @@ from typing import ClassVar
 from ...errors import ShiptrackError
 
 __all__ = [
+    "BodyTimeoutError",
     "DecryptionError",
+    "DeliveryInFlightError",
     "DuplicateDeliveryError",
     "InvalidTokenError",
     "LengthRequiredError",
@@ -97,6 +99,35 @@ class DuplicateDeliveryError(PushError):
 
     status = 200
     code = "duplicate"
+
+
+class DeliveryInFlightError(PushError):
+    """503: a message of the delivery is being handled right now, for another copy of it; the
+    handler is not called, and ``Retry-After`` says when to deliver again.
+
+    Not 200: the copy in flight may still fail, and if LEX gave up on it (its timeout
+    expired before the answer), only this copy's answer tells LEX whether to deliver again.
+    Not 409: a sender may take a 4xx as final and drop the delivery; a 503 with
+    ``Retry-After`` is the HTTP way to say "not now, later" (RFC 9110, 15.6.4).
+
+    Attributes:
+        retry_after: Seconds after which LEX should deliver again.
+    """
+
+    status = 503
+    code = "in_flight"
+
+    def __init__(self, message: str, retry_after: int = 10) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BodyTimeoutError(PushError):
+    """408: the body did not arrive in time (the WSGI app's ``body_deadline``), or came slower
+    than its ``min_body_rate``; the handler is not called."""
+
+    status = 408
+    code = "body_timeout"
 
 
 class VerifierUnavailableError(PushError):

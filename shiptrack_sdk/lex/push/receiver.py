@@ -12,23 +12,22 @@ from typing import Any
 import attrs
 
 from ..._core import validate
-from ..._core.convert import STRUCTURE_ERRORS, converter, describe_structure_error
 from ...errors import ValidationError
-from ..order_models import BusinessMessage, message_key, message_list
+from ..order_models import BusinessMessage, message_key
 from .ciphers import Cipher
-from .dedup import DedupStore
+from .dedup import Claim, DedupStore, claim_of
 from .errors import (
     DecryptionError,
+    DeliveryInFlightError,
     DuplicateDeliveryError,
     InvalidTokenError,
-    MalformedDeliveryError,
     MissingTokenError,
     PayloadTooLargeError,
     PushError,
-    TooManyMessagesError,
     UnsupportedMediaTypeError,
     VerificationFailedError,
 )
+from .parse import parse_delivery
 from .verify import BearerVerifier
 
 __all__ = [
@@ -46,6 +45,9 @@ logger = logging.getLogger("shiptrack_sdk")
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 #: LEX sends up to 100 messages per delivery.
 DEFAULT_MAX_MESSAGES = 100
+#: Seconds a copy of a delivery whose messages are in flight is told to wait
+#: (``Retry-After``) before LEX delivers it again.
+DEFAULT_IN_FLIGHT_RETRY_AFTER = 10
 
 
 def _http_status(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -98,9 +100,14 @@ class PushReceiver:
 
     Checks, in order: the body's size (413), the bearer token when a ``verifier`` is set
     (401; 503 when it cannot be checked), the ``Content-Type`` of plain deliveries (415), the
-    cipher when one is set (401), then the JSON (400), the number of messages (400) and each
-    message's envelope (400). With a ``dedup_store``, messages processed before are dropped,
-    and a delivery made only of them raises :class:`DuplicateDeliveryError`.
+    cipher when one is set (401), then the JSON, strictly (400: see :mod:`.parse`), the
+    number of messages (400) and each message's envelope (400).
+
+    With a ``dedup_store``, each message is claimed before it is handled. Messages handled
+    before are dropped, and a delivery made only of them raises
+    :class:`DuplicateDeliveryError` (answered 200); a delivery with a message that another
+    copy is handling right now raises :class:`DeliveryInFlightError` (answered 503 with
+    ``Retry-After``), and nothing of it is handled.
 
     Args:
         verifier: Checks the ``Authorization: Bearer`` token (OAuth2 push).
@@ -108,9 +115,12 @@ class PushReceiver:
             unless ``allow_unauthenticated``.
         max_body_bytes: Larger bodies are refused (default 10 MiB).
         max_messages: More messages are refused (default 100, LEX's maximum).
-        dedup_store: Remembers processed message ids, to detect deliveries made again.
+        dedup_store: Claims message keys, so that each message reaches the handler once,
+            even when copies of a delivery arrive together (see :class:`DedupStore`).
         allow_unauthenticated: Accept deliveries with neither token nor cipher, when
             something in front of the receiver authenticates LEX (mutual TLS...).
+        in_flight_retry_after: The ``Retry-After`` (seconds) answered with a 503 to a copy
+            whose messages are in flight (default 10).
     """
 
     def __init__(
@@ -122,13 +132,16 @@ class PushReceiver:
         max_messages: int = DEFAULT_MAX_MESSAGES,
         dedup_store: DedupStore | None = None,
         allow_unauthenticated: bool = False,
+        in_flight_retry_after: int = DEFAULT_IN_FLIGHT_RETRY_AFTER,
     ) -> None:
         if verifier is not None and not isinstance(verifier, BearerVerifier):
             raise ValidationError("verifier", "must have a verify(token) -> bool method")
         if cipher is not None and not isinstance(cipher, Cipher):
             raise ValidationError("cipher", "must have a decrypt(bytes) -> bytes method")
         if dedup_store is not None and not isinstance(dedup_store, DedupStore):
-            raise ValidationError("dedup_store", "must have seen(key) and add(key) methods")
+            raise ValidationError(
+                "dedup_store", "must have claim(key), complete(key) and release(key) methods"
+            )
         if not isinstance(allow_unauthenticated, bool):
             raise ValidationError("allow_unauthenticated", "must be True or False")
         if verifier is None and cipher is None and not allow_unauthenticated:
@@ -139,20 +152,28 @@ class PushReceiver:
             )
         for argument, value in (("max_body_bytes", max_body_bytes), ("max_messages", max_messages)):
             validate.int_in_range(argument, value, 1, None)
+        validate.int_in_range("in_flight_retry_after", in_flight_retry_after, 0, 86_400)
         self.verifier = verifier
         self.cipher = cipher
         self.max_body_bytes = max_body_bytes
         self.max_messages = max_messages
         self.dedup_store = dedup_store
+        self.in_flight_retry_after = in_flight_retry_after
 
     def __repr__(self) -> str:
         return (
             f"PushReceiver(verifier={self.verifier!r}, cipher={self.cipher!r}, "
-            f"max_body_bytes={self.max_body_bytes}, max_messages={self.max_messages})"
+            f"max_body_bytes={self.max_body_bytes}, max_messages={self.max_messages}, "
+            f"dedup_store={self.dedup_store!r})"
         )
 
     def receive(self, headers: Mapping[str, str], body: bytes) -> list[BusinessMessage]:
         """The messages of one delivery, once it is authenticated and well-formed.
+
+        With a de-duplication store, the messages returned are *claimed*: call
+        :meth:`mark_processed` once they are handled, or :meth:`release` if handling them
+        failed; until then, other copies of them are answered "in flight" (until the store's
+        lease ends). :meth:`handle` does all of that.
 
         Args:
             headers: The request's headers (any case): a mapping, or any object with
@@ -160,18 +181,19 @@ class PushReceiver:
             body: The request's body, as received (bytes).
 
         Returns:
-            The messages, in delivery order (without those already processed, with a
-            de-duplication store).
+            The messages, in delivery order (without those handled before, with a
+            de-duplication store; a message repeated in the delivery comes once).
 
         Raises:
             PushError: a subclass saying why, with the HTTP status to answer
-                (:class:`VerificationFailedError`, 500, when the verifier or the cipher failed
-                unexpectedly).
+                (:class:`DuplicateDeliveryError`: nothing new; :class:`DeliveryInFlightError`:
+                another copy is being handled; :class:`VerificationFailedError`, 500, when
+                the verifier or the cipher failed unexpectedly).
             ValidationError: ``headers`` or ``body`` is not of its type (a bug of the caller,
                 not of the delivery).
         """
         lowered, body = _request_parts(headers, body)
-        return self._receive(lowered, body)
+        return self._claim(self._receive(lowered, body))
 
     def _receive(self, lowered: Mapping[str, str], body: bytes) -> list[BusinessMessage]:
         if len(body) > self.max_body_bytes:
@@ -184,39 +206,35 @@ class PushReceiver:
             _check_json_content_type(lowered.get("content-type"))
         else:
             body = self._decrypt(body)
-        messages = self._parse(body)
-        return self._fresh(messages)
+        return parse_delivery(body, self.max_messages)
 
     def mark_processed(self, messages: Iterable[BusinessMessage]) -> None:
-        """Record ``messages`` as processed in the de-duplication store (if any).
+        """Complete the claims of ``messages``: they were handled (no-op without a store).
 
-        The WSGI app calls it after the handler returned; a handler that raised leaves them
-        unrecorded, so LEX's next delivery of them is processed.
+        :meth:`handle` calls it after the handler returned.
         """
-        if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Iterable):
-            raise ValidationError("messages", "must be a list of BusinessMessage")
-        items = list(messages)
-        for index, message in enumerate(items):
-            if not isinstance(message, BusinessMessage):
-                raise ValidationError(
-                    "messages", f"item {index} is a {type(message).__name__}, not a BusinessMessage"
-                )
-        if self.dedup_store is None:
-            return
-        for message in items:
-            self.dedup_store.add(message_key(message))
+        self._settle("complete", messages)
+
+    def release(self, messages: Iterable[BusinessMessage]) -> None:
+        """Release the claims of ``messages``: they were not handled, and LEX's next delivery
+        of them is (no-op without a store).
+
+        :meth:`handle` calls it when the handler raised.
+        """
+        self._settle("release", messages)
 
     def handle(self, headers: Mapping[str, str], body: bytes, handler: Handler) -> PushResponse:
         """Receive one delivery, call ``handler`` with its messages, and say what to answer.
 
         For a framework view (Flask, Django) that reads the request itself; the WSGI app
         uses it too. ``handler`` is called only for an authenticated, well-formed delivery
-        with at least one new message.
+        with at least one new message, none of them in flight for another copy.
 
         Every outcome is an answer, never an exception: a refusal is answered with its
         :class:`PushError`'s status; anything that fails unexpectedly (the handler, a
         verifier, a cipher, the de-duplication store) is logged at ERROR and answered 500
-        with a JSON body, and the messages are not marked processed.
+        with a JSON body. When the handler raises, the messages' claims are released, so
+        LEX's next delivery of them is handled.
 
         Raises:
             ValidationError: ``headers``, ``body`` or ``handler`` is not of its type (checked
@@ -226,19 +244,11 @@ class PushReceiver:
             raise ValidationError("handler", "must be callable with the list of messages")
         lowered, body = _request_parts(headers, body)
         try:
-            messages = self._receive(lowered, body)
+            messages = self._claim(self._receive(lowered, body))
         except DuplicateDeliveryError:
             return PushResponse(200, {"status": "duplicate", "received": 0})
         except PushError as exc:
-            logger.info("lex push: delivery refused (%d %s): %s", exc.status, exc.code, exc)
-            extra: dict[str, str] = {}
-            if isinstance(exc, MissingTokenError):
-                extra["WWW-Authenticate"] = 'Bearer realm="lex-push"'
-            elif isinstance(exc, InvalidTokenError):
-                extra["WWW-Authenticate"] = 'Bearer realm="lex-push", error="invalid_token"'
-            return PushResponse(
-                exc.status, {"status": "rejected", "error": exc.code, "message": str(exc)}, extra
-            )
+            return _refusal(exc)
         except Exception as exc:
             _log_failure("receiving a delivery", exc)
             return _internal_error()
@@ -247,6 +257,12 @@ class PushReceiver:
                 handler(messages)
             except Exception:
                 logger.exception("lex push: the handler failed on %d message(s)", len(messages))
+                try:
+                    self.release(messages)
+                except Exception as exc:
+                    # Not released: the claims end with their lease, and LEX's deliveries
+                    # meanwhile are answered 503 (in flight), never lost.
+                    _log_failure("releasing the claims", exc)
                 return PushResponse(
                     500,
                     {
@@ -258,8 +274,9 @@ class PushReceiver:
             try:
                 self.mark_processed(messages)
             except Exception as exc:
-                # Handled, but not recorded: answered 500 so that LEX delivers again, and the
-                # handler sees these messages again (at least once, never lost).
+                # Handled, but not recorded: answered 500 so that LEX delivers again; once
+                # the lease ends, the handler sees these messages again (at least once,
+                # never lost).
                 _log_failure("recording the processed messages", exc)
                 return _internal_error()
         return PushResponse(200, {"status": "accepted", "received": len(messages)})
@@ -310,57 +327,92 @@ class PushReceiver:
         # Outside the except clause: the cipher's exception is not chained (see above).
         raise VerificationFailedError(f"{failure}; the delivery is refused")
 
-    def _parse(self, body: bytes) -> list[BusinessMessage]:
-        if not body.strip():
-            raise MalformedDeliveryError("the body is empty")
-        try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):
-            raise MalformedDeliveryError("the body is not JSON") from None
-        items = message_list(document)
-        if items is None:
-            raise MalformedDeliveryError(
-                "expected a JSON array of business messages, or an object wrapping one"
-            )
-        if len(items) > self.max_messages:
-            raise TooManyMessagesError(
-                f"{len(items)} messages in one delivery; at most {self.max_messages}"
-            )
-        messages: list[BusinessMessage] = []
-        for index, item in enumerate(items):
-            if not isinstance(item, Mapping):
-                raise MalformedDeliveryError(f"messages[{index}] is not a JSON object")
-            try:
-                messages.append(converter.structure(item, BusinessMessage))
-            except STRUCTURE_ERRORS as exc:
-                raise MalformedDeliveryError(
-                    f"messages[{index}] is not a business message ({describe_structure_error(exc)})"
-                ) from None
-        return messages
+    def _claim(self, messages: list[BusinessMessage]) -> list[BusinessMessage]:
+        """The messages of the delivery this copy now holds, claimed in the store.
 
-    def _fresh(self, messages: list[BusinessMessage]) -> list[BusinessMessage]:
+        Keys are claimed in sorted order, and all of this copy's claims are released as soon
+        as one key is in flight elsewhere: of two overlapping deliveries arriving together,
+        the one that claims their first common key goes ahead, and the other waits, so
+        neither blocks the other for good.
+        """
         store = self.dedup_store
         if store is None or not messages:
             return messages
-        fresh: list[BusinessMessage] = []
-        keys: set[str] = set()
+        by_key: dict[str, BusinessMessage] = {}
         for message in messages:
-            key = message_key(message)
-            if key in keys or store.seen(key):
-                continue
-            keys.add(key)
-            fresh.append(message)
-        if not fresh:
+            by_key.setdefault(message_key(message), message)
+        claimed: list[str] = []
+        busy: str | None = None
+        try:
+            for key in sorted(by_key):
+                state = claim_of(store.claim(key))
+                if state is Claim.NEW:
+                    claimed.append(key)
+                elif state is Claim.IN_FLIGHT:
+                    busy = key
+                    break
+        except Exception:
+            self._release_keys(claimed)
+            raise
+        if busy is not None:
+            self._release_keys(claimed)
+            raise DeliveryInFlightError(
+                f"message {busy!r} is being handled for another copy of the delivery; "
+                f"deliver again in {self.in_flight_retry_after} s",
+                self.in_flight_retry_after,
+            )
+        if not claimed:
             raise DuplicateDeliveryError(
                 f"all {len(messages)} message(s) of the delivery were processed before"
             )
+        held = set(claimed)
+        fresh = [message for key, message in by_key.items() if key in held]
         if len(fresh) < len(messages):
             logger.info(
-                "lex push: %d of %d message(s) were processed before and are skipped",
+                "lex push: %d of %d message(s) were processed before (or repeated) and are skipped",
                 len(messages) - len(fresh),
                 len(messages),
             )
         return fresh
+
+    def _release_keys(self, keys: Iterable[str]) -> None:
+        assert self.dedup_store is not None
+        for key in keys:
+            try:
+                self.dedup_store.release(key)
+            except Exception as exc:
+                _log_failure("releasing a claim", exc)  # it ends with its lease
+
+    def _settle(self, how: str, messages: Iterable[BusinessMessage]) -> None:
+        if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Iterable):
+            raise ValidationError("messages", "must be a list of BusinessMessage")
+        items = list(messages)
+        for index, message in enumerate(items):
+            if not isinstance(message, BusinessMessage):
+                raise ValidationError(
+                    "messages", f"item {index} is a {type(message).__name__}, not a BusinessMessage"
+                )
+        store = self.dedup_store
+        if store is None:
+            return
+        settle = store.complete if how == "complete" else store.release
+        for key in dict.fromkeys(message_key(message) for message in items):
+            settle(key)
+
+
+def _refusal(exc: PushError) -> PushResponse:
+    """The answer to a refused delivery: its status, a JSON body, and the headers it needs."""
+    logger.info("lex push: delivery refused (%d %s): %s", exc.status, exc.code, exc)
+    extra: dict[str, str] = {}
+    if isinstance(exc, MissingTokenError):
+        extra["WWW-Authenticate"] = 'Bearer realm="lex-push"'
+    elif isinstance(exc, InvalidTokenError):
+        extra["WWW-Authenticate"] = 'Bearer realm="lex-push", error="invalid_token"'
+    elif isinstance(exc, DeliveryInFlightError):
+        extra["Retry-After"] = str(exc.retry_after)
+    return PushResponse(
+        exc.status, {"status": "rejected", "error": exc.code, "message": str(exc)}, extra
+    )
 
 
 def _check_json_content_type(value: str | None) -> None:

@@ -17,7 +17,7 @@ import cattrs
 import requests
 
 from ..._core import validate
-from ..._core.answers import decode_json
+from ..._core.answers import Exchange
 from ..._core.convert import converter, register_wire_model
 from ..._core.options import RetryPolicy, Timeout, TimeoutLike
 from ..._core.secret import MaskedBytes, Secret
@@ -302,4 +302,4 @@ def _post_form(transport: Transport, url: str, body: MaskedBytes) -> Any:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
         idempotent=True,
     )
-    return decode_json(response.content)
+    return Exchange(transport.provider, "POST", url).json(response)
