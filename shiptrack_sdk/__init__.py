@@ -27,11 +27,13 @@ from ._version import __version__ as __version__
 from .errors import APIError as APIError
 from .errors import AuthenticationError as AuthenticationError
 from .errors import BadRequestError as BadRequestError
+from .errors import DeadlineExceededError as DeadlineExceededError
 from .errors import NotFoundError as NotFoundError
 from .errors import RateLimitError as RateLimitError
 from .errors import ResponseError as ResponseError
 from .errors import ServerError as ServerError
 from .errors import ShiptrackError as ShiptrackError
+from .errors import TokenError as TokenError
 from .errors import TransportError as TransportError
 from .errors import ValidationError as ValidationError
 from .models import Tracking as Tracking
@@ -40,6 +42,7 @@ from .models import TrackingStatus as TrackingStatus
 
 if TYPE_CHECKING:
     # ``X as X``: re-exported for type checkers (``__all__`` is only known at run time).
+    from ._core.options import ClientOptions as ClientOptions
     from ._core.options import RetryPolicy as RetryPolicy
     from ._core.options import Timeout as Timeout
     from .auth import ApiKeyAuth as ApiKeyAuth
@@ -56,6 +59,8 @@ _CORE_NAMES = (
     "ApiKeyAuth",
     "AuthenticationError",
     "BadRequestError",
+    "ClientOptions",
+    "DeadlineExceededError",
     "NotFoundError",
     "OAuth2ClientCredentials",
     "RateLimitError",
@@ -64,6 +69,7 @@ _CORE_NAMES = (
     "ServerError",
     "ShiptrackError",
     "Timeout",
+    "TokenError",
     "Tracking",
     "TrackingEvent",
     "TrackingStatus",
@@ -76,6 +82,7 @@ _CORE_NAMES = (
 
 #: Public names of the core imported on first use (PEP 562), by the module that defines them.
 _LAZY = {
+    "ClientOptions": "._core.options",
     "RetryPolicy": "._core.options",
     "Timeout": "._core.options",
     "ApiKeyAuth": ".auth",

@@ -66,7 +66,7 @@ class BaseClient:
         client_secret: The OAuth2 client secret.
         token_url: The OAuth2 token endpoint (env ``<PREFIX>_TOKEN_URL``).
         scope: OAuth2 scopes to ask for (env ``<PREFIX>_SCOPE``).
-        **options: The shared options (:class:`~shiptrack_sdk._core.options.ClientOptions`).
+        **options: The shared options (:class:`~shiptrack_sdk.ClientOptions`).
     """
 
     #: The provider this client speaks to.
