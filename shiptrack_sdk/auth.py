@@ -25,7 +25,6 @@ renews and replays only a 401 of the origin it attached its token for.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -171,7 +170,6 @@ class OAuth2ClientCredentials(AuthBase):
         self.provider = provider
         self._source: Transport | None = None
         self._token_transport: Transport | None = None
-        self._lock = threading.Lock()
 
     @property
     def token_url(self) -> str:
@@ -219,15 +217,9 @@ class OAuth2ClientCredentials(AuthBase):
         self._token_transport = None
 
     def __getstate__(self) -> dict[str, Any]:
-        # Configuration travels; the token and pools are made anew where unpickled.
-        state = self.__dict__.copy()
-        state.pop("_lock")
-        state["_token_transport"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+        # Configuration travels (the token does not: see OAuth2Tokens); the pool of a session
+        # of your own is made anew where unpickled.
+        return {**self.__dict__, "_token_transport": None}
 
     def __repr__(self) -> str:
         return (
@@ -310,19 +302,17 @@ class OAuth2ClientCredentials(AuthBase):
         if transport is None:
             from ._core.transport import Transport
 
+            # Two threads may both make one; the second replaces the first, which is harmless.
             source = self._source
-            with self._lock:
-                transport = self._token_transport
-                if transport is None:
-                    transport = Transport(
-                        provider=self.provider,
-                        base_url=self.token_url,
-                        session=source.session if source is not None else None,
-                        timeout=self.timeout or (source.timeout if source is not None else None),
-                        retry=source.retry if source is not None else None,
-                        verify=source.verify if source is not None else True,
-                    )
-                    if source is not None:
-                        transport.sleep = source.sleep
-                    self._token_transport = transport
+            transport = Transport(
+                provider=self.provider,
+                base_url=self.token_url,
+                session=source.session if source is not None else None,
+                timeout=self.timeout or (source.timeout if source is not None else None),
+                retry=source.retry if source is not None else None,
+                verify=source.verify if source is not None else True,
+            )
+            if source is not None:
+                transport.sleep = source.sleep
+            self._token_transport = transport
         return transport

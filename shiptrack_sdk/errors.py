@@ -180,25 +180,10 @@ class TransportError(_RequestContext):
     """
 
     def __init__(
-        self,
-        message: str,
-        *,
-        provider: str | None = None,
-        method: str | None = None,
-        url: str | None = None,
-        may_have_reached_server: bool = True,
-        attempts: int = 1,
-        elapsed: float | None = None,
+        self, message: str, *, may_have_reached_server: bool = True, **context: Any
     ) -> None:
         self.may_have_reached_server = may_have_reached_server
-        super().__init__(
-            message,
-            provider=provider,
-            method=method,
-            url=url,
-            attempts=attempts,
-            elapsed=elapsed,
-        )
+        super().__init__(message, **context)
 
 
 class DeadlineExceededError(TransportError):
@@ -226,14 +211,10 @@ class ResponseError(_RequestContext):
         self,
         message: str,
         *,
-        provider: str | None = None,
-        method: str | None = None,
-        url: str | None = None,
         status: int | None = None,
         body: str | None = None,
         location: str | None = None,
-        attempts: int = 1,
-        elapsed: float | None = None,
+        **context: Any,
     ) -> None:
         self.status = status
         self.location = location
@@ -245,9 +226,7 @@ class ResponseError(_RequestContext):
             detail += f"; Location {location}"
         if self.body_excerpt:
             detail += f"; body starts {self.body_excerpt!r}"
-        super().__init__(
-            detail, provider=provider, method=method, url=url, attempts=attempts, elapsed=elapsed
-        )
+        super().__init__(detail, **context)
 
     @property
     def status_code(self) -> int | None:
@@ -272,17 +251,13 @@ class APIError(_RequestContext):
         self,
         message: str | None = None,
         *,
-        provider: str | None = None,
-        method: str | None = None,
-        url: str | None = None,
         status: int,
         code: str | None = None,
         request_id: str | None = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         metadata: Any = None,
-        attempts: int = 1,
-        elapsed: float | None = None,
+        **context: Any,
     ) -> None:
         self.status = status
         self.code = code
@@ -298,9 +273,7 @@ class APIError(_RequestContext):
             text += f": {message}"
         if request_id:
             text += f" [request id {request_id}]"
-        super().__init__(
-            text, provider=provider, method=method, url=url, attempts=attempts, elapsed=elapsed
-        )
+        super().__init__(text, **context)
 
     @property
     def status_code(self) -> int:

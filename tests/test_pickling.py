@@ -158,7 +158,7 @@ def test_auth_objects_pickle_alone(sb: Sandbox) -> None:
     assert clone.tokens._token is None
     assert clone.access_token() != token
     # A copy has a lock of its own: it can fetch while the original is held.
-    with auth._lock:
+    with auth.tokens._lock:
         clone.invalidate()
         assert clone.access_token()
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
@@ -28,7 +28,10 @@ from ..errors import ValidationError
 from ._envelope import list_under
 from .models import Shipment
 
-__all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "SHIPMENT_TYPES", "ShipmentsResource"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "SHIPMENT_TYPES", "SearchFilters", "ShipmentsResource"]
 
 logger = logging.getLogger("shiptrack_sdk")
 
@@ -50,6 +53,29 @@ _TIME_FILTERS = {
     "carrier_received_at_updated_at": "carrierReceivedAtUpdatedAt",
     "carrier_delivered_at_updated_at": "carrierDeliveredAtUpdatedAt",
 }
+
+
+class SearchFilters(TypedDict, total=False):
+    """The filters of a shipment search, as keywords (each optional; ``None`` sends none).
+
+    Datetimes must be time-zone aware and are sent in UTC as ``YYYY-MM-DDTHH:MM:SS.sssZ``; a
+    :class:`~datetime.date` is sent as ``YYYY-MM-DD``.
+
+    Attributes:
+        foreign_outbound_tracking_id: The last-mile carrier's tracking number.
+        foreign_inbound_tracking_id: The tracking number of a return's foreign leg.
+        processed_at: Sent as ``processedAt``.
+        carrier_received_at_updated_at: Sent as ``carrierReceivedAtUpdatedAt``.
+        carrier_delivered_at_updated_at: Sent as ``carrierDeliveredAtUpdatedAt``.
+        type: ``"outbound"`` or ``"inbound"``.
+    """
+
+    foreign_outbound_tracking_id: str | None
+    foreign_inbound_tracking_id: str | None
+    processed_at: datetime | date | None
+    carrier_received_at_updated_at: datetime | date | None
+    carrier_delivered_at_updated_at: datetime | date | None
+    type: str | None
 
 
 #: One shipment (the path is the resource's ``path``, with ``{shipmentId}``).
@@ -107,13 +133,8 @@ class ShipmentsResource(Resource):
         page: int = 0,
         *,
         page_size: int = 50,
-        foreign_outbound_tracking_id: str | None = None,
-        foreign_inbound_tracking_id: str | None = None,
-        processed_at: datetime | date | None = None,
-        carrier_received_at_updated_at: datetime | date | None = None,
-        carrier_delivered_at_updated_at: datetime | date | None = None,
-        type: str | None = None,
         timeout: TimeoutLike | None = None,
+        **filters: Unpack[SearchFilters],
     ) -> builtins.list[Shipment]:
         """One page of a shipment search. ``GET shipment/search``.
 
@@ -126,16 +147,7 @@ class ShipmentsResource(Resource):
             ValidationError: a filter, ``page``, ``page_size`` or ``timeout`` is refused
                 (before any request).
         """
-        params = _search_params(
-            page_size=page_size,
-            max_page_size=self.max_page_size,
-            foreign_outbound_tracking_id=foreign_outbound_tracking_id,
-            foreign_inbound_tracking_id=foreign_inbound_tracking_id,
-            processed_at=processed_at,
-            carrier_received_at_updated_at=carrier_received_at_updated_at,
-            carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
-            type=type,
-        )
+        params = _search_params(page_size, self.max_page_size, filters)
         params["page"] = validate.int_in_range("page", page, 0, MAX_PAGE)
         if timeout is not None:
             Timeout.of(timeout)  # refused before any request, the token's included
@@ -144,15 +156,10 @@ class ShipmentsResource(Resource):
     def search(
         self,
         *,
-        foreign_outbound_tracking_id: str | None = None,
-        foreign_inbound_tracking_id: str | None = None,
-        processed_at: datetime | date | None = None,
-        carrier_received_at_updated_at: datetime | date | None = None,
-        carrier_delivered_at_updated_at: datetime | date | None = None,
-        type: str | None = None,
         page_size: int = 50,
         start_page: int = 0,
         timeout: TimeoutLike | None = None,
+        **filters: Unpack[SearchFilters],
     ) -> Iterator[Shipment]:
         """Every shipment matching the filters, walking the pages. ``GET shipment/search``.
 
@@ -160,33 +167,16 @@ class ShipmentsResource(Resource):
         consumed, one at a time, until a page holds fewer than ``page_size`` shipments.
 
         Args:
-            foreign_outbound_tracking_id: The last-mile carrier's tracking number.
-            foreign_inbound_tracking_id: The tracking number of a return's foreign leg.
-            processed_at: Sent as ``processedAt``.
-            carrier_received_at_updated_at: Sent as ``carrierReceivedAtUpdatedAt``.
-            carrier_delivered_at_updated_at: Sent as ``carrierDeliveredAtUpdatedAt``.
-            type: ``"outbound"`` or ``"inbound"``.
             page_size: Shipments per page (``pageSize``), 1 to ``max_page_size`` (500).
             start_page: The first page to ask for (0-based, at most :data:`MAX_PAGE`).
             timeout: Overrides the client's timeout for each page.
-
-        Datetimes must be time-zone aware and are sent in UTC as
-        ``YYYY-MM-DDTHH:MM:SS.sssZ``; a :class:`~datetime.date` is sent as ``YYYY-MM-DD``.
+            **filters: The :class:`SearchFilters`.
 
         Raises:
             ValidationError: a filter, ``page_size`` or ``start_page`` is refused (raised by
                 this call, before any request).
         """
-        params = _search_params(
-            page_size=page_size,
-            max_page_size=self.max_page_size,
-            foreign_outbound_tracking_id=foreign_outbound_tracking_id,
-            foreign_inbound_tracking_id=foreign_inbound_tracking_id,
-            processed_at=processed_at,
-            carrier_received_at_updated_at=carrier_received_at_updated_at,
-            carrier_delivered_at_updated_at=carrier_delivered_at_updated_at,
-            type=type,
-        )
+        params = _search_params(page_size, self.max_page_size, filters)
         first = validate.int_in_range("start_page", start_page, 0, MAX_PAGE)
         if timeout is not None:
             Timeout.of(timeout)  # refused by this call, not at the first page
@@ -218,12 +208,12 @@ class ShipmentsResource(Resource):
 
 
 def _search_params(
-    *,
-    page_size: Any,
-    max_page_size: int,
-    type: Any,
-    **filters: Any,
+    page_size: Any, max_page_size: int, filters: Mapping[str, Any]
 ) -> dict[str, Any]:
+    unknown = sorted(set(filters) - set(SearchFilters.__annotations__))
+    if unknown:
+        known = ", ".join(sorted(SearchFilters.__annotations__))
+        raise ValidationError(unknown[0], f"is not a search filter (filters: {known})")
     params: dict[str, Any] = {}
     for argument, wire in _TEXT_FILTERS.items():
         if filters.get(argument) is not None:
@@ -231,9 +221,10 @@ def _search_params(
     for argument, wire in _TIME_FILTERS.items():
         if filters.get(argument) is not None:
             params[wire] = _time(filters[argument], argument)
-    if type is not None:
-        if not isinstance(type, str) or type not in SHIPMENT_TYPES:
+    kind = filters.get("type")
+    if kind is not None:
+        if not isinstance(kind, str) or kind not in SHIPMENT_TYPES:
             raise ValidationError("type", f"must be one of {', '.join(sorted(SHIPMENT_TYPES))}")
-        params["type"] = type
+        params["type"] = kind
     params["pageSize"] = validate.int_in_range("page_size", page_size, 1, max_page_size)
     return params
