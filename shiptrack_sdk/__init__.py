@@ -42,7 +42,9 @@ from .models import TrackingStatus as TrackingStatus
 
 if TYPE_CHECKING:
     # ``X as X``: re-exported for type checkers (``__all__`` is only known at run time).
+    from ._core.options import ApiKeySettings as ApiKeySettings
     from ._core.options import ClientOptions as ClientOptions
+    from ._core.options import OAuth2Settings as OAuth2Settings
     from ._core.options import RetryPolicy as RetryPolicy
     from ._core.options import Timeout as Timeout
     from .auth import ApiKeyAuth as ApiKeyAuth
@@ -57,12 +59,14 @@ if TYPE_CHECKING:
 _CORE_NAMES = (
     "APIError",
     "ApiKeyAuth",
+    "ApiKeySettings",
     "AuthenticationError",
     "BadRequestError",
     "ClientOptions",
     "DeadlineExceededError",
     "NotFoundError",
     "OAuth2ClientCredentials",
+    "OAuth2Settings",
     "RateLimitError",
     "ResponseError",
     "RetryPolicy",
@@ -82,7 +86,9 @@ _CORE_NAMES = (
 
 #: Public names of the core imported on first use (PEP 562), by the module that defines them.
 _LAZY = {
+    "ApiKeySettings": "._core.options",
     "ClientOptions": "._core.options",
+    "OAuth2Settings": "._core.options",
     "RetryPolicy": "._core.options",
     "Timeout": "._core.options",
     "ApiKeyAuth": ".auth",

@@ -55,6 +55,13 @@ def require_setting(value: str | None, *, argument: str, env_var: str) -> str:
     return validate.header_value(argument if value is not None else env_var, resolved)
 
 
+#: The credential keywords each kind of authentication takes.
+_CREDENTIALS: dict[type, tuple[str, ...]] = {
+    ApiKeyAuthSpec: ("api_key",),
+    OAuth2AuthSpec: ("client_id", "client_secret", "token_url", "scope"),
+}
+
+
 class BaseClient:
     """The shared part of every provider client: configuration and one transport.
 
@@ -89,6 +96,12 @@ class BaseClient:
             known = ", ".join(sorted(OPTION_NAMES))
             raise ValidationError(unknown[0], f"is not an option of this client (options: {known})")
         spec = self.spec
+        given = {"api_key": api_key, "client_id": client_id, "client_secret": client_secret}
+        given.update(token_url=token_url, scope=scope)
+        takes = _CREDENTIALS.get(type(spec.auth), ())
+        for name, value in given.items():
+            if value is not None and name not in takes:
+                raise ValidationError(name, f"is not a setting of the {spec.title} client")
         url = self._base_url(base_url, environment)
         self.auth: ApiKeyAuth | OAuth2ClientCredentials | None = self._auth(
             url, api_key=api_key, client_id=client_id, client_secret=client_secret,

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TOTAL",
+    "ApiKeySettings",
     "ClientOptions",
     "Deadline",
+    "OAuth2Settings",
     "RetryPolicy",
     "Timeout",
     "TimeoutLike",
@@ -268,3 +270,41 @@ class ClientOptions(TypedDict, total=False):
 
 #: The names :class:`ClientOptions` knows, for the run-time check of ``**options``.
 OPTION_NAMES = frozenset(ClientOptions.__annotations__)
+
+
+class ApiKeySettings(ClientOptions, total=False):
+    """What a client of a provider that authenticates with an API key takes: the
+    :class:`ClientOptions`, and these (each also read from the provider's environment
+    variables).
+
+    Attributes:
+        api_key: The API key.
+        environment: A named environment of the provider's.
+        base_url: Overrides the environment's URL.
+    """
+
+    api_key: str | None
+    environment: str | None
+    base_url: str | None
+
+
+class OAuth2Settings(ClientOptions, total=False):
+    """What a client of a provider that uses OAuth2 client credentials takes: the
+    :class:`ClientOptions`, and these (each also read from the provider's environment
+    variables).
+
+    Attributes:
+        client_id: The OAuth2 client id.
+        client_secret: The OAuth2 client secret.
+        token_url: The token endpoint.
+        scope: Scopes to ask for: a space-separated string or a list of names.
+        environment: A named environment of the provider's.
+        base_url: Overrides the environment's URL.
+    """
+
+    client_id: str | None
+    client_secret: str | None
+    token_url: str | None
+    scope: str | Iterable[str] | None
+    environment: str | None
+    base_url: str | None

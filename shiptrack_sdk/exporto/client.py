@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from .._core.client import BaseClient, env_setting
 from ..auth import OAuth2ClientCredentials
@@ -14,7 +13,7 @@ from .tours import DEFAULT_TOUR_LIST_PATH, DEFAULT_TOUR_PATH, ToursResource
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .._core.options import ClientOptions
+    from .._core.options import OAuth2Settings
 
 __all__ = ["ENVIRONMENTS", "TOKEN_PATH", "ExportoClient", "json_token_request", "parse_error"]
 
@@ -73,25 +72,11 @@ class ExportoClient(BaseClient):
     def __init__(
         self,
         *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        environment: Literal["production", "staging"] | None = None,
-        scope: str | Iterable[str] | None = None,
-        base_url: str | None = None,
-        token_url: str | None = None,
         tour_list_path: str | None = None,
         tour_path: str | None = None,
-        **options: Unpack[ClientOptions],
+        **settings: Unpack[OAuth2Settings],
     ) -> None:
-        super().__init__(
-            client_id=client_id,
-            client_secret=client_secret,
-            environment=environment,
-            scope=scope,
-            base_url=base_url,
-            token_url=token_url,
-            **options,
-        )
+        super().__init__(**settings)
         #: Shipment endpoints: ``get``, ``search``, ``search_page``.
         self.shipments = ShipmentsResource(self)
         #: Tour endpoints and the tour-based chain: ``list``, ``get``, ``shipment_ids``,

@@ -14,7 +14,7 @@ from .tracking import TrackingResource
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .._core.options import ClientOptions
+    from .._core.options import OAuth2Settings
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TOKEN_URL", "PROVIDER", "LexClient", "parse_error"]
 
@@ -44,24 +44,8 @@ class LexClient(BaseClient):
     spec = SPEC
     auth: OAuth2ClientCredentials
 
-    def __init__(
-        self,
-        *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        token_url: str | None = None,
-        base_url: str | None = None,
-        scope: str | None = None,
-        **options: Unpack[ClientOptions],
-    ) -> None:
-        super().__init__(
-            client_id=client_id,
-            client_secret=client_secret,
-            token_url=token_url,
-            base_url=base_url,
-            scope=scope,
-            **options,
-        )
+    def __init__(self, **settings: Unpack[OAuth2Settings]) -> None:
+        super().__init__(**settings)
         #: Shipment Tracking: send shipment events (:class:`~.tracking.TrackingResource`).
         self.tracking = TrackingResource(self)
         #: Order Execution: poll and post business messages (:class:`~.orders.OrdersResource`).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from .._core.client import BaseClient
 from .spec import ENVIRONMENTS, SPEC
@@ -11,7 +11,7 @@ from .tracking import TrackingResource
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-    from .._core.options import ClientOptions
+    from .._core.options import ApiKeySettings
 
 __all__ = ["ENVIRONMENTS", "ShiplemonClient"]
 
@@ -36,14 +36,7 @@ class ShiplemonClient(BaseClient):
 
     spec = SPEC
 
-    def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        environment: Literal["production", "sandbox"] | None = None,
-        base_url: str | None = None,
-        **options: Unpack[ClientOptions],
-    ) -> None:
-        super().__init__(api_key=api_key, environment=environment, base_url=base_url, **options)
+    def __init__(self, **settings: Unpack[ApiKeySettings]) -> None:
+        super().__init__(**settings)
         #: Tracking endpoints: ``get`` (pull) and ``update`` (put the history).
         self.tracking = TrackingResource(self)

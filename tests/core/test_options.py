@@ -32,6 +32,15 @@ def test_every_client_refuses_unknown_options(build: object) -> None:
         build()  # type: ignore[operator]
 
 
+def test_a_credential_of_another_kind_is_refused_naming_it() -> None:
+    with pytest.raises(ValidationError) as info:
+        LexClient(client_id="i", client_secret="s", api_key="k")  # type: ignore[call-arg]
+    assert info.value.argument == "api_key"
+    with pytest.raises(ValidationError) as info:
+        ShiplemonClient(api_key="k", client_secret="s")  # type: ignore[call-arg]
+    assert info.value.argument == "client_secret"
+
+
 def test_the_options_are_the_documented_ones() -> None:
     assert set(ClientOptions.__annotations__) == OPTION_NAMES
     for name in OPTION_NAMES:
