@@ -16,14 +16,12 @@ import requests
 from ..auth import ApiKeyAuth, OAuth2ClientCredentials
 from ..errors import ValidationError
 from . import validate
-from .options import OPTION_NAMES, RetryPolicy, Timeout, env_max_retries, env_timeout
+from .options import OPTION_NAMES, RetryPolicy, Timeout, Unpack, env_max_retries, env_timeout
 from .spec import ApiKeyAuthSpec, OAuth2AuthSpec, ProviderSpec
 from .transport import USER_AGENT, Transport
 from .urls import redact_url
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
     from .options import ClientOptions
 
 __all__ = ["BaseClient", "env_setting", "require_setting"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -22,6 +23,13 @@ from . import validate
 if TYPE_CHECKING:
     import requests
 
+# ``**options: Unpack[ClientOptions]`` (PEP 692), importable at run time so that tools which
+# read annotations (Sphinx) resolve the signatures; typing_extensions comes with cattrs.
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:  # pragma: no cover - Python 3.10
+    from typing_extensions import Unpack
+
 __all__ = [
     "DEFAULT_TOTAL",
     "ApiKeySettings",
@@ -31,6 +39,7 @@ __all__ = [
     "RetryPolicy",
     "Timeout",
     "TimeoutLike",
+    "Unpack",
     "VerifyLike",
     "check_verify",
     "env_max_retries",

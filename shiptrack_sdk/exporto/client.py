@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._core.client import BaseClient, env_setting
+from .._core.options import Unpack
 from ..auth import OAuth2ClientCredentials
 from .shipments import ShipmentsResource
 from .spec import ENVIRONMENTS, SPEC, TOKEN_PATH, parse_error
 from .tours import DEFAULT_TOUR_LIST_PATH, DEFAULT_TOUR_PATH, ToursResource
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
     from .._core.options import OAuth2Settings
 
 __all__ = ["ENVIRONMENTS", "TOKEN_PATH", "ExportoClient", "json_token_request", "parse_error"]

@@ -16,20 +16,17 @@ import builtins
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 import attrs
 
 from .._core import validate
 from .._core.convert import format_datetime
-from .._core.options import Timeout, TimeoutLike
+from .._core.options import Timeout, TimeoutLike, Unpack
 from .._core.resource import Endpoint, Resource
 from ..errors import ValidationError
 from ._envelope import list_under
 from .models import Shipment
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
 
 __all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "SHIPMENT_TYPES", "SearchFilters", "ShipmentsResource"]
 

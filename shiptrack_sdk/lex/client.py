@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._core.client import BaseClient
+from .._core.options import Unpack
 from ..auth import OAuth2ClientCredentials
 from .orders import OrdersResource
 from .spec import DEFAULT_BASE_URL, DEFAULT_TOKEN_URL, SPEC, parse_error
 from .tracking import TrackingResource
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
     from .._core.options import OAuth2Settings
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TOKEN_URL", "PROVIDER", "LexClient", "parse_error"]

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._core.client import BaseClient
+from .._core.options import Unpack
 from .spec import ENVIRONMENTS, SPEC
 from .tracking import TrackingResource
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
     from .._core.options import ApiKeySettings
 
 __all__ = ["ENVIRONMENTS", "ShiplemonClient"]
