@@ -214,7 +214,7 @@ def test_track_offers_every_provider_that_tracks_by_id() -> None:
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     commands: dict[str, argparse.ArgumentParser] = subparsers.choices
-    assert list(commands) == ["demo", "sandbox", "track", "tours", "orders"]
+    assert list(commands) == ["demo", "sandbox", "track", "tours", "orders", "lex"]
     (provider,) = [a for a in commands["track"]._actions if a.dest == "provider"]
     assert list(provider.choices or []) == sorted(s.name for s in all_specs() if s.tracks)
 

@@ -281,8 +281,8 @@ class ReliabilityCountsDirective(Directive):
 WSGI_ANSWERS = {
     "accepted": "The handler returned: the delivery's new messages (received) are processed",
     "method_not_allowed": "The request is not a POST",
-    "handler_failed": "The handler raised: LEX may deliver again, and the messages are not "
-    "marked processed",
+    "handler_failed": "The handler raised: its claims are released, so LEX's next delivery "
+    "is handled",
 }
 
 
