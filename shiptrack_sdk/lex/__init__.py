@@ -26,7 +26,7 @@ from .order_models import (
     SendResult,
     ShipmentOrder,
 )
-from .orders import MessageStream, OrdersResource
+from .orders import MessageStream, OrdersResource, StreamNotice
 from .tracking import (
     Anomaly,
     Attribute,
@@ -74,6 +74,7 @@ __all__ = [
     "Party",
     "ReceivingOrder",
     "SendJournal",
+    "StreamNotice",
     "SendOutcome",
     "SendReport",
     "SendResult",

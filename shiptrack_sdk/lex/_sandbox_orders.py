@@ -376,20 +376,14 @@ class OrdersPart:
         """
         if kind not in HOSTILE_TIMESTAMPS:
             raise ValueError(f"kind must be one of {', '.join(HOSTILE_TIMESTAMPS)}")
-        stamp = HOSTILE_TIMESTAMPS[kind]
-        with self._lock:
-            number, first = len(self._extra), self.generator.start_us
-        message = {
-            "messageId": message_id or f"HOSTILE-{kind}-{number}",
-            "messageType": "ITEM_MASTER",
-            "timestamp": stamp,
-            "payload": {"itemCode": _ITEMS[0][0]},
-        }
+        stamp, key = HOSTILE_TIMESTAMPS[kind], message_id or f"HOSTILE-{kind}-{len(self._extra)}"
+        message: dict[str, Any] = {"messageId": key, "messageType": "ITEM_MASTER"}
+        message.update(timestamp=stamp, payload={"itemCode": _ITEMS[0][0]})
         if kind in ("future", "ancient"):
             filed = _parse_bound(str(stamp))
         else:
-            filed = first if at is None else _micros(at)
-        self._file([(filed, str(message["messageId"]), message)])
+            filed = self.generator.start_us if at is None else _micros(at)
+        self._file([(filed, key, message)])
         return message
 
     def _file(self, entries: list[tuple[int, str, dict[str, Any]]]) -> None:

@@ -412,8 +412,9 @@ class SendJournal:
                 record.batch,
             )
             status, kept = self._store.answer(kind, entry.key)
-            kept = kept if isinstance(kept, Mapping) else {}
-            return Answer(status or 200, kept.get("body"), unread=kept.get("unread"))
+            kept = kept if isinstance(kept, Mapping) else {}  # none kept: settled by resolve()
+            status = status if isinstance(status, int) and 200 <= status < 300 else 200
+            return Answer(status, kept.get("body"), unread=kept.get("unread"))
         try:
             answer = post()
         except ValidationError as exc:  # refused before anything was sent

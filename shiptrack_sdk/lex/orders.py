@@ -312,7 +312,7 @@ class OrdersResource(Resource):
                 pending record could not be written).
         """
         body = message_body(message)
-        if journal is None:
+        if journal is None and not resend_in_doubt:
             answer = self._call(SEND, route=self.send_path, json_body=body, timeout=timeout)
         else:
             answer = self._send_journaled(body, journal, timeout, resend_in_doubt)
@@ -338,10 +338,10 @@ class OrdersResource(Resource):
             return SendResult(extra=dict(data), raw=data)
 
     def _send_journaled(
-        self, body: Any, journal: SendJournal, timeout: TimeoutLike | None, resend: bool
+        self, body: Any, journal: SendJournal | None, timeout: TimeoutLike | None, resend: bool
     ) -> Answer:
         if not isinstance(journal, SendJournal):
-            raise ValidationError("journal", "must be a SendJournal")
+            raise ValidationError("journal", "must be a SendJournal (resend_in_doubt needs one)")
         if timeout is not None:
             Timeout.of(timeout)  # refused here, not recorded as a send that failed
         return journal._send_one(

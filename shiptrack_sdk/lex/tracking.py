@@ -298,22 +298,11 @@ def _classify(error: ShiptrackError) -> SendOutcome:
 
 
 def _batch(
-    number: int,
-    positions: Sequence[int],
-    outcome: SendOutcome,
-    *,
-    journaled: bool,
-    journal_batch: int | None = None,
+    number: int, positions: Sequence[int], outcome: SendOutcome, journaled: bool
 ) -> BatchResult:
     """The result of a batch of ``positions`` (without a journal, a run of indexes)."""
-    return BatchResult(
-        number,
-        positions[0],
-        positions[-1] + 1,
-        outcome,
-        positions=tuple(positions) if journaled else None,
-        journal_batch=journal_batch,
-    )
+    kept = tuple(positions) if journaled else None
+    return BatchResult(number, positions[0], positions[-1] + 1, outcome, positions=kept)
 
 
 @attrs.define
@@ -334,7 +323,7 @@ class _Sending:
     def batch(self, positions: Sequence[int], outcome: SendOutcome) -> BatchResult:
         """The next batch's result, not sent or interrupted."""
         number = len(self.results)
-        return _batch(number, positions, outcome, journaled=self.journaled)
+        return _batch(number, positions, outcome, self.journaled)
 
     def report(self) -> SendReport:
         """The report so far: if interrupted, the batch being sent in doubt and the batches
@@ -344,9 +333,7 @@ class _Sending:
             batch = self.batch(self.in_flight, SendOutcome.IN_DOUBT)
             batches.append(attrs.evolve(batch, journal_batch=self.in_flight_batch))
         for group in self.groups[self.next_group :]:
-            batches.append(
-                _batch(len(batches), group, SendOutcome.NOT_SENT, journaled=self.journaled)
-            )
+            batches.append(_batch(len(batches), group, SendOutcome.NOT_SENT, self.journaled))
         outcomes = {i: batch.outcome for batch in batches for i in batch.indexes}
         outcomes.update(self.skipped)
         skipped = dict(self.skipped)
@@ -355,7 +342,7 @@ class _Sending:
         for outcome in SendOutcome:
             positions = sorted(i for i, o in skipped.items() if o is outcome)
             if positions:
-                batch = _batch(len(batches), positions, outcome, journaled=True)
+                batch = _batch(len(batches), positions, outcome, True)
                 batches.append(attrs.evolve(batch, skipped=True))
         return SendReport(self.items, tuple(batches))
 
@@ -457,8 +444,8 @@ class TrackingResource(Resource):
         size = _check_batch_size(batch_size)
         if timeout is not None:
             Timeout.of(timeout)  # refused here, not reported as a batch in doubt
-        if journal is not None and not isinstance(journal, SendJournal):
-            raise ValidationError("journal", "must be a SendJournal")
+        if not isinstance(journal, SendJournal) and (journal is not None or resend_in_doubt):
+            raise ValidationError("journal", "must be a SendJournal (resend_in_doubt needs one)")
         items = _materialize(messages)
         (validator or self.validator).validate(items)
         body = [converter.unstructure(message) for message in items]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -140,7 +143,7 @@ def test_memory_checkpoint_and_the_protocol() -> None:
         b'{"version": 1, "timestamp": 1725256800, "seen_ids": []}',  # a number, not the format
         b'{"version": true, "timestamp": null, "seen_ids": []}',
         b'{"version": 1.0, "timestamp": null, "seen_ids": []}',
-        b'{"version": 1, "timestamp": "0001-01-01T00:00:00+23:59", "seen_ids": []}',  # before year 1
+        b'{"version": 1, "timestamp": "0001-01-01T00:00:00+23:59", "seen_ids": []}',  # year 0
         b'{"version": 1, "timestamp": null, "seen_ids": [], "unplaced_ids": "m1"}',
         b'{"version": 1, "timestamp": null, "seen_ids": [], "unplaced_ids": [1]}',
         b"\x00" * 64,
@@ -197,21 +200,18 @@ checkpoint.save(Cursor(datetime(2024, 9, 3, tzinfo=timezone.utc), {"new"}))
 def test_temporary_files_left_by_a_killed_process_are_removed_by_the_next_save(
     tmp_path: Path,
 ) -> None:
-    import signal
-    import subprocess
-    import sys
-
     path = tmp_path / "cp.json"
     FileCheckpoint(path).save(Cursor(STAMP, {"kept"}))
     for _ in range(2):
-        child = subprocess.run(
+        child = subprocess.run(  # noqa: S603 (this Python, a script of this test)
             [sys.executable, "-c", CRASH_BETWEEN_WRITE_AND_RENAME, str(path)],
             capture_output=True,
             timeout=60,
         )
         assert child.returncode == -signal.SIGKILL, child.stderr
     left = sorted(p.name for p in tmp_path.iterdir() if p.name != "cp.json")
-    assert len(left) == 2 and all(n.startswith(".cp.json.") and n.endswith(".tmp") for n in left)
+    assert len(left) == 2
+    assert all(n.startswith(".cp.json.") and n.endswith(".tmp") for n in left)
     # The previous cursor is intact; the next save removes what the crashes left.
     checkpoint = FileCheckpoint(path)
     assert checkpoint.load() == Cursor(STAMP, {"kept"})
@@ -238,7 +238,11 @@ def test_unplaced_ids_round_trip_in_order_and_are_left_out_when_empty(tmp_path: 
     assert cursor.unplaced_ids == ("m9", "sha256:ab", "m1")
     checkpoint.save(cursor)
     assert checkpoint.load() == cursor
-    assert json.loads((tmp_path / "cp.json").read_text())["unplaced_ids"] == ["m9", "sha256:ab", "m1"]
+    assert json.loads((tmp_path / "cp.json").read_text())["unplaced_ids"] == [
+        "m9",
+        "sha256:ab",
+        "m1",
+    ]
     checkpoint.save(Cursor(STAMP, {"LEX-1"}))
     assert "unplaced_ids" not in json.loads((tmp_path / "cp.json").read_text())
     with pytest.raises(ValidationError, match="unplaced_ids"):

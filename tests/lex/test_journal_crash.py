@@ -1,16 +1,18 @@
 """The send journal against real crashes: nothing lost, nothing sent twice.
 
 The sandbox is served by one process (``python -m shiptrack_sdk sandbox``, with latency, so
-that a kill lands in the middle of a request); a child process sends tracking messages
-through a journal, in small batches, and is killed with SIGKILL at a random moment of its
-send. Then, as a restarted process would, this one opens the journal and sends the same
-messages through it again (without ``resend_in_doubt``), and checks against what the sandbox
-stored: every message was accepted exactly once, or is listed in doubt (stored once or not
+that a kill lands in the middle of a request); a child process (forked from a server that has
+the SDK imported already, so that a trial does not wait for an interpreter to start) sends
+tracking messages through a journal, in small batches, and is killed with SIGKILL at a random
+moment of its send. Then, as a restarted process would, this one opens the journal and sends
+the same messages through it again (without ``resend_in_doubt``), and checks against what the
+sandbox stored: every message was accepted exactly once, or is listed in doubt (stored once or not
 at all); none was lost silently; none was stored twice; and the resume sent nothing in doubt.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import signal
@@ -41,12 +43,6 @@ BATCH = 3
 LATENCY = 0.04
 T0 = datetime(2024, 5, 14, 6, 0, tzinfo=timezone.utc)
 
-CHILD = """
-import sys
-from tests.lex.test_journal_crash import child
-child(sys.argv[1], int(sys.argv[2]))
-"""
-
 #: What each trial found, for the summary test at the end.
 OUTCOMES: dict[int, dict[str, int]] = {}
 
@@ -63,15 +59,23 @@ def trial_messages(trial: int) -> list[TrackingMessage]:
     ]
 
 
-def child(path: str, trial: int) -> None:
-    """The sending process: through the journal, to the sandbox its environment names."""
+def child(path: str, trial: int, server: dict[str, str], ready: Any) -> None:
+    """The sending process: through the journal, to the sandbox process."""
     journal = SendJournal(path)
-    client = LexClient()
+    client = lex_client(server)
     client.auth.access_token()  # the token first, so the kill lands among the batches
-    print("ready", flush=True)
+    ready.set()
     client.tracking.send(trial_messages(trial), batch_size=BATCH, journal=journal)
-    print("done", flush=True)
     time.sleep(60)  # a kill after the send still meets a running process
+
+
+@pytest.fixture(scope="module")
+def forks() -> Any:
+    """Where the children come from: a server process that forks them with the SDK and this
+    module imported."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["shiptrack_sdk.lex", __name__])
+    return context
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +83,9 @@ def server() -> Iterator[dict[str, str]]:
     """The sandbox in its own process; its environment for the clients."""
     env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost"}
     env = {k: v for k, v in env.items() if not k.startswith("SHIPTRACK_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shiptrack_sdk", "sandbox", "--port", "0"]
-        + ["--latency", str(LATENCY)],
+    command = [sys.executable, "-m", "shiptrack_sdk", "sandbox", "--port", "0"]
+    process = subprocess.Popen(  # noqa: S603 (this Python, the package's own entry point)
+        [*command, "--latency", str(LATENCY)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -131,23 +135,20 @@ def lex_client(server: dict[str, str]) -> LexClient:
 
 
 @pytest.mark.parametrize("trial", range(TRIALS))
-def test_killed_mid_send_then_resumed(server: dict[str, str], tmp_path: Path, trial: int) -> None:
+def test_killed_mid_send_then_resumed(
+    forks: Any, server: dict[str, str], tmp_path: Path, trial: int
+) -> None:
     rng = random.Random(f"journal-crash-{trial}")
     path = tmp_path / "sent.sqlite"
-    process = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), str(trial)],
-        cwd=ROOT,
-        env=server,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "ready"
+    ready = forks.Event()
+    process = forks.Process(target=child, args=(str(path), trial, server, ready))
+    process.start()
+    assert ready.wait(60), "the child did not start"
     # Anywhere in the send: its batches take about this long.
     time.sleep(rng.uniform(0.0, (MESSAGES / BATCH) * (LATENCY + 0.01)))
-    process.send_signal(signal.SIGKILL)
-    process.wait(10)
-    assert process.returncode == -signal.SIGKILL
+    process.kill()  # SIGKILL
+    process.join(10)
+    assert process.exitcode == -signal.SIGKILL
     # The request the child was in may still be handled: let the server finish it.
     time.sleep(LATENCY + 0.15)
 
@@ -173,7 +174,8 @@ def test_killed_mid_send_then_resumed(server: dict[str, str], tmp_path: Path, tr
         else:
             assert p in doubt, "lost: neither accepted nor in doubt"
             assert after[p] == before[p] <= 1, "an in-doubt message was sent again"
-    assert accepted | doubt == set(prints) and not accepted & doubt
+    assert accepted | doubt == set(prints)
+    assert not accepted & doubt
     OUTCOMES[trial] = {
         "mid_send": int(accepted_before != set(prints)),
         "accepted_once": len(accepted),
@@ -183,6 +185,37 @@ def test_killed_mid_send_then_resumed(server: dict[str, str], tmp_path: Path, tr
         "lost": 0,
         "duplicates": 0,
     }
+
+
+def sender(path: str, trial: int, server: dict[str, str], start: Any) -> None:
+    """A process sending one trial's messages through a journal it shares with another."""
+    journal = SendJournal(path)
+    client = lex_client(server)
+    client.auth.access_token()
+    start.wait(30)
+    client.tracking.send(trial_messages(trial), batch_size=BATCH, journal=journal)
+
+
+def test_two_processes_sharing_a_journal_send_each_message_once(
+    forks: Any, server: dict[str, str], tmp_path: Path
+) -> None:
+    trial = TRIALS  # messages of their own
+    path = str(tmp_path / "shared.sqlite")
+    SendJournal(path).close()
+    start = forks.Event()
+    processes = [forks.Process(target=sender, args=(path, trial, server, start)) for _ in range(2)]
+    for process in processes:
+        process.start()
+    start.set()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    counts = stored(server, trial)
+    assert sorted(counts) == sorted(fingerprint(m) for m in trial_messages(trial))
+    assert set(counts.values()) == {1}
+    with SendJournal(path) as journal:
+        assert journal.summary().accepted == MESSAGES
+        assert journal.in_doubt() == []
 
 
 def test_the_kills_landed_mid_send(capsys: Any) -> None:

@@ -230,6 +230,10 @@ def test_more_than_100_at_one_timestamp_ends_with_a_reported_gap(
     unreachable = {*generator.ids(100, 150), *generator.ids(300, 350)}
     assert ids == [i for i in generator.ids() if i not in unreachable]
     assert stream.gaps == [generator.timestamp(0), generator.timestamp(200)]
+    assert [(n.kind, n.timestamp, n.key) for n in stream.notices] == [
+        ("crowded", generator.timestamp(0), None),
+        ("crowded", generator.timestamp(200), None),
+    ]
     assert "share the timestamp" in caplog.text
 
 

@@ -232,8 +232,8 @@ def test_sqlite_keeps_handled_keys_across_restarts(sqlite_path: Path) -> None:
     try:
         assert again.claim("m1") is Claim.DONE
         assert again.claim("m2") is Claim.IN_FLIGHT  # until its lease ends
-        mode = sqlite3.connect(sqlite_path).execute("PRAGMA journal_mode").fetchone()[0]
-        assert mode == "wal"
+        with contextlib.closing(sqlite3.connect(sqlite_path)) as connection:
+            assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         again.close()
 

@@ -9,7 +9,8 @@ partner.
   :class:`~shiptrack_sdk.lex.order_models.BusinessMessage` list, or raises a
   :class:`PushError` that says which HTTP status to answer.
 * :class:`PushWSGIApp` wraps a receiver and a handler of the partner's into a WSGI
-  application (mount it in Flask, Django or any WSGI server). It answers with a JSON body:
+  application (mount it in Flask, Django or any WSGI server; :class:`PushServer` serves it
+  with waitress). It answers with a JSON body:
 
   .. list-table::
      :header-rows: 1
@@ -21,11 +22,15 @@ partner.
      * - 200 ``{"status": "duplicate", "received": 0}``
        - every message was processed before (with a de-duplication store)
      * - 400 ``{"status": "rejected", "error": ...}``
-       - not JSON, not a list of messages, a malformed message, more than 100 messages
+       - not JSON, or not strict JSON (``NaN``, ``1e999``, a key twice, a lone surrogate),
+         not a list of messages, a malformed message (a ``messageId`` that is not a
+         string), more than 100 messages
      * - 401
        - missing or invalid bearer token, or a payload that does not decrypt
      * - 405, 411
        - not a ``POST``; no ``Content-Length``
+     * - 408
+       - the body did not arrive within the deadline, or came too slowly
      * - 413
        - a body over the size limit, refused before it is read
      * - 415
@@ -35,7 +40,14 @@ partner.
          that raised (or a verifier that answered neither ``True`` nor ``False``), a
          de-duplication store that failed (LEX may deliver again)
      * - 503
-       - the token introspection endpoint could not be reached (LEX may deliver again)
+       - another copy of the delivery is being handled right now (``Retry-After``); or the
+         token introspection endpoint could not be reached (LEX may deliver again)
+
+With a de-duplication store (:class:`InMemoryDedupStore` for one process,
+:class:`SQLiteDedupStore` for the processes of one host, or any :class:`DedupStore`), each
+message is claimed before the handler runs: a copy arriving while the first is handled is
+answered 503 and handled by nobody, a handler that raises releases its claims so that the
+next delivery is handled, and a crashed worker's claims end with their lease.
 
 A verifier or cipher that fails in an unexpected way never lets a delivery through: the
 handler is not called, the answer is 500 (:class:`VerificationFailedError`, so that LEX

@@ -40,8 +40,7 @@ def read_body(
     count: int,
     *,
     deadline: float = DEFAULT_BODY_DEADLINE,
-    min_rate: float = DEFAULT_MIN_BODY_RATE,
-    clock: Callable[[], float] = time.monotonic,
+    min_rate: int = DEFAULT_MIN_BODY_RATE,
 ) -> bytes:
     """Up to ``count`` bytes of ``stream`` (fewer when it ends first).
 
@@ -54,12 +53,12 @@ def read_body(
     if stream is None or count <= 0:
         return b""
     read = _reader(stream)
-    started = clock()
+    started = time.monotonic()
     chunks: list[bytes] = []
     received = 0
     with _timeouts(socket_of(stream)) as give:
         while received < count:
-            now = clock()
+            now = time.monotonic()
             due = _due(started, received, deadline, min_rate)
             if now >= due:
                 raise _late(received, now - started, deadline, min_rate)
@@ -67,7 +66,7 @@ def read_body(
             try:
                 chunk = read(min(count - received, _CHUNK))
             except TimeoutError:
-                raise _late(received, clock() - started, deadline, min_rate) from None
+                raise _late(received, time.monotonic() - started, deadline, min_rate) from None
             if not chunk:
                 break
             chunks.append(chunk)
@@ -116,7 +115,7 @@ def _reader(stream: Any) -> Callable[[int], bytes]:
     return read
 
 
-def _due(started: float, received: int, deadline: float, min_rate: float) -> float:
+def _due(started: float, received: int, deadline: float, min_rate: int) -> float:
     """When the next bytes are due: at the deadline, or when the rate so far would fall
     below ``min_rate`` (counted from the end of the grace period)."""
     if min_rate <= 0:
@@ -124,12 +123,12 @@ def _due(started: float, received: int, deadline: float, min_rate: float) -> flo
     return started + min(deadline, RATE_GRACE + received / min_rate)
 
 
-def _late(received: int, elapsed: float, deadline: float, min_rate: float) -> BodyTimeoutError:
+def _late(received: int, elapsed: float, deadline: float, min_rate: int) -> BodyTimeoutError:
     if elapsed >= deadline:
         return BodyTimeoutError(f"the body did not arrive within {deadline:g} s")
     return BodyTimeoutError(
         f"the body came too slowly ({received} bytes in {elapsed:.1f} s; at least "
-        f"{min_rate:g} bytes/s after the first {RATE_GRACE:g} s)"
+        f"{min_rate} bytes/s after the first {RATE_GRACE:g} s)"
     )
 
 

@@ -21,7 +21,6 @@ import collections
 import enum
 import threading
 import time
-from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from ..._core import validate
@@ -48,15 +47,22 @@ class Claim(str, enum.Enum):
 
 @runtime_checkable
 class DedupStore(Protocol):
-    """Claims message keys before they are handled (see the module's documentation).
+    """Claims message keys before they are handled, so each message reaches the handler once.
+
+    Three calls, each on one message key: ``claim(key)`` answers :attr:`Claim.NEW` when
+    nobody holds the key (it is now held, for the store's lease), :attr:`Claim.IN_FLIGHT`
+    when another copy holds it and its lease runs, :attr:`Claim.DONE` when it was handled
+    before; ``complete(key)`` once the handler returned; ``release(key)`` when it raised. A
+    claim neither completed nor released (its worker crashed) ends with its lease.
 
     ``claim`` must be atomic among every process sharing the store: of two copies claiming a
-    key at the same instant, exactly one is answered :attr:`Claim.NEW`. A store's methods
-    may raise; the receiver then answers 500 and LEX delivers again.
+    key at the same instant, exactly one is answered NEW. A store's methods may raise; the
+    receiver then answers 500 and LEX delivers again.
 
-    :class:`InMemoryDedupStore` serves one process; :class:`SQLiteDedupStore` the processes
-    of one host. Across hosts, implement the three methods over a shared database (Redis,
-    PostgreSQL: see the guide).
+    :class:`InMemoryDedupStore` serves one process,
+    :class:`~shiptrack_sdk.lex.push.SQLiteDedupStore` the processes of one host. Across
+    hosts, implement the three methods over a database they all reach (Redis, PostgreSQL:
+    see the guide).
     """
 
     def claim(self, key: str) -> Claim:
@@ -86,7 +92,6 @@ class InMemoryDedupStore:
         self._done: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._held: dict[str, float] = {}  # key -> when its lease ends (monotonic)
         self._lock = threading.Lock()
-        self._clock: Callable[[], float] = time.monotonic
 
     def __len__(self) -> int:
         """Handled keys remembered."""
@@ -104,7 +109,7 @@ class InMemoryDedupStore:
         with self._lock:
             if key in self._done:
                 return Claim.DONE
-            now = self._clock()
+            now = time.monotonic()
             until = self._held.get(key)
             if until is not None and until > now:
                 return Claim.IN_FLIGHT

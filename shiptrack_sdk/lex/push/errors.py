@@ -39,7 +39,8 @@ class PushError(ShiptrackError):
 
 
 class MalformedDeliveryError(PushError):
-    """400: the body is not JSON, not a list of business messages, or a message is malformed."""
+    """400: the body is not strict JSON (``NaN``, ``1e999``, a key twice, a lone surrogate), not
+    a list of business messages, or a message is malformed (a ``messageId`` not a string)."""
 
     code = "malformed_delivery"
 

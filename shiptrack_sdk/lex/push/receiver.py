@@ -100,8 +100,9 @@ class PushReceiver:
 
     Checks, in order: the body's size (413), the bearer token when a ``verifier`` is set
     (401; 503 when it cannot be checked), the ``Content-Type`` of plain deliveries (415), the
-    cipher when one is set (401), then the JSON, strictly (400: see :mod:`.parse`), the
-    number of messages (400) and each message's envelope (400).
+    cipher when one is set (401), then the JSON, strictly (400: no ``NaN``, ``Infinity`` or
+    number too large for a float, no key twice in one object, no lone surrogate), the number
+    of messages (400) and each message's envelope (400; a ``messageId`` must be a string).
 
     With a ``dedup_store``, each message is claimed before it is handled. Messages handled
     before are dropped, and a delivery made only of them raises

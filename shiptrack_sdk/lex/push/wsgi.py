@@ -62,7 +62,7 @@ class PushWSGIApp:
         handler: Handler,
         *,
         body_deadline: float = DEFAULT_BODY_DEADLINE,
-        min_body_rate: float = DEFAULT_MIN_BODY_RATE,
+        min_body_rate: int = DEFAULT_MIN_BODY_RATE,
         drain_bytes: int = 1024 * 1024,
     ) -> None:
         if not isinstance(receiver, PushReceiver):
@@ -73,7 +73,7 @@ class PushWSGIApp:
         self.receiver = receiver
         self.handler = handler
         self.body_deadline = validate.seconds("body_deadline", body_deadline)
-        self.min_body_rate = validate.seconds("min_body_rate", min_body_rate, zero=True)
+        self.min_body_rate = validate.int_in_range("min_body_rate", min_body_rate, 0, None)
         self.drain_bytes = drain_bytes
 
     def __call__(self, environ: Mapping[str, Any], start_response: StartResponse) -> list[bytes]:
