@@ -4,6 +4,9 @@ Each provider's wire model converts to :class:`Tracking` (``.to_tracking()``), s
 reads tracking does not care where it came from. A provider value that no status mapping knows
 becomes :attr:`TrackingStatus.UNKNOWN`, with the raw value kept in ``provider_status``: the
 SDK never raises on a status it has not seen.
+
+Every model exports itself as plain data, ``to_dict()`` and ``to_json()`` (see
+:mod:`shiptrack_sdk.export`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 import attrs
 
 from ._core import validate
-from ._render import tracking_html
+from ._render import Exportable, tracking_html
 from .errors import ValidationError
 
 __all__ = ["Tracking", "TrackingEvent", "TrackingStatus"]
@@ -116,7 +119,7 @@ def _short_time(value: datetime) -> str:
 
 
 @attrs.frozen(repr=False)
-class TrackingEvent:
+class TrackingEvent(Exportable):
     """One step of a shipment's journey.
 
     Attributes:
@@ -143,7 +146,7 @@ class TrackingEvent:
 
 
 @attrs.frozen(repr=False)
-class Tracking:
+class Tracking(Exportable):
     """A shipment's tracking, normalized.
 
     Attributes:
@@ -157,7 +160,8 @@ class Tracking:
         tracking_ref: The carrier's tracking number.
         tracking_url: A page where a person can follow the shipment.
         estimated_delivery: When delivery is expected, if the provider says.
-        raw: The provider payload this was built from (excluded from ``==`` and ``repr``).
+        raw: The provider payload this was built from (excluded from ``==``, ``repr`` and
+            :meth:`to_dict`).
     """
 
     provider: str = attrs.field(validator=_non_empty_text)

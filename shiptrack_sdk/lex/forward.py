@@ -14,6 +14,11 @@ The event code of each event comes from a table the partner supplies: LEX expect
 of its contract (INOVERT), which no normalized status can stand for on its own. A status the
 table does not map is an error naming it — never a silent default. Mapping a status to
 ``None`` says, explicitly, that its events are not forwarded.
+
+The messages are checked as they are built, by the validator that
+:meth:`~shiptrack_sdk.lex.tracking.TrackingResource.send` runs: a message ``send()`` would
+refuse is refused here, each problem naming the argument that sets the field (``carrier=``,
+``document_url=``...).
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ import attrs
 from .._core import validate
 from ..errors import ValidationError
 from ..models import Tracking, TrackingEvent, TrackingStatus
-from .tracking_models import Carrier, Location, Party, ShipmentEvent, TrackingMessage
+from .tracking_models import (
+    Carrier,
+    Location,
+    Party,
+    ShipmentEvent,
+    TrackingMessage,
+    TrackingValidator,
+)
 
 __all__ = [
     "SUGGESTED_INOVERT_CODES",
@@ -187,8 +199,10 @@ class EventCodeTable:
 #: A starting point in INOVERT style, to check against the code list of your contract
 #: before use: INOVERT's code lists are published to GTF members, and Michelin's
 #: specification says which codes it expects. ``PRE_TRANSIT`` events are not forwarded (the
-#: goods are not with the carrier yet); ``EXCEPTION`` and ``UNKNOWN`` are deliberately left
-#: out, because the right code depends on what went wrong: add them with
+#: goods are not with the carrier yet), nor are exporto's own processing steps (processed,
+#: declared to customs: the parcel is not with a carrier yet either); exporto's hand-over to
+#: the last-mile carrier is the carrier's pick-up. ``EXCEPTION`` and ``UNKNOWN`` are
+#: deliberately left out, because the right code depends on what went wrong: add them with
 #: :meth:`EventCodeTable.with_overrides`.
 SUGGESTED_INOVERT_CODES = EventCodeTable(
     {
@@ -198,8 +212,11 @@ SUGGESTED_INOVERT_CODES = EventCodeTable(
     },
     provider_codes={
         "PICKED_UP": "ENL",  # enlèvement: collected from the shipper
+        "exporto:carrierReceivedAt": "ENL",
         "OUT_FOR_DELIVERY": "MLV",  # mise en livraison: out for delivery
         "WITH_COURIER": "MLV",
+        "exporto:processedAt": None,
+        "exporto:declaredAt": None,
     },
 )
 
@@ -289,11 +306,15 @@ def messages_from_tracking(
     customize: Customize | None = None,
     since: datetime | None = None,
     last_only: bool = False,
+    validator: TrackingValidator | None = None,
 ) -> list[TrackingMessage]:
     """LEX tracking messages for the events of one or more trackings, oldest first.
 
     Every event becomes one message (LEX takes one event per message), coded through
     ``codes``. Events whose code is ``None`` in the table are left out, as the table says.
+    The messages are checked as :meth:`~shiptrack_sdk.lex.tracking.TrackingResource.send`
+    checks them, so that what is returned is what ``send()`` accepts: a carrier with an id
+    or a name, a ``document_url`` for the events that need one (``LIV``)...
 
     Args:
         trackings: A :class:`~shiptrack_sdk.Tracking` or several, from any provider.
@@ -310,10 +331,15 @@ def messages_from_tracking(
             attributes, delivery notes or ``extra`` fields (with :func:`attrs.evolve`).
         since: Only events that occurred after this aware datetime (incremental forwarding).
         last_only: Only the newest event of each tracking.
+        validator: The checks the messages must pass: by default those ``send()`` runs by
+            default; pass the one you send with, if you replaced it.
 
     Raises:
         ValidationError: a status or provider value that ``codes`` does not map (every one
-            listed, as ``trackings[0].events[2]``), or bad arguments.
+            listed, as ``trackings[0].events[2]``); or, once every event is mapped, every
+            problem of the messages, each at its event and field and naming the argument
+            that sets the field (``trackings[0].events[2].document_url``: "... pass
+            document_url=..."); or bad arguments.
     """
     if not isinstance(codes, (EventCodeTable, Mapping)):
         raise ValidationError("codes", "must be an EventCodeTable or a mapping of status to code")
@@ -330,6 +356,10 @@ def messages_from_tracking(
             raise ValidationError(argument, "must be callable or None")
     if not isinstance(last_only, bool):
         raise ValidationError("last_only", "must be True or False")
+    if validator is not None and not isinstance(validator, TrackingValidator):
+        raise ValidationError(
+            "validator", f"expected a TrackingValidator or None, got {type(validator).__name__}"
+        )
     table = codes if isinstance(codes, EventCodeTable) else EventCodeTable(codes)
     if isinstance(trackings, Tracking):
         trackings = [trackings]
@@ -338,6 +368,7 @@ def messages_from_tracking(
     if since is not None:
         since = validate.aware_utc("since", since)
     messages: list[TrackingMessage] = []
+    built_from: list[str] = []  # each message's event, as "trackings[0].events[2]"
     problems: list[tuple[str, str]] = []
     items: Iterable[Any] = trackings
     for t_index, tracking in enumerate(items):
@@ -385,8 +416,23 @@ def messages_from_tracking(
                         f"must return a TrackingMessage, returned {type(message).__name__}",
                     )
             messages.append(message)
+            built_from.append(f"trackings[{t_index}].events[{e_index}]")
     if problems:
         raise ValidationError.from_problems(problems)
+    given = {
+        "sender": sender,
+        "carrier": None if carrier is _default_carrier else carrier,
+        "ship_from": ship_from,
+        "ship_to": ship_to,
+        "business_reference": business_reference,
+        "document_url": document_url,
+        "customize": customize,
+    }
+    found = (validator or TrackingValidator()).problems(messages)
+    if found:
+        raise ValidationError.from_problems(
+            [_at_event(path, problem, built_from, given) for path, problem in found]
+        )
     return messages
 
 
@@ -415,3 +461,71 @@ def _unmapped(tracking: Tracking, event: TrackingEvent) -> str:
         f"no LEX event code for {', '.join(seen)}; map it in the EventCodeTable "
         "(or map it to None to leave such events out)"
     )
+
+
+_PARTY = "a Party with an id or a name, or a callable tracking -> Party"
+
+#: The arguments of :func:`messages_from_tracking` that set a part of a message, and what
+#: each takes.
+_PART_ARGUMENTS = {
+    "carrier": "a Carrier with an id or a name, or a callable tracking -> Carrier",
+    "document_url": "a callable (tracking, event) -> URL",
+    "sender": _PARTY,
+    "ship_from": _PARTY,
+    "ship_to": _PARTY,
+}
+_CUSTOMIZE = "a callable (message, tracking, event) -> message"
+
+
+def _set_by(field: str) -> tuple[str, str]:
+    """The argument of :func:`messages_from_tracking` that sets ``field`` of a message
+    (``""``: the tracking's own event), and what it takes."""
+    part, _, rest = field.partition(".")
+    part = part.partition("[")[0]
+    if part == "event":
+        detail = rest.partition(".")[0]
+        if detail == "business_reference":
+            return "business_reference", "a callable tracking -> reference"
+        if detail in ("code", "type"):
+            return "codes", ""
+        if detail in ("occurred_at", "description", "location"):
+            return "", ""
+    elif part in _PART_ARGUMENTS:
+        return part, _PART_ARGUMENTS[part]
+    # An anomaly, attributes, delivery notes, extra fields: only customize= adds them.
+    return "customize", _CUSTOMIZE
+
+
+def _at_event(
+    path: str, problem: str, built_from: list[str], given: Mapping[str, Any]
+) -> tuple[str, str]:
+    """A validator's ``("messages[3].carrier", problem)`` as
+    ``("trackings[0].events[2].carrier", problem and the argument that fixes it)``."""
+    index, _, field = path.removeprefix("messages[").partition("]")
+    field = field.removeprefix(".")
+    where = built_from[int(index)] + (f".{field}" if field else "")
+    argument, what = _set_by(field)
+    if not argument:
+        hint = " (from the tracking's event: change it with customize=)"
+    elif argument == "codes":
+        hint = " (set by codes=)"
+    elif given[argument] is None:
+        hint = _missing_hint(argument, field, what)
+    elif argument == "document_url" and problem.startswith("is required"):
+        hint = " (document_url= gave no URL for this event)"
+    else:
+        hint = f" (set by {argument}=)"
+    return where, problem + hint
+
+
+def _missing_hint(argument: str, field: str, what: str) -> str:
+    """What to pass, for a problem of a field whose argument was not given."""
+    if argument == "carrier" and field == "carrier":
+        return f"; the tracking names no carrier: pass carrier= ({what})"
+    if argument == "carrier":
+        return f" (from the tracking: pass carrier= to set it, {what})"
+    if argument == "business_reference":
+        return f" (the tracking's shipment_id: pass business_reference=, {what})"
+    if argument == "customize":
+        return f": add it with customize= ({what})"
+    return f": pass {argument}= ({what})"

@@ -3,6 +3,7 @@ default), message building, and a real round trip from Shiplemon to LEX in the s
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -24,6 +25,7 @@ from shiptrack_sdk.lex.tracking import (
     Party,
     ShipmentEvent,
     TrackingMessage,
+    TrackingValidator,
     validate_messages,
 )
 from shiptrack_sdk.sandbox import Sandbox
@@ -58,6 +60,11 @@ def tracking(*events: TrackingEvent, shipment_id: str = "S1", provider: str = "d
         tracking_ref="DX123",
         tracking_url="https://track.example.com/DX123",
     )
+
+
+def pod(t: Tracking, e: TrackingEvent) -> str | None:
+    """The proof of delivery of delivered events."""
+    return f"https://pod.example.com/{t.shipment_id}.pdf" if e.status.is_final else None
 
 
 SHIPMENT = tracking(
@@ -130,7 +137,7 @@ def test_suggested_table_leaves_exception_and_unknown_to_the_partner() -> None:
 
 
 def test_one_message_per_event_with_the_tables_codes() -> None:
-    messages = messages_from_tracking(SHIPMENT, codes=CODES, sender=ME)
+    messages = messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, document_url=pod)
     assert [(m.event.code, m.event.type) for m in messages] == [
         ("ENL", None),
         ("AAR", None),
@@ -174,7 +181,10 @@ def test_unmapped_statuses_are_all_named_never_defaulted() -> None:
 
 def test_a_plain_mapping_is_a_table() -> None:
     messages = messages_from_tracking(
-        SHIPMENT, codes={"PRE_TRANSIT": "PCH", "TRANSIT": "AAR", "DELIVERED": "LIV"}, sender=ME
+        SHIPMENT,
+        codes={"PRE_TRANSIT": "PCH", "TRANSIT": "AAR", "DELIVERED": "LIV"},
+        sender=ME,
+        document_url=pod,
     )
     assert [m.event.code for m in messages] == ["PCH", "AAR", "AAR", "AAR", "LIV"]
 
@@ -209,9 +219,13 @@ def test_parties_references_documents_and_customization() -> None:
 
 
 def test_since_and_last_only_select_events() -> None:
-    since = messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, since=T0 + timedelta(hours=20))
+    since = messages_from_tracking(
+        SHIPMENT, codes=CODES, sender=ME, document_url=pod, since=T0 + timedelta(hours=20)
+    )
     assert [m.event.code for m in since] == ["MLV", "LIV"]  # strictly after
-    last = messages_from_tracking([SHIPMENT, tracking()], codes=CODES, sender=ME, last_only=True)
+    last = messages_from_tracking(
+        [SHIPMENT, tracking()], codes=CODES, sender=ME, document_url=pod, last_only=True
+    )
     assert [m.event.code for m in last] == ["LIV"]  # the empty tracking gives nothing
     with pytest.raises(ValidationError, match="since"):
         messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, since=datetime(2024, 1, 1))
@@ -225,14 +239,79 @@ def test_bad_trackings_are_refused() -> None:
         messages_from_tracking("S1", codes=CODES, sender=ME)  # type: ignore[arg-type]
 
 
-def test_no_carrier_known_is_left_for_the_validator_to_name() -> None:
+def test_no_carrier_known_is_refused_when_building_naming_carrier() -> None:
     bare = Tracking(
         provider="demo", shipment_id="S3", status="TRANSIT", events=[event("TRANSIT", 1)]
     )
-    (message,) = messages_from_tracking(bare, codes=CODES, sender=ME)
+    with pytest.raises(ValidationError) as info:
+        messages_from_tracking(bare, codes=CODES, sender=ME)
+    assert info.value.problems == (
+        (
+            "trackings[0].events[0].carrier",
+            "is required; the tracking names no carrier: pass carrier= (a Carrier with an id "
+            "or a name, or a callable tracking -> Carrier)",
+        ),
+    )
+    (message,) = messages_from_tracking(bare, codes=CODES, sender=ME, carrier=Carrier(id="DX"))
+    validate_messages([message])
+
+
+def test_a_delivered_event_without_a_document_names_document_url() -> None:
+    with pytest.raises(ValidationError) as info:
+        messages_from_tracking(SHIPMENT, codes=CODES, sender=ME)
+    assert info.value.problems == (
+        (
+            "trackings[0].events[4].document_url",
+            "is required for event code 'LIV' (proof of the event): pass document_url= (a "
+            "callable (tracking, event) -> URL)",
+        ),
+    )
+    with pytest.raises(ValidationError) as info:
+        messages_from_tracking(SHIPMENT, codes=CODES, sender=ME, document_url=lambda t, e: None)
+    assert info.value.problems == (
+        (
+            "trackings[0].events[4].document_url",
+            "is required for event code 'LIV' (proof of the event) (document_url= gave no URL "
+            "for this event)",
+        ),
+    )
+
+
+def test_every_problem_at_build_says_which_argument_sets_the_field() -> None:
+    def customize(message: TrackingMessage, t: Tracking, e: TrackingEvent) -> TrackingMessage:
+        return attrs.evolve(message, anomaly=Anomaly(""))
+
+    with pytest.raises(ValidationError) as info:
+        messages_from_tracking(
+            SHIPMENT,
+            codes=CODES,
+            sender=Party(),
+            carrier=lambda t: Carrier(id="DX", tracking_url="not a url"),
+            ship_to=Party(name=" "),
+            business_reference=lambda t: "two\nlines",
+            document_url=lambda t, e: "https://pod.example.com/1.pdf",
+            customize=customize,
+            last_only=True,
+        )
+    assert [(path, problem.rsplit("(", 1)[-1]) for path, problem in info.value.problems] == [
+        ("trackings[0].events[4].event.business_reference", "set by business_reference=)"),
+        ("trackings[0].events[4].anomaly.code", "set by customize=)"),
+        ("trackings[0].events[4].ship_to.name", "set by ship_to=)"),
+        ("trackings[0].events[4].sender", "set by sender=)"),
+        ("trackings[0].events[4].carrier.tracking_url", "set by carrier=)"),
+    ]
+
+
+def test_the_checks_at_build_are_the_validator_given() -> None:
+    relaxed = TrackingValidator(document_required_codes=(), required_parts={"event"})
+    bare = Tracking(
+        provider="demo", shipment_id="S3", status="DELIVERED", events=[event("DELIVERED", 1)]
+    )
+    (message,) = messages_from_tracking(bare, codes=CODES, sender=None, validator=relaxed)
     assert message.carrier is None
-    with pytest.raises(ValidationError, match=r"messages\[0\]\.carrier: is required"):
-        validate_messages([message])
+    assert message.document_url is None
+    with pytest.raises(ValidationError, match="validator"):
+        messages_from_tracking(bare, codes=CODES, sender=ME, validator="strict")  # type: ignore[arg-type]
 
 
 def test_message_from_event() -> None:
@@ -415,3 +494,55 @@ def test_forward_shiplemon_tracking_to_lex(sb: Sandbox) -> None:
         "trackingNumber": "ZU500011420GR",
         "trackingUrl": "https://www.elta-courier.gr/search?br=ZU500011420GR",
     }
+
+
+def exporto_trackings(sb: Sandbox) -> list[Tracking]:
+    """The trackings of the sandbox's first exporto tour, as a user tracks a tour."""
+    exporto = sb.exporto_client()
+    results = list(exporto.tours.track([exporto.tours.list()[0].id]))
+    assert results
+    assert all(r.tracking is not None for r in results)
+    return [r.tracking for r in results if r.tracking is not None]
+
+
+def test_exporto_tracking_with_the_suggested_codes_is_checked_at_build(sb: Sandbox) -> None:
+    trackings = exporto_trackings(sb)
+    with pytest.raises(ValidationError) as info:
+        messages_from_tracking(trackings, codes=SUGGESTED_INOVERT_CODES, sender=ME)
+    fields = set()
+    for path, problem in info.value.problems:
+        match = re.fullmatch(r"trackings\[\d+\]\.events\[\d+\]\.(carrier|document_url)", path)
+        assert match, path
+        fields.add(match[1])
+        assert f"pass {match[1]}=" in problem
+    assert fields == {"carrier", "document_url"}
+    # What the problems name is what makes every message acceptable to LEX.
+    messages = messages_from_tracking(
+        trackings,
+        codes=SUGGESTED_INOVERT_CODES,
+        sender=ME,
+        carrier=lambda t: Carrier(id="SWISSPOST", tracking_number=t.tracking_ref),
+        document_url=lambda t, e: (
+            f"https://pod.example.com/{t.shipment_id}.pdf" if e.status.is_final else None
+        ),
+    )
+    report = sb.lex_client().tracking.send(messages)
+    assert report.ok
+    assert len(report.accepted) == len(messages) > 0
+
+
+def test_the_suggested_codes_leave_exportos_own_steps_out(sb: Sandbox) -> None:
+    shipment = sb.exporto_client().shipments.get("S-240902-0001")
+    assert shipment.processed_at
+    assert shipment.declared_at
+    messages = messages_from_tracking(
+        shipment.to_tracking(),
+        codes=SUGGESTED_INOVERT_CODES,
+        sender=ME,
+        carrier=Carrier(id="SWISSPOST"),
+        document_url=lambda t, e: "https://pod.example.com/1.pdf",
+    )
+    assert [(m.event.code, m.event.occurred_at) for m in messages] == [
+        ("ENL", shipment.carrier_received_at),  # the last-mile carrier took the parcel
+        ("LIV", shipment.carrier_delivered_at),
+    ]
