@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from . import calls, concurrency, imports, lex
+from . import calls, concurrency, imports, lex, sandbox_throughput
 from ._common import FULL, QUICK, Figure, Settings, machine, table
 from ._sandbox import RemoteSandbox
 
@@ -33,12 +33,14 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 #: Every figure, in the order of the table: name → (needs the sandbox, function).
 FIGURES: dict[str, tuple[bool, Callable[..., Figure]]] = {
     "per_call_overhead": (True, calls.per_call_overhead),
+    "client_cpu": (True, calls.client_cpu),
     "model_conversion": (False, calls.model_conversion),
     "tour_fanout": (True, concurrency.tour_fanout),
     "lex_batching": (True, lex.lex_batching),
     "order_drain": (True, lex.order_drain),
     "token_reuse": (True, concurrency.token_reuse),
     "import_time": (False, imports.import_time),
+    "sandbox_throughput": (False, sandbox_throughput.sandbox_throughput),
 }
 
 

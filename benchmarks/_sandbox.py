@@ -12,9 +12,10 @@ import multiprocessing
 import multiprocessing.connection
 from typing import Any
 
+from shiptrack_sdk._providers import spec
 from shiptrack_sdk.exporto import ExportoClient
 from shiptrack_sdk.lex import LexClient
-from shiptrack_sdk.sandbox import Sandbox, SandboxCredentials
+from shiptrack_sdk.sandbox import Sandbox
 from shiptrack_sdk.shiplemon import ShiplemonClient
 
 
@@ -49,9 +50,19 @@ _COMMANDS: dict[str, Any] = {
 }
 
 
+def _client_options(sb: Sandbox) -> dict[str, dict[str, Any]]:
+    """Each provider's client keywords for this sandbox (its URLs and test credentials)."""
+    found: dict[str, dict[str, Any]] = {}
+    for name in sb.providers:
+        make = spec(name).sandbox_client
+        if make is not None:
+            found[name] = make(sb)
+    return found
+
+
 def _serve(conn: multiprocessing.connection.Connection) -> None:
     with Sandbox() as sb:
-        conn.send((sb.url, sb.credentials))
+        conn.send((sb.url, _client_options(sb), sb.environment()))
         while True:
             try:
                 name, args, kwargs = conn.recv()
@@ -70,7 +81,8 @@ class RemoteSandbox:
     """A :class:`~shiptrack_sdk.sandbox.Sandbox` served by a child process.
 
     It offers the part of the sandbox's interface the benchmarks use: ``url``,
-    ``credentials``, ``provider_url()``, the ``*_client()`` factories, and a few controls.
+    ``provider_url()``, ``client()`` and the ``*_client()`` factories, ``client_options()``,
+    ``environment()``, and a few controls.
     """
 
     def __init__(self) -> None:
@@ -82,8 +94,9 @@ class RemoteSandbox:
         self._process.start()
         child.close()
         self.url: str
-        self.credentials: SandboxCredentials
-        self.url, self.credentials = self._conn.recv()
+        self._options: dict[str, dict[str, Any]]
+        self._environment: dict[str, str]
+        self.url, self._options, self._environment = self._conn.recv()
 
     def __enter__(self) -> RemoteSandbox:
         return self
@@ -111,16 +124,26 @@ class RemoteSandbox:
     def provider_url(self, provider: str) -> str:
         return f"{self.url}/{provider}"
 
-    # The client factories are the sandbox's own, read against this object's url and
-    # credentials, so the benchmarks build their clients exactly as the docs do.
+    def client_options(self, provider: str) -> dict[str, Any]:
+        """The keywords of a ``provider`` client pointed here, as the sandbox's own
+        :meth:`~shiptrack_sdk.sandbox.Sandbox.client` passes them (read in the child)."""
+        return dict(self._options[provider])
+
+    def client(self, provider: str, **overrides: Any) -> Any:
+        """A ``provider`` client pointed here, built as ``Sandbox.client`` builds it."""
+        return spec(provider).client_class()(**{**self._options[provider], **overrides})
+
     def shiplemon_client(self, **overrides: Any) -> ShiplemonClient:
-        return Sandbox.shiplemon_client(self, **overrides)  # type: ignore[arg-type]
+        client: ShiplemonClient = self.client("shiplemon", **overrides)
+        return client
 
     def exporto_client(self, **overrides: Any) -> ExportoClient:
-        return Sandbox.exporto_client(self, **overrides)  # type: ignore[arg-type]
+        client: ExportoClient = self.client("exporto", **overrides)
+        return client
 
     def lex_client(self, **overrides: Any) -> LexClient:
-        return Sandbox.lex_client(self, **overrides)  # type: ignore[arg-type]
+        client: LexClient = self.client("lex", **overrides)
+        return client
 
     @property
     def latency(self) -> float:
@@ -154,8 +177,8 @@ class RemoteSandbox:
         self._call("clear_calls")
 
     def environment(self) -> dict[str, str]:
-        """``SHIPTRACK_*`` variables pointing every client here (as the sandbox's own)."""
-        return Sandbox.environment(self)  # type: ignore[arg-type]
+        """``SHIPTRACK_*`` variables pointing every client here (the sandbox's own)."""
+        return dict(self._environment)
 
     def route_stats(self, route: str) -> tuple[int, int]:
         calls, in_flight = self._call("route_stats", route)

@@ -27,6 +27,7 @@ from ._version import __version__ as __version__
 from .errors import APIError as APIError
 from .errors import AuthenticationError as AuthenticationError
 from .errors import BadRequestError as BadRequestError
+from .errors import ClientClosedError as ClientClosedError
 from .errors import DeadlineExceededError as DeadlineExceededError
 from .errors import NotFoundError as NotFoundError
 from .errors import RateLimitError as RateLimitError
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from ._core.options import Timeout as Timeout
     from .auth import ApiKeyAuth as ApiKeyAuth
     from .auth import OAuth2ClientCredentials as OAuth2ClientCredentials
+    from .export import format_timeline as format_timeline
     from .exporto import ExportoClient as ExportoClient
     from .lex import LexClient as LexClient
     from .notebook import Trackings as Trackings
@@ -62,6 +64,7 @@ _CORE_NAMES = (
     "ApiKeySettings",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ClientOptions",
     "DeadlineExceededError",
     "NotFoundError",
@@ -81,6 +84,7 @@ _CORE_NAMES = (
     "TransportError",
     "ValidationError",
     "__version__",
+    "format_timeline",
     "to_dataframe",
 )
 
@@ -93,6 +97,7 @@ _LAZY = {
     "Timeout": "._core.options",
     "ApiKeyAuth": ".auth",
     "OAuth2ClientCredentials": ".auth",
+    "format_timeline": ".export",
     "Trackings": ".notebook",
     "to_dataframe": ".notebook",
 }

@@ -6,7 +6,8 @@ Commands:
   clients, each provider playing its part: pull tracking from Shiplemon and from exporto's
   tours, forward it to Michelin LEX Shipment Tracking, and poll LEX Order Execution; print
   normalized timelines.
-* ``shiptrack sandbox``: serve the sandbox, print its URL and credentials, wait for Ctrl-C.
+* ``shiptrack sandbox [--env-file PATH]``: serve the sandbox until Ctrl-C; print its URL, and
+  its credentials as ``export`` lines a shell can source (and write them to ``PATH``).
 * ``shiptrack track <provider> <id>...``: track shipments with any provider that tracks by id
   (Shiplemon, exporto).
 * The providers' own commands, such as ``shiptrack tours [--since DATE] [--track]`` (exporto
@@ -24,8 +25,10 @@ page); ``SHIPTRACK_<PROVIDER>_BASE_URL`` points a command at another server, suc
 
 Exit codes: 0 ok, 1 API or transport error, 2 usage error (bad arguments, missing credentials,
 a sandbox port that cannot be listened on), 130 interrupted by Ctrl-C (``shiptrack sandbox``,
-which serves until Ctrl-C, exits 0 then). Errors are printed as one line; ``--debug`` prints the
-request log (secrets masked) to stderr, and leaves the ``shiptrack_sdk`` logger as it found it.
+which serves until Ctrl-C, exits 0 then), 141 the output was closed early (``| head``), which
+ends the command quietly. Errors are printed as one line; a credential that is not set is named
+by its environment variable. ``--debug`` (before or after the command) prints the request log
+(secrets masked) to stderr, and leaves the ``shiptrack_sdk`` logger as it found it.
 ``shiptrack track`` tracks every id it is given: a shipment that fails is one line on stderr,
 and the exit code is that of the first failure.
 """
@@ -33,13 +36,19 @@ and the exit code is that of the first failure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
-import json
 import logging
+import os
+import shlex
+import signal
 import sys
+import textwrap
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
 import attrs
@@ -47,12 +56,13 @@ import attrs
 from . import __version__
 from ._core.spec import load
 from ._providers import all_specs, spec
-from ._render import format_timeline
 from .errors import ShiptrackError, ValidationError
+from .export import format_timeline, to_dict, to_json
 from .models import Tracking
 
 __all__ = [
     "EXIT_API_ERROR",
+    "EXIT_BROKEN_PIPE",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
@@ -61,6 +71,7 @@ __all__ = [
     "date_arg",
     "error_line",
     "exit_code",
+    "export_lines",
     "format_table",
     "main",
     "port_arg",
@@ -74,6 +85,9 @@ __all__ = [
 EXIT_OK, EXIT_API_ERROR, EXIT_USAGE = 0, 1, 2
 #: Interrupted by Ctrl-C (SIGINT), as shells report it: 128 + 2.
 EXIT_INTERRUPTED = 130
+#: The output was closed before everything was written (``| head``): 128 + SIGPIPE (13), as
+#: shells report a command that a closed pipe ended.
+EXIT_BROKEN_PIPE = 141
 
 #: What a provider's ``register(commands)`` adds its commands to.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -83,34 +97,15 @@ Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def tracking_json(tracking: Tracking) -> dict[str, Any]:
-    """``tracking`` as the JSON the commands print."""
-    return {
-        "provider": tracking.provider,
-        "shipment_id": tracking.shipment_id,
-        "status": tracking.status.value,
-        "provider_status": tracking.provider_status,
-        "carrier": tracking.carrier,
-        "tracking_ref": tracking.tracking_ref,
-        "tracking_url": tracking.tracking_url,
-        "events": [
-            {
-                "status": e.status.value,
-                "occurred_at": e.occurred_at.isoformat(),
-                "description": e.description,
-                "provider_status": e.provider_status,
-                "provider_status_detail": e.provider_status_detail,
-                "location": e.location,
-            }
-            for e in tracking.events
-        ],
-    }
+    """``tracking`` as the JSON the commands print: its
+    :func:`~shiptrack_sdk.export.to_dict`."""
+    return to_dict(tracking)
 
 
 def print_trackings(trackings: Iterable[Tracking], *, as_json: bool, out: TextIO) -> None:
     """``trackings`` as timelines, or as a JSON list."""
     if as_json:
-        json.dump([tracking_json(t) for t in trackings], out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        write_json(list(trackings), out)
         return
     for i, tracking in enumerate(trackings):
         if i:
@@ -133,9 +128,14 @@ def format_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def write_json(value: Any, out: TextIO) -> None:
-    """``value`` as indented JSON (dates and the like as text)."""
-    json.dump(value, out, ensure_ascii=False, indent=2, default=str)
-    out.write("\n")
+    """``value`` as indented JSON: :func:`~shiptrack_sdk.export.to_json` (models as their
+    export, datetimes as ISO 8601 text; other values JSON cannot hold as text)."""
+    out.write(to_json(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def export_lines(variables: Mapping[str, str]) -> list[str]:
+    """``export NAME=value`` lines that a POSIX shell can source, each value quoted."""
+    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
 
 
 # -- argument types ----------------------------------------------------------------------------
@@ -192,10 +192,37 @@ def track_each(
 
 
 def error_line(error: ShiptrackError) -> str:
-    """The one line the command line prints for ``error``."""
+    """The one line the command line prints for ``error``.
+
+    A credential that is not set is named by its environment variable, which is what a
+    shell user sets (the library's message also names the keyword, for Python callers).
+    """
     if isinstance(error, ValidationError):
-        return f"shiptrack: error: {error}"
+        return f"shiptrack: error: {_missing_setting(error) or error}"
     return f"shiptrack: {type(error).__name__}: {error}"
+
+
+#: What a credential keyword holds, in the words of a message.
+_SETTING_NAMES = {"api_key": "API key", "client_id": "client id", "client_secret": "client secret"}
+
+
+def _missing_setting(error: ValidationError) -> str | None:
+    """For a required setting that is not set, what to export; ``None`` for another error.
+
+    The command line passes no keyword, so an error that names a provider's variable
+    (``SHIPTRACK_<PROVIDER>_<KEYWORD>``) while that variable is unset is such a setting.
+    """
+    if len(error.problems) != 1 or not error.argument.isidentifier():
+        return None
+    for found in all_specs():
+        variable = f"{found.env_prefix}_{error.argument.upper()}"
+        if variable in str(error) and not os.environ.get(variable):
+            what = _SETTING_NAMES.get(error.argument, error.argument.replace("_", " "))
+            return (
+                f"the {found.title} {what} is not set: export {variable}=... first "
+                "(shiptrack sandbox prints test values)"
+            )
+    return None
 
 
 def exit_code(error: ShiptrackError) -> int:
@@ -258,9 +285,35 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def _write_env_file(path: Path, text: str) -> None:
+    """``text`` into ``path``, whole: written beside it, then renamed into place, so that a
+    script waiting for the file never reads half of it."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _remove_env_file(path: Path, text: str) -> None:
+    """Remove ``path`` if it still holds ``text``: a file rewritten since is another's."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            path.unlink()
+    except OSError:
+        pass  # already gone, or no longer ours to read: nothing to clean up
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # ``kill PID``, as a script stops what it started, stops the sandbox as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
 def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     from .sandbox import Sandbox
 
+    env_file = Path(args.env_file) if args.env_file else None
     sandbox = Sandbox(host=args.host, port=args.port, latency=args.latency)
     try:
         sandbox.start()
@@ -276,19 +329,38 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    out.write(f"shiptrack sandbox serving at {sandbox.url}\n")
-    out.write("environment for the command line and the clients (test credentials):\n")
-    for name, value in sandbox.environment().items():
-        out.write(f"  {name}={value}\n")
-    out.write("Ctrl-C to stop.\n")
-    out.flush()
+    # Every line is a shell comment or an export, so what is printed can be sourced whole.
+    exports = "".join(line + "\n" for line in export_lines(sandbox.environment()))
+    written = f"# shiptrack sandbox at {sandbox.url} (test credentials)\n{exports}"
+    handled = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if handled else None
     try:
+        if env_file is not None:
+            try:
+                _write_env_file(env_file, written)
+            except OSError as exc:
+                print(
+                    f"shiptrack: error: cannot write --env-file {env_file}: {exc.strerror or exc}",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+        out.write(f"# shiptrack sandbox serving at {sandbox.url}\n")
+        out.write("# environment for the command line and the clients (test credentials):\n")
+        out.write(exports)
+        if env_file is not None:
+            out.write(f"# written to {env_file} (removed when the sandbox stops)\n")
+        out.write("# Ctrl-C to stop.\n")
+        out.flush()
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        pass  # Ctrl-C is how the sandbox is stopped: a clean exit
+        pass  # Ctrl-C (or SIGTERM) is how the sandbox is stopped: a clean exit
     finally:
         sandbox.stop()
+        if env_file is not None:
+            _remove_env_file(env_file, written)
+        if handled and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return EXIT_OK
 
 
@@ -316,8 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shiptrack",
         description=f"Shipment tracking and order execution across {across}.",
-        epilog="Exit codes: 0 ok, 1 API or transport error, 2 usage error, 130 interrupted. "
-        "Credentials and base URLs come from SHIPTRACK_* environment variables.",
+        epilog="Exit codes: 0 ok, 1 API or transport error, 2 usage error, 130 interrupted, "
+        "141 output closed early. Credentials and base URLs come from SHIPTRACK_* environment "
+        "variables.",
     )
     parser.add_argument("--version", action="version", version=f"shiptrack-sdk {__version__}")
     parser.add_argument(
@@ -335,18 +408,73 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--latency", type=float, default=0.0, help="seconds every call waits (default 0)"
     )
+    sandbox.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="also write the export lines to PATH once the server listens (removed when it "
+        "stops), for a script to source",
+    )
     sandbox.set_defaults(func=cmd_sandbox)
 
-    track = commands.add_parser("track", help="track shipments by id")
-    track.add_argument("provider", choices=sorted(s.name for s in specs if s.tracks))
-    track.add_argument("ids", nargs="+", metavar="ID")
+    trackers = sorted(s.name for s in specs if s.tracks)
+    track = commands.add_parser(
+        "track",
+        help="track shipments by id",
+        # Wrapped here: the raw formatter keeps the examples' columns, and every line.
+        description=textwrap.fill(
+            "Track shipments by id with one provider and print each one's timeline, oldest "
+            "event first (--json: a JSON list). Every id is tracked: one that fails is one "
+            "line on stderr, the others are still printed, and the exit code is the first "
+            "failure's (1 an API or transport error, 2 an id that cannot be sent).",
+            79,
+        ),
+        epilog=_track_examples(trackers),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    track.add_argument("provider", choices=trackers, help="the provider: %(choices)s")
+    track.add_argument("ids", nargs="+", metavar="ID", help="the provider's shipment id")
     track.add_argument("--json", action="store_true", help="print JSON instead of timelines")
     track.set_defaults(func=cmd_track)
 
     for found in specs:
         if found.cli is not None:
             load(found.cli)(commands)
+    _debug_after_each_command(parser)
     return parser
+
+
+def _track_examples(providers: Sequence[str]) -> str:
+    first, last = providers[0], providers[-1]
+    examples = [
+        (f"shiptrack track {first} ID1 ID2", "the timelines of two shipments"),
+        (f"shiptrack track {last} ID --json", "the same as JSON"),
+        (f"shiptrack track {first} ID --debug", "with every request logged to stderr"),
+    ]
+    width = max(len(command) for command, _ in examples)
+    return (
+        "examples:\n"
+        + "".join(f"  {command.ljust(width)}  {what}\n" for command, what in examples)
+        + "\n"
+        "Credentials and base URLs come from SHIPTRACK_<PROVIDER>_* environment variables;\n"
+        "shiptrack sandbox serves a test server and prints the lines to export."
+    )
+
+
+def _debug_after_each_command(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--debug`` after every command and action too, as in ``shiptrack track ...
+    --debug``: given there, it sets what the top-level flag sets."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                if "--debug" not in command._option_string_actions:
+                    command.add_argument(
+                        "--debug",
+                        action="store_true",
+                        # Absent here, the top-level flag's value is kept.
+                        default=argparse.SUPPRESS,
+                        help="log every request to stderr (secrets masked)",
+                    )
+                _debug_after_each_command(command)
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
@@ -366,12 +494,24 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
         sdk_logger.setLevel(logging.DEBUG)
     stream = out or sys.stdout
     try:
-        return int(args.func(args, stream))
+        code = int(args.func(args, stream))
+        # Flushed here, where a closed pipe can still be handled, not at interpreter exit.
+        stream.flush()
+        return code
     except ShiptrackError as exc:
         print(error_line(exc), file=sys.stderr)
         return exit_code(exc)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): what is left unwritten is not wanted. Standard
+        # output is pointed at the null device so that Python's own flush at exit, finding
+        # the pipe closed, prints no traceback.
+        if stream is sys.stdout:
+            # (A replaced sys.stdout may have no file descriptor to point elsewhere.)
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     finally:
         if handler is not None:
             sdk_logger.removeHandler(handler)

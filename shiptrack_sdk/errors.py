@@ -5,6 +5,7 @@ Every failure the SDK reports is a :class:`ShiptrackError`::
     ShiptrackError
     ├── ValidationError          bad input from the caller, refused before any request
     │                            (also a ValueError)
+    ├── ClientClosedError        a client used after close() (or after its with block)
     ├── TransportError           connection refused or reset, timeout, TLS
     │   └── DeadlineExceededError   the call's total deadline passed
     ├── ResponseError            the provider answered, but not with JSON of the documented shape,
@@ -47,6 +48,7 @@ __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "DeadlineExceededError",
     "NotFoundError",
     "RateLimitError",
@@ -132,6 +134,24 @@ class ValidationError(ShiptrackError, ValueError):
         """One error reporting every problem in ``problems`` (which must not be empty)."""
         first_arg, first_msg = problems[0]
         return cls(first_arg, first_msg, problems=problems)
+
+
+class ClientClosedError(ShiptrackError):
+    """A client used after its ``close()`` (or after the ``with`` block that closed it):
+    nothing is sent, and no connection is opened again; make a new client instead. A copy of
+    a client (pickled, as a worker receives it) is a client of its own, open until it is
+    closed.
+
+    Attributes:
+        provider: The provider of the closed client.
+    """
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        super().__init__(
+            f"[{provider}] the client is closed (by close() or the end of its with block): "
+            "make a new one"
+        )
 
 
 class _RequestContext(ShiptrackError):

@@ -6,6 +6,11 @@ pandas and :func:`plot_timeline` needs matplotlib — optional extras::
 
     pip install "shiptrack-sdk[pandas,plot]"
 
+A failed lookup among the items (a result whose ``tracking`` is ``None``, such as a
+:class:`~shiptrack_sdk.exporto.TrackResult` with its error, or the error itself) is shown, not
+dropped: :attr:`Trackings.failed` holds them, the HTML views list them under the table, and
+:func:`to_dataframe` gives each a row with its ``error``.
+
 Bad arguments (something that is not a list of trackings, an item that holds no tracking, an
 unknown option) are refused with a :class:`~shiptrack_sdk.ValidationError` naming them,
 before anything is rendered or computed.
@@ -13,11 +18,12 @@ before anything is rendered or computed.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import _render
-from .errors import ValidationError
+from .errors import ShiptrackError, ValidationError
 from .models import Tracking, TrackingStatus
 
 if TYPE_CHECKING:
@@ -56,19 +62,64 @@ def trackings_html(trackings: Iterable[Any]) -> str:
     Raises:
         ValidationError: ``trackings`` is not an iterable of trackings.
     """
-    return _render.trackings_html(_trackings(trackings, "trackings"))
+    entries = _entries(trackings, "trackings")
+    found = [e for e in entries if isinstance(e, Tracking)]
+    return _render.trackings_html(found) + _failed_html(
+        [e for e in entries if not isinstance(e, Tracking)]
+    )
 
 
 #: What an item of a list of trackings may be, for error messages.
-_ACCEPTED = "a Tracking, a model with to_tracking() or a result with a tracking attribute"
+_ACCEPTED = "a Tracking, a model with to_tracking(), a result with a tracking attribute or an error"
+
+#: How many failed lookups an HTML view lists by name (the rest are counted).
+_LISTED_FAILURES = 20
 
 
 def _trackings(items: Any, argument: str) -> tuple[Tracking, ...]:
-    """The trackings of ``items``; every item that holds none is refused, all at once.
+    """The trackings of ``items`` (its failed lookups left out); see :func:`_entries`."""
+    return tuple(e for e in _entries(items, argument) if isinstance(e, Tracking))
+
+
+def _failure(item: Any) -> tuple[str | None, str | None, str | None]:
+    """A failed lookup's provider, shipment id and error (``"NotFoundError: ..."``)."""
+    error = item if isinstance(item, BaseException) else getattr(item, "error", None)
+    shipment_id = None if isinstance(item, BaseException) else getattr(item, "shipment_id", None)
+    text = f"{type(error).__name__}: {error}" if error is not None else None
+    return getattr(error, "provider", None), shipment_id, text
+
+
+def _failed_html(failed: Sequence[Any]) -> str:
+    """The failed lookups under a table: how many, and the first few with their errors."""
+    if not failed:
+        return ""
+    e = html.escape
+    lines = []
+    for item in failed[:_LISTED_FAILURES]:
+        _, shipment_id, error = _failure(item)
+        tour = getattr(item, "tour_id", None)
+        who = f"<code>{e(shipment_id)}</code>" if shipment_id else "a lookup"
+        if tour:
+            who += f" (tour <code>{e(str(tour))}</code>)"
+        lines.append(f"<li>{who}: {e(error or 'no tracking')}</li>")
+    more = len(failed) - _LISTED_FAILURES
+    if more > 0:
+        lines.append(f"<li>and {more} more (see <code>.failed</code>)</li>")
+    count = f"{len(failed)} lookup{'s' if len(failed) != 1 else ''} failed"
+    return f'<div class="shiptrack-failed"><p>{count}:</p><ul>{"".join(lines)}</ul></div>'
+
+
+def _entries(items: Any, argument: str) -> tuple[Any, ...]:
+    """The trackings of ``items`` and its failed lookups, in order; every item that holds
+    neither is refused, all at once.
 
     An item is a :class:`~shiptrack_sdk.Tracking`, a wire model with ``to_tracking()``, or a
-    result with a ``tracking`` attribute, skipped when that is ``None`` (a failed lookup).
+    result with a ``tracking`` attribute, kept as it is (a failed lookup) when that is
+    ``None``; a :class:`~shiptrack_sdk.ShiptrackError` (what a lookup that failed returned)
+    is a failed lookup too. A :class:`Trackings` gives its own, failed lookups included.
     """
+    if isinstance(items, Trackings):
+        return items._entries
     if isinstance(items, Tracking):
         raise ValidationError(
             argument, "expected an iterable of Tracking, got one: pass [tracking]"
@@ -77,11 +128,11 @@ def _trackings(items: Any, argument: str) -> tuple[Tracking, ...]:
         raise ValidationError(
             argument, f"expected an iterable of Tracking, got {type(items).__name__}"
         )
-    found: list[Tracking] = []
+    found: list[Any] = []
     problems: list[tuple[str, str]] = []
     for index, item in enumerate(items):
         where = f"{argument}[{index}]"
-        if isinstance(item, Tracking):
+        if isinstance(item, (Tracking, ShiptrackError)):
             found.append(item)
         elif callable(getattr(item, "to_tracking", None)):
             result = item.to_tracking()
@@ -93,7 +144,9 @@ def _trackings(items: Any, argument: str) -> tuple[Tracking, ...]:
         elif hasattr(item, "tracking"):
             if isinstance(item.tracking, Tracking):
                 found.append(item.tracking)
-            elif item.tracking is not None:
+            elif item.tracking is None:
+                found.append(item)  # a failed lookup, kept with its error
+            else:
                 got = type(item.tracking).__name__
                 problems.append((where, f"its tracking is a {got}, not a Tracking"))
         else:
@@ -104,12 +157,16 @@ def _trackings(items: Any, argument: str) -> tuple[Tracking, ...]:
 
 
 class Trackings(Sequence[Tracking]):
-    """A sequence of trackings that shows as a table in Jupyter.
+    """A sequence of trackings that shows as a table in Jupyter, and exports as a list
+    (:meth:`to_dict`, :meth:`to_json`).
 
     Accepts :class:`~shiptrack_sdk.Tracking` objects, wire models with ``to_tracking()``, and
     results with a ``tracking`` attribute, such as
-    :class:`~shiptrack_sdk.exporto.TrackResult` (those whose ``tracking`` is ``None``, failed
-    lookups, are skipped).
+    :class:`~shiptrack_sdk.exporto.TrackResult`. A result whose ``tracking`` is ``None``, or
+    a :class:`~shiptrack_sdk.ShiptrackError` in the list, is a failed lookup: it is not one
+    of the sequence's trackings but is kept in :attr:`failed`, counted in the ``repr``,
+    listed under the HTML table and given a row (with its ``error``) by
+    :meth:`to_dataframe`.
 
     Raises:
         ValidationError: ``items`` is not iterable, or some of its items hold no tracking
@@ -117,7 +174,16 @@ class Trackings(Sequence[Tracking]):
     """
 
     def __init__(self, items: Iterable[Any] = ()) -> None:
-        self._items: tuple[Tracking, ...] = _trackings(items, "items")
+        entries = _entries(items, "items")
+        self._entries = entries
+        self._items: tuple[Tracking, ...] = tuple(e for e in entries if isinstance(e, Tracking))
+        self._failed = tuple(e for e in entries if not isinstance(e, Tracking))
+
+    @property
+    def failed(self) -> tuple[Any, ...]:
+        """The failed lookups among the items, as given (a result with its ``error``, or the
+        error itself), in order."""
+        return self._failed
 
     @overload
     def __getitem__(self, index: int) -> Tracking: ...
@@ -139,14 +205,29 @@ class Trackings(Sequence[Tracking]):
         for t in self._items:
             counts[t.status.value] = counts.get(t.status.value, 0) + 1
         summary = ", ".join(f"{k}={v}" for k, v in counts.items())
-        return f"Trackings({len(self._items)} shipments{': ' + summary if summary else ''})"
+        failed = f"; {len(self._failed)} failed" if self._failed else ""
+        return f"Trackings({len(self._items)} shipments{': ' + summary if summary else ''}{failed})"
 
     def _repr_html_(self) -> str:
-        return trackings_html(self._items)
+        return trackings_html(self._entries)
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """Every tracking's :meth:`~shiptrack_sdk.Tracking.to_dict`, in order: a list (the
+        failed lookups, in :attr:`failed`, are no trackings and are not in it)."""
+        return [t.to_dict() for t in self._items]
+
+    def to_json(self, **json_kwargs: Any) -> str:
+        """:meth:`to_dict` as a JSON array; keywords go to :func:`json.dumps`
+        (``indent=2``...).
+
+        Raises:
+            ValidationError: a keyword that :func:`json.dumps` does not take.
+        """
+        return _render.dumps(self._items, **json_kwargs)
 
     def to_dataframe(self, *, per: Literal["event", "shipment"] = "event") -> pandas.DataFrame:
-        """See :func:`to_dataframe`."""
-        return to_dataframe(self._items, per=per)
+        """See :func:`to_dataframe` (failed lookups included, in the order given)."""
+        return to_dataframe(self._entries, per=per)
 
     def plot_timeline(self, ax: Any = None) -> Any:
         """See :func:`plot_timeline`."""
@@ -170,7 +251,10 @@ def to_dataframe(
 
     Datetimes are time-zone aware (UTC) and ``status`` is an ordered categorical of
     :class:`~shiptrack_sdk.TrackingStatus` values. A shipment without events still has a row
-    per event (``occurred_at`` missing) so no shipment disappears.
+    per event (``occurred_at`` missing) so no shipment disappears. A failed lookup has one
+    row too: its ``shipment_id`` and ``provider`` when known, and the last column, ``error``
+    (``"NotFoundError: ..."``, missing on the rows of trackings), says what went wrong;
+    ``frame[frame.error.notna()]`` selects them.
 
     Args:
         trackings: :class:`~shiptrack_sdk.Tracking` objects (or anything :class:`Trackings`
@@ -181,13 +265,16 @@ def to_dataframe(
         ValidationError: ``trackings`` is not an iterable of trackings, or ``per`` is neither
             ``"event"`` nor ``"shipment"``.
     """
-    items = _trackings(trackings, "trackings")
+    entries = _entries(trackings, "trackings")
     if not isinstance(per, str) or per not in ("event", "shipment"):
         raise ValidationError("per", f"must be 'event' or 'shipment', got {per!r}")
     pd = _pandas()
     rows: list[dict[str, Any]] = []
     if per == "event":
-        for t in items:
+        for t in entries:
+            if not isinstance(t, Tracking):
+                rows.append(_failed_row(t))
+                continue
             base = {
                 "provider": t.provider,
                 "shipment_id": t.shipment_id,
@@ -219,9 +306,13 @@ def to_dataframe(
             "shipment_status",
             "carrier",
             "tracking_ref",
+            "error",
         ]
     else:
-        for t in items:
+        for t in entries:
+            if not isinstance(t, Tracking):
+                rows.append({**_failed_row(t), "events": 0})
+                continue
             first, last = (t.events[0], t.events[-1]) if t.events else (None, None)
             rows.append(
                 {
@@ -252,6 +343,7 @@ def to_dataframe(
             "first_event_at",
             "last_event_at",
             "last_description",
+            "error",
         ]
     frame = pd.DataFrame(rows, columns=columns)
     status_type = pd.CategoricalDtype(_STATUS_ORDER, ordered=True)
@@ -262,6 +354,12 @@ def to_dataframe(
         if col in frame:
             frame[col] = pd.to_datetime(frame[col], utc=True)
     return frame
+
+
+def _failed_row(item: Any) -> dict[str, Any]:
+    """The row of a failed lookup: what is known of it, and its error."""
+    provider, shipment_id, error = _failure(item)
+    return {"provider": provider, "shipment_id": shipment_id, "error": error}
 
 
 def plot_timeline(trackings: Iterable[Any], *, ax: Any = None) -> Any:

@@ -70,7 +70,7 @@ def serving_sandbox(*args: str) -> Iterator[tuple[subprocess.Popen[str], list[st
     try:
         assert process.stdout is not None
         lines: list[str] = []
-        while not lines or not lines[-1].startswith("Ctrl-C"):
+        while not lines or not lines[-1].startswith("# Ctrl-C"):
             lines.append(process.stdout.readline())
             assert lines[-1], f"the sandbox stopped before saying how to stop it: {lines}"
             assert len(lines) < 50
@@ -161,8 +161,9 @@ def test_missing_credentials_exit_2_with_one_line(live_sb: Sandbox) -> None:
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "api_key" in lines[0]
-    assert "SHIPTRACK_SHIPLEMON_API_KEY" in lines[0]
+    # For a shell user: the variable to export, not the Python keyword.
+    assert "export SHIPTRACK_SHIPLEMON_API_KEY=" in lines[0]
+    assert "api_key=" not in lines[0]
     assert "Traceback" not in result.stderr
 
 
@@ -226,15 +227,17 @@ def test_sandbox_module_serves_until_interrupted() -> None:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        match = re.match(r"^shiptrack sandbox serving at (http://127\.0\.0\.1:\d+)$", first.strip())
+        match = re.match(
+            r"^# shiptrack sandbox serving at (http://127\.0\.0\.1:\d+)$", first.strip()
+        )
         assert match, first
         url = match[1]
         lines = []
-        while not lines or not lines[-1].startswith("Ctrl-C"):
+        while not lines or not lines[-1].startswith("# Ctrl-C"):
             lines.append(process.stdout.readline())
             assert lines[-1], "the sandbox stopped printing before saying how to stop it"
             assert len(lines) < 50
-        assert f"  SHIPTRACK_SHIPLEMON_BASE_URL={url}/shiplemon\n" in lines
+        assert f"export SHIPTRACK_SHIPLEMON_BASE_URL={url}/shiplemon\n" in lines
         # It serves: the documented 404 body for an unknown shipment.
         answer = requests.get(
             f"{url}/shiplemon/public/v1/shipments/nope/tracking",
@@ -284,7 +287,7 @@ def test_main_leaves_the_sdk_logger_as_it_found_it(
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is how Ctrl-C reaches a process")
 def test_sandbox_command_stops_cleanly_on_ctrl_c() -> None:
     with serving_sandbox("--port", "0") as (process, lines):
-        match = re.match(r"^shiptrack sandbox serving at (http://127\.0\.0\.1:(\d+))$", lines[0])
+        match = re.match(r"^# shiptrack sandbox serving at (http://127\.0\.0\.1:(\d+))$", lines[0])
         assert match, lines
         url = match[1]
         answer = requests.get(

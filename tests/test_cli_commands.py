@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +20,7 @@ import pytest
 
 from shiptrack_sdk._core.convert import parse_datetime
 from shiptrack_sdk.sandbox import Sandbox
-from tests.test_cli import run, serving_sandbox
+from tests.test_cli import env, run, serving_sandbox
 
 CLI_PAGE = Path(__file__).resolve().parents[1] / "docs" / "cli.rst"
 
@@ -201,7 +204,63 @@ def test_documented_sandbox_session() -> None:
     expected = [line.replace(":8765", f":{port}") for line in shown]
     assert expected[-1].strip() == "..."  # the rest of the variables, then how to stop
     assert printed[: len(expected) - 1] == expected[:-1]
-    assert printed[-1] == "Ctrl-C to stop."
+    assert printed[-1] == "# Ctrl-C to stop."
+
+
+def documented_script() -> str:
+    """The page's one ``.. code-block:: sh``: a script that starts the sandbox beside it."""
+    lines = CLI_PAGE.read_text(encoding="utf-8").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == ".. code-block:: sh"]
+    assert len(starts) == 1
+    block: list[str] = []
+    for line in lines[starts[0] + 2 :]:
+        if line and not line.startswith("    "):
+            break
+        block.append(line.removeprefix("    "))
+    return "\n".join(block).strip() + "\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell")
+def test_documented_script_finds_the_sandbox_through_its_env_file(tmp_path: Path) -> None:
+    # ``shiptrack`` on the PATH, as installed: this Python's entry point, exec'd, so that
+    # ``kill $!`` reaches the sandbox itself.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    launcher = bin_dir / "shiptrack"
+    launcher.write_text(
+        f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m shiptrack_sdk "$@"\n', encoding="utf-8"
+    )
+    launcher.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    result = subprocess.run(  # noqa: S603 (the page's own script)
+        ["/bin/sh", "-c", documented_script()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=work,
+        env=env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", PYTHONPATH=os.getcwd()),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    [tracking] = json.loads((work / "tracking.json").read_text(encoding="utf-8"))
+    assert tracking["shipment_id"] == "6650a1f2c3d4e5f601234567"
+    assert not (work / "sandbox.env").exists()  # removed when the sandbox stopped
+    assert sorted(p.name for p in work.iterdir()) == ["tracking.json"]
+
+
+def test_documented_missing_credential_line_is_what_is_printed(live_sb: Sandbox) -> None:
+    text = CLI_PAGE.read_text(encoding="utf-8")
+    [shown] = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip().startswith("shiptrack: error: the Shiplemon API key")
+    ]
+    variables = {k: v for k, v in live_sb.environment().items() if not k.endswith("_API_KEY")}
+    result = run("track", "shiplemon", "6650a1f2c3d4e5f601234567", **variables)
+    assert result.returncode == 2
+    assert result.stderr.strip() == shown
 
 
 # -- what the registry gives the command line -----------------------------------------------------

@@ -20,8 +20,8 @@ import urllib3
 from responses import matchers
 
 from shiptrack_sdk import RetryPolicy, Timeout, __version__
-from shiptrack_sdk._core.client import BaseClient
 from shiptrack_sdk._core.answers import parse_retry_after
+from shiptrack_sdk._core.client import BaseClient
 from shiptrack_sdk._core.resource import Endpoint, Resource
 from shiptrack_sdk._core.spec import ErrorDetails, ProviderSpec
 from shiptrack_sdk._core.transport import USER_AGENT, Transport
@@ -30,6 +30,7 @@ from shiptrack_sdk.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     NotFoundError,
     RateLimitError,
     ResponseError,
@@ -618,7 +619,8 @@ def test_one_session_per_transport_made_lazily_and_closed() -> None:
     assert isinstance(session, requests.Session)
     assert transport.session is session
     transport.close()
-    assert transport.session is not session
+    with pytest.raises(ClientClosedError):
+        transport.session  # noqa: B018 - the property is what is tested
 
 
 def test_a_callers_session_is_used_and_left_open() -> None:

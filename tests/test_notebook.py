@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,10 +79,10 @@ def test_html_view_refuses_script_links() -> None:
 def test_trackings_table_and_sequence_behaviour() -> None:
     failed = TrackResult("C", tour_id="T", error=NotFoundError("no such shipment", status=404))
     items = Trackings([_tracking("A"), _tracking("B", status="DELIVERED"), failed])
-    assert len(items) == 2  # failed lookups are skipped
+    assert len(items) == 2  # the sequence is of trackings; failed lookups are in .failed
     assert items[1].shipment_id == "B"
     assert isinstance(items[:1], Trackings)
-    assert repr(items) == "Trackings(2 shipments: TRANSIT=1, DELIVERED=1)"
+    assert repr(items) == "Trackings(2 shipments: TRANSIT=1, DELIVERED=1; 1 failed)"
     html = items._repr_html_()
     assert html == trackings_html(items)
     assert html.count("<tr>") == 3  # header + two rows
@@ -238,3 +239,101 @@ def test_the_example_notebook_runs_top_to_bottom_against_the_sandbox() -> None:
     assert any("shiptrack-tracking" in h for h in html)
     assert any("shiptrack-trackings" in h for h in html)
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+# -- failed lookups are shown, not dropped --------------------------------------------------
+
+
+def _failed(sid: str = "C") -> TrackResult:
+    error = NotFoundError("no such shipment", status=404, provider="exporto")
+    return TrackResult(sid, tour_id="T-1", error=error)
+
+
+def test_trackings_keep_their_failed_lookups() -> None:
+    failed = _failed()
+    items = Trackings([_tracking("A"), failed, _tracking("B", status="DELIVERED")])
+    assert [t.shipment_id for t in items] == ["A", "B"]  # the sequence is of trackings
+    assert items.failed == (failed,)
+    assert repr(items) == "Trackings(2 shipments: TRANSIT=1, DELIVERED=1; 1 failed)"
+    only_failures = Trackings([failed, _failed("D")])
+    assert len(only_failures) == 0
+    assert repr(only_failures) == "Trackings(0 shipments; 2 failed)"
+    assert Trackings([_tracking("A")]).failed == ()
+
+
+def test_the_html_table_says_which_lookups_failed_and_why() -> None:
+    failed = TrackResult(
+        "<b>C</b>", tour_id="T-1", error=NotFoundError("<script>no</script>", status=404)
+    )
+    html = Trackings([_tracking("A"), failed])._repr_html_()
+    assert html.count("<tr>") == 2  # header + the one tracking
+    assert "1 lookup failed" in html
+    assert "&lt;b&gt;C&lt;/b&gt;" in html
+    assert "NotFoundError" in html
+    assert "&lt;script&gt;no&lt;/script&gt;" in html
+    assert "<script>" not in html
+    assert "<b>C</b>" not in html
+    assert "failed" not in Trackings([_tracking("A")])._repr_html_()
+
+
+def test_the_html_summary_lists_a_few_failures_and_counts_the_rest() -> None:
+    many = [_failed(f"S{i}") for i in range(30)]
+    html = trackings_html(many)
+    assert "30 lookups failed" in html
+    assert "S19" in html
+    assert "S20" not in html
+    assert "and 10 more" in html
+
+
+def test_errors_in_a_list_of_results_count_as_failed_lookups() -> None:
+    # What a provider's ``track`` returns: a tracking or the error, per id.
+    error = NotFoundError("no such shipment", status=404, provider="shiplemon")
+    items = Trackings([_tracking("A"), error])
+    assert items.failed == (error,)
+    assert "1 failed" in repr(items)
+
+
+def test_to_dataframe_has_a_row_and_an_error_for_each_failed_lookup() -> None:
+    pytest.importorskip("pandas")
+    items = [_tracking("A"), _failed("C")]
+    events = to_dataframe(items)
+    assert list(events["shipment_id"]) == ["A", "A", "C"]
+    assert list(events.columns)[-1] == "error"
+    assert events["error"].iloc[:2].isna().all()
+    assert events["error"].iloc[2].startswith("NotFoundError: ")
+    assert events["provider"].iloc[2] == "exporto"
+    assert events["occurred_at"].isna().iloc[2]
+    per_shipment = to_dataframe(items, per="shipment")
+    assert list(per_shipment["shipment_id"]) == ["A", "C"]
+    assert per_shipment["status"].isna().tolist() == [False, True]
+    assert per_shipment["error"].notna().tolist() == [False, True]
+    assert list(per_shipment["events"]) == [2, 0]
+    # The same through Trackings, in the order given.
+    frame = Trackings([_failed("C"), _tracking("A")]).to_dataframe(per="shipment")
+    assert list(frame["shipment_id"]) == ["C", "A"]
+    failed_rows = frame[frame["error"].notna()]
+    assert list(failed_rows["shipment_id"]) == ["C"]
+
+
+def test_to_dataframe_of_trackings_only_has_an_empty_error_column() -> None:
+    pytest.importorskip("pandas")
+    frame = to_dataframe([_tracking("A")], per="shipment")
+    assert frame["error"].isna().all()
+
+
+def test_a_tour_with_a_failing_shipment_shows_it_in_the_table_and_the_frame(sb: Any) -> None:
+    pd = pytest.importorskip("pandas")
+    sandbox = sb  # the reset sandbox, over real HTTP
+    sandbox.fault("/exporto/v1/shipment/S-240902-0003", status=500, times=None)
+    with sandbox.exporto_client(max_retries=0) as exporto:
+        results = list(exporto.tours.track(["T-20240902"], order="tour"))
+    items = Trackings(results)
+    assert [r.shipment_id for r in items.failed] == ["S-240902-0003"]
+    assert repr(items).endswith("; 1 failed)")
+    assert "S-240902-0003" in items._repr_html_()
+    frame = items.to_dataframe(per="shipment")
+    assert len(frame) == len(results)
+    failed = frame[frame["error"].notna()]
+    assert list(failed["shipment_id"]) == ["S-240902-0003"]
+    assert failed["error"].iloc[0].startswith("ServerError: [exporto] HTTP 500")
+    assert isinstance(frame["status"].dtype, pd.CategoricalDtype)

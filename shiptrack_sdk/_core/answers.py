@@ -154,19 +154,25 @@ class Exchange:
     Args:
         provider: The provider's name.
         method: The HTTP method.
-        url: The request's URL (redacted here).
+        target: The request's URL, as sent (:attr:`url` is its redacted form).
         token: The call is a token request: its failures are :class:`TokenError` s.
     """
 
     provider: str
     method: str
-    url: str = attrs.field(converter=redact_url)
+    target: str = attrs.field(repr=redact_url)
     token: bool = False
     attempts: int = 0
     started: float = attrs.field(factory=time.monotonic)
     #: Whether a request of this call may have reached the server (it was sent, or its
     #: sending failed past the point where the server could have read it).
     may_have_reached_server: bool = False
+
+    @property
+    def url(self) -> str:
+        """The URL, secrets masked: worked out when an error or a log line names it, not for
+        every call."""
+        return redact_url(self.target)
 
     def elapsed(self) -> float:
         """Seconds since the call started."""

@@ -17,7 +17,9 @@ from ..auth import ApiKeyAuth, OAuth2ClientCredentials
 from ..errors import ValidationError
 from . import validate
 from .options import OPTION_NAMES, RetryPolicy, Timeout, Unpack, env_max_retries, env_timeout
+from .secret import Secret
 from .spec import ApiKeyAuthSpec, OAuth2AuthSpec, ProviderSpec
+from .tokens import Credentials, WithApiKey
 from .transport import USER_AGENT, Transport
 from .urls import redact_url
 
@@ -71,6 +73,8 @@ class BaseClient:
         client_secret: The OAuth2 client secret.
         token_url: The OAuth2 token endpoint (env ``<PREFIX>_TOKEN_URL``).
         scope: OAuth2 scopes to ask for (env ``<PREFIX>_SCOPE``).
+        apikey: An API key sent beside the OAuth2 token, for providers whose gateway may ask
+            for one (env ``<PREFIX>_APIKEY``; the header is the spec's ``api_key_header``).
         **options: The shared options (:class:`~shiptrack_sdk.ClientOptions`).
     """
 
@@ -87,6 +91,7 @@ class BaseClient:
         client_secret: str | None = None,
         token_url: str | None = None,
         scope: Any = None,
+        apikey: str | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         unknown = sorted(set(options) - OPTION_NAMES)
@@ -95,8 +100,10 @@ class BaseClient:
             raise ValidationError(unknown[0], f"is not an option of this client (options: {known})")
         spec = self.spec
         given = {"api_key": api_key, "client_id": client_id, "client_secret": client_secret}
-        given.update(token_url=token_url, scope=scope)
+        given.update(token_url=token_url, scope=scope, apikey=apikey)
         takes = _CREDENTIALS.get(type(spec.auth), ())
+        if isinstance(spec.auth, OAuth2AuthSpec) and spec.auth.api_key_header:
+            takes += ("apikey",)
         for name, value in given.items():
             if value is not None and name not in takes:
                 raise ValidationError(name, f"is not a setting of the {spec.title} client")
@@ -122,7 +129,7 @@ class BaseClient:
         self._transport = Transport(
             provider=spec.name,
             base_url=url,
-            credentials=self.auth,
+            credentials=self._with_api_key(self.auth, apikey),
             session=options.get("session"),
             timeout=Timeout.of(timeout) if timeout is not None else env_timeout(),
             retry=retry,
@@ -179,6 +186,20 @@ class BaseClient:
             oauth.tokens.check_destination(base_url)
             return oauth
         return None
+
+    def _with_api_key(
+        self, auth: ApiKeyAuth | OAuth2ClientCredentials | None, apikey: str | None
+    ) -> Credentials | None:
+        """``auth``, with the API key the spec's gateway may ask for beside it, when one is
+        set."""
+        spec = self.spec
+        header = spec.auth.api_key_header if isinstance(spec.auth, OAuth2AuthSpec) else None
+        env_var = f"{spec.env_prefix}_APIKEY"
+        key = env_setting(apikey, env_var) if header else None
+        if auth is None or header is None or key is None:
+            return auth
+        checked = validate.header_value("apikey" if apikey is not None else env_var, key)
+        return WithApiKey(auth, header, Secret(checked))
 
     @property
     def provider(self) -> str:

@@ -17,6 +17,7 @@ provider's module.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import attrs
 import requests
 
-from ..errors import ResponseError, TokenError
+from ..errors import ClientClosedError, ResponseError, TokenError
 from . import validate
 from .answers import REQUEST_ID_HEADERS, Exchange, decode_json
 from .convert import STRUCTURE_ERRORS, converter, describe_structure_error
@@ -92,8 +93,7 @@ class Endpoint(Generic[T]):
 
     def parameters(self, route: str | None = None) -> tuple[str, ...]:
         """The names of the route's ``{parameters}``."""
-        names = (f[1] for f in string.Formatter().parse(route or self.route))
-        return tuple(name for name in names if name)
+        return _parameters(route or self.route)
 
 
 class Resource:
@@ -191,6 +191,13 @@ class Resource:
             return Answer(exc.status, unread=str(exc))
         return _answer(response)
 
+    def _check_open(self) -> None:
+        """Raise :class:`~shiptrack_sdk.errors.ClientClosedError` now if the client is closed
+        (for a call that would otherwise report it once per item)."""
+        transport = self._transport
+        if transport.closed:
+            raise ClientClosedError(transport.provider)
+
     def _exchange(self, endpoint: Endpoint[Any], route: str | None = None) -> Exchange:
         """``endpoint``'s call as an error names it, for errors about a run of its answers
         (a paging loop that cannot go on)."""
@@ -212,6 +219,13 @@ class Resource:
         raise failure
 
 
+@functools.lru_cache(maxsize=256)
+def _parameters(route: str) -> tuple[str, ...]:
+    names = (field[1] for field in string.Formatter().parse(route))
+    return tuple(name for name in names if name)
+
+
+@functools.lru_cache(maxsize=256)
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 

@@ -98,14 +98,20 @@ class OAuth2AuthSpec:
         token_url: The token endpoint: absolute, or relative to the client's base URL.
         client_auth: ``"body"`` (``client_secret_post``) or ``"basic"`` (HTTP Basic).
         body: How the token request's fields travel: ``"form"`` (RFC 6749) or ``"json"``.
-        grant_type_in_query: ``grant_type`` is in the token URL's query already, and is not
-            repeated in the body (RFC 6749 §3.2 forbids a repeated parameter).
+        grant_type_in_query: ``grant_type`` travels in the token URL's query (added there
+            when the URL has none), not in the body: RFC 6749 §3.2 forbids a repeated
+            parameter.
+        api_key_header: The header of an API key the provider's gateway may ask for beside
+            the token (on API calls and token requests alike), or ``None``. The key is the
+            client's optional ``apikey`` setting (env ``<PREFIX>_APIKEY``); no header is
+            sent without one.
     """
 
     token_url: str
     client_auth: Literal["body", "basic"] = "body"
     body: Literal["form", "json"] = "form"
     grant_type_in_query: bool = False
+    api_key_header: str | None = None
 
 
 AuthSpec = ApiKeyAuthSpec | OAuth2AuthSpec

@@ -22,7 +22,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import attrs
 import requests
@@ -41,6 +41,7 @@ __all__ = [
     "OAuth2Tokens",
     "TokenRequest",
     "TokenSender",
+    "WithApiKey",
     "check_scope",
     "check_token_transport",
 ]
@@ -167,6 +168,41 @@ class Basic:
         return f"Basic(user={self.user!r}, password='***')"
 
 
+class WithApiKey:
+    """Credentials and an API key header beside them, on every request and every token
+    request: the key a provider's gateway may ask for beside its OAuth2 token.
+
+    Args:
+        credentials: The credentials proper (OAuth2 tokens).
+        header: The key's header (``"apikey"``).
+        key: The key.
+    """
+
+    def __init__(self, credentials: Credentials, header: str, key: Secret) -> None:
+        self.credentials = credentials
+        self.renewable = credentials.renewable
+        self._key = ApiKey(header, key)
+
+    def apply(
+        self, headers: dict[str, str], url: str, send: TokenSender, provider: str
+    ) -> object | None:
+        key = self._key
+
+        def send_with_key(request: TokenRequest, exchange: Exchange) -> requests.Response:
+            with_key = dict(request.headers)
+            key.apply(with_key, request.url, send, provider)
+            return send(attrs.evolve(request, headers=with_key), exchange)
+
+        key.apply(headers, url, send, provider)
+        return self.credentials.apply(headers, url, send_with_key, provider)
+
+    def invalidate(self, used: object | None) -> None:
+        self.credentials.invalidate(used)
+
+    def __repr__(self) -> str:
+        return f"WithApiKey({self.credentials!r}, {self._key!r})"
+
+
 def _basic(user: str, password: Secret) -> MaskedStr:
     pair = f"{user}:{password.reveal()}".encode("latin-1")
     return MaskedStr("Basic " + base64.b64encode(pair).decode())
@@ -217,8 +253,8 @@ class OAuth2Tokens:
         scope: Scopes to ask for (a space-separated string or a list), or ``None``.
         client_auth: ``"body"`` (``client_secret_post``) or ``"basic"`` (HTTP Basic).
         body: ``"form"`` (RFC 6749) or ``"json"`` for the token request's fields.
-        grant_type_in_query: ``grant_type`` is in ``token_url``'s query; not repeated in the
-            body (RFC 6749 §3.2 forbids a repeated parameter).
+        grant_type_in_query: ``grant_type`` travels in ``token_url``'s query (added there when
+            the URL has none), not in the body (RFC 6749 §3.2 forbids a repeated parameter).
         extra_params: Further fields for the token request.
         leeway: Renew this many seconds before expiry (at most half the token's lifetime).
         default_expires_in: Lifetime assumed when the endpoint does not say.
@@ -361,9 +397,12 @@ class OAuth2Tokens:
                 )
             )
         )
-        if self.grant_type_in_query:
-            fields.pop("grant_type", None)
         url = self.token_url
+        if self.grant_type_in_query:
+            grant = urlencode({"grant_type": fields.pop("grant_type")})
+            parts = urlsplit(url)
+            if "grant_type" not in dict(parse_qsl(parts.query)):
+                url = parts._replace(query="&".join(filter(None, (parts.query, grant)))).geturl()
         headers: dict[str, str] = {"Accept": "application/json"}
         kwargs: dict[str, Any] = {"data": fields}
         if self.body == "json":

@@ -29,21 +29,20 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 import attrs
 import requests
 import urllib3.exceptions
 
 from .._version import __version__
-from ..errors import APIError, ShiptrackError, TokenError, TransportError
+from ..errors import APIError, ClientClosedError, ShiptrackError, TokenError, TransportError
 from . import validate
 from .answers import Exchange, parse_retry_after
 from .options import Deadline, RetryPolicy, Timeout, TimeoutLike, VerifyLike, check_verify
-from .secret import Secret
 from .spec import ErrorParser
 from .tokens import Basic, Credentials, TokenRequest
-from .urls import install_log_redaction, origin, redact_url, redirect_target
+from .urls import install_log_redaction, origin, redact_url, redirect_target, split_userinfo
 
 __all__ = ["USER_AGENT", "EncodedJSON", "Transport", "encode_json"]
 
@@ -169,7 +168,7 @@ class Transport:
         if session is not None and not isinstance(session, requests.Session):
             raise validate.ValidationError("session", "must be a requests.Session")
         self.provider = provider
-        base_url, userinfo = _split_userinfo(base_url)
+        base_url, userinfo = split_userinfo(base_url)
         self.base_url = base_url.rstrip("/") + "/"
         if credentials is None and userinfo is not None:
             # As requests reads user info in a URL: HTTP Basic, here held as a secret and kept
@@ -191,12 +190,13 @@ class Transport:
         install_log_redaction()
 
     # Pickling carries configuration; a session the transport made itself is rebuilt lazily
-    # in the process that unpickles it, with a fresh connection pool.
+    # in the process that unpickles it, with a fresh connection pool; the copy is open.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_session_lock"]
         if self._own_session:
             state["_session"] = None
+        state["_closed"] = False
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -208,10 +208,14 @@ class Transport:
 
     @property
     def session(self) -> requests.Session:
-        """The pooled session (made on first use when the caller gave none)."""
+        """The pooled session (made on first use when the caller gave none); once closed,
+        ClientClosedError, unless the session is the caller's (still theirs, returned)."""
         session = self._session
         if session is None:
             with self._session_lock:
+                if self._closed and self._own_session:
+                    # Made again, it would reopen connections that close() released.
+                    raise ClientClosedError(self.provider)
                 session = self._session
                 if session is None:
                     session = requests.Session()
@@ -223,11 +227,22 @@ class Transport:
                     self._session = session
         return session
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: every request then raises ClientClosedError."""
+        return self._closed
+
     def close(self) -> None:
-        """Close the session's connections (only a session the transport made)."""
-        if self._own_session and self._session is not None:
-            self._session.close()
-            self._session = None
+        """Close the transport: its session's connections are released (only a session the
+        transport made; a caller's is left open) and every later request raises
+        :class:`~shiptrack_sdk.errors.ClientClosedError`. Closing again does nothing."""
+        with self._session_lock:
+            self._closed = True
+            session = self._session
+            if self._own_session:
+                self._session = None
+        if self._own_session and session is not None:
+            session.close()
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path`` (absolute URLs pass unchanged)."""
@@ -258,7 +273,10 @@ class Transport:
                 ``DeadlineExceededError`` when the total deadline passed.
             ResponseError: the body is over the limit, or a redirect that is not followed.
             TokenError: no token could be had (a subclass of one of the above).
+            ClientClosedError: the transport is closed; nothing is sent.
         """
+        if self._closed:
+            raise ClientClosedError(self.provider)
         method = method.upper()
         url = self.url(path)
         tmo = Timeout.of(timeout) if timeout is not None else self.timeout
@@ -301,7 +319,10 @@ class Transport:
 
         Raises:
             TokenError: the token endpoint refused, failed or could not be reached.
+            ClientClosedError: the transport is closed; nothing is sent.
         """
+        if self._closed:
+            raise ClientClosedError(self.provider)
         credentials = credentials or self.credentials
         if credentials is None:
             return None
@@ -566,17 +587,6 @@ class Transport:
             call.exchange.attempts,
             self.retry.max_retries + 1,
         )
-
-
-def _split_userinfo(url: str) -> tuple[str, tuple[str, Secret] | None]:
-    """``url`` without its user info, and the user info as ``(user, password)``."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    return bare, (unquote(user), Secret(unquote(password)))
 
 
 def _token_retry(error: TokenError, retry: RetryPolicy) -> tuple[bool, float | None]:

@@ -44,7 +44,9 @@ import re
 import threading
 import unicodedata
 from typing import TYPE_CHECKING
-from urllib.parse import unquote_plus, urljoin, urlsplit
+from urllib.parse import unquote, unquote_plus, urljoin, urlsplit, urlunsplit
+
+from .secret import Secret
 
 if TYPE_CHECKING:
     import requests
@@ -63,6 +65,7 @@ __all__ = [
     "redact_text",
     "redact_url",
     "redirect_target",
+    "split_userinfo",
 ]
 
 #: What a masked secret reads as.
@@ -433,3 +436,15 @@ def install_log_redaction() -> None:
             target = logging.getLogger(name)
             if not any(getattr(f, "shiptrack_redaction", False) for f in target.filters):
                 target.addFilter(RedactingFilter())
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, Secret] | None]:
+    """``url`` without its user info, and the user info as ``(user, password)``: a
+    credential, held as a secret and kept out of every URL shown or sent."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return bare, (unquote(user), Secret(unquote(password)))

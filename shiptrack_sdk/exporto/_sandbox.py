@@ -7,8 +7,14 @@ Routes (under ``/exporto``):
 * ``GET /v1/shipment/search``: filters, ``page`` (0-based) and ``pageSize`` (1..500,
   default 20); a bare JSON array, as exporto answers.
 * ``GET /v1/shipment/{shipmentId}``
-* ``GET /v1/tour``: every tour, ``[{"tourId", "closingDate", "shipmentCount"}]``.
-* ``GET /v1/tour/{tourId}``: ``{"tourId", "closingDate", "shipmentIds": [...]}``.
+* ``GET /v1/tour``: every tour, ``[{"tourId", "closingDate", "shipmentCount"}]``; or, with
+  :attr:`ExportoApp.tour_list_format` ``"ids"``, a bare array of tour ids
+  (``["T-20240902", ...]``), the other shape exporto's help center describes ("a list of
+  available tourIDs").
+* ``GET /v1/tour/{tourId}``: ``{"tourId", "closingDate", "shipmentIds": [...]}``; a tour added
+  with ``add_tour(..., listed_by="foreignOutboundTrackingIds")`` lists its shipments by their
+  last-mile tracking numbers instead (``{"tourId", "closingDate",
+  "foreignOutboundTrackingIds": [...]}``), as a daily closing may be transmitted.
 
 Errors answer exporto's documented body ``{"message": ..., "requestId": ...}``. Latency and
 faults come from the sandbox itself; :attr:`ExportoApp.handling_time` adds time spent inside
@@ -24,6 +30,7 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from ..errors import ValidationError
 from ..sandbox._server import (
     ClientCredentials,
     Router,
@@ -32,6 +39,8 @@ from ..sandbox._server import (
     SandboxResponse,
     json_response,
     oauth_token_routes,
+    seed_id,
+    seed_time,
 )
 
 #: The token path, under the sandbox's ``/exporto/v1`` prefix.
@@ -164,6 +173,11 @@ SEED_SHIPMENTS: tuple[dict[str, Any], ...] = (
     _shipment("S-240907-0001", 100301, processed=None),
 )
 
+#: What ``GET tour`` answers (:attr:`ExportoApp.tour_list_format`): tour objects, or their ids.
+TOUR_LIST_FORMATS = ("objects", "ids")
+#: How a tour lists its shipments (``add_tour(listed_by=...)``): the key of its list.
+TOUR_LISTINGS = ("shipmentIds", "foreignOutboundTrackingIds")
+
 #: The seeded tours: closing date → how many generated shipments join the documented ones.
 SEED_TOURS: tuple[tuple[date, int], ...] = (
     (date(2024, 9, 2), 19),
@@ -239,7 +253,9 @@ class ExportoApp(SandboxApp):
 
     Attributes:
         shipments: shipment id → the shipment as exporto answers it (change freely in tests).
-        tours: tour id → ``{"tourId", "closingDate", "shipmentIds"}``.
+        tours: tour id → ``{"tourId", "closingDate", "shipmentIds"}`` (or
+            ``"foreignOutboundTrackingIds"`` in place of ``"shipmentIds"``), answered as it
+            stands by ``GET tour/{tourId}``.
         handling_time: Seconds each shipment and tour route spends before answering.
     """
 
@@ -253,7 +269,27 @@ class ExportoApp(SandboxApp):
         self.shipments: dict[str, dict[str, Any]] = {}
         self.tours: dict[str, dict[str, Any]] = {}
         self.handling_time = 0.0
+        self._tour_list_format = "objects"
         self.reset()
+
+    @property
+    def tour_list_format(self) -> str:
+        """What ``GET tour`` answers: ``"objects"`` (``[{"tourId", "closingDate",
+        "shipmentCount"}]``, the default) or ``"ids"`` (a bare array of tour ids). Reset by
+        :meth:`reset`.
+
+        Raises:
+            ValidationError: set to anything else.
+        """
+        return self._tour_list_format
+
+    @tour_list_format.setter
+    def tour_list_format(self, value: str) -> None:
+        if value not in TOUR_LIST_FORMATS:
+            raise ValidationError(
+                "tour_list_format", f"must be one of {', '.join(map(repr, TOUR_LIST_FORMATS))}"
+            )
+        self._tour_list_format = value
 
     @property
     def api_prefix(self) -> str:
@@ -263,6 +299,7 @@ class ExportoApp(SandboxApp):
     def reset(self) -> None:
         with self._lock:
             self.handling_time = 0.0
+            self._tour_list_format = "objects"
             self.shipments = {s["shipmentId"]: copy.deepcopy(s) for s in SEED_SHIPMENTS}
             self.tours = {}
             for day, count in SEED_TOURS:
@@ -281,13 +318,26 @@ class ExportoApp(SandboxApp):
                     "shipmentIds": ids,
                 }
 
-    def add_tour(self, count: int, *, closing_date: date | None = None) -> str:
+    def add_tour(
+        self, count: int, *, closing_date: date | None = None, listed_by: str = "shipmentIds"
+    ) -> str:
         """Add a tour of ``count`` new processed shipments; returns its id.
 
         Args:
             count: How many shipments (a thousand or more is fine).
             closing_date: The tour's day; by default the day after the newest tour.
+            listed_by: ``"shipmentIds"`` (the default) or ``"foreignOutboundTrackingIds"``:
+                the tour then lists its shipments by their last-mile tracking numbers only
+                (every shipment of it has one), which a client resolves through
+                ``GET shipment/search?foreignOutboundTrackingId=...``.
+
+        Raises:
+            ValidationError: ``listed_by`` is neither.
         """
+        if listed_by not in TOUR_LISTINGS:
+            raise ValidationError(
+                "listed_by", f"must be one of {', '.join(map(repr, TOUR_LISTINGS))}"
+            )
         with self._lock:
             if closing_date is None:
                 newest = max(date.fromisoformat(t["closingDate"]) for t in self.tours.values())
@@ -301,12 +351,16 @@ class ExportoApp(SandboxApp):
             ids = []
             for n in range(taken, taken + count):
                 shipment = _generated(closing_date, n)
+                if listed_by == "foreignOutboundTrackingIds":
+                    # A closing is transmitted for pickup: each parcel has its label by then
+                    # (the number _generated gives the parcels a carrier already has).
+                    shipment["foreignOutboundTrackingId"] = f"CH{closing_date:%m%d}{n:06d}"
                 self.shipments[shipment["shipmentId"]] = shipment
-                ids.append(shipment["shipmentId"])
+                ids.append(shipment[listed_by[:-1]])  # shipmentId or foreignOutboundTrackingId
             self.tours[tour_id] = {
                 "tourId": tour_id,
                 "closingDate": closing_date.isoformat(),
-                "shipmentIds": ids,
+                listed_by: ids,
             }
         return tour_id
 
@@ -401,13 +455,16 @@ class ExportoApp(SandboxApp):
         if denied:
             return denied
         with self._lock:
+            ordered = sorted(self.tours.values(), key=lambda t: (t["closingDate"], t["tourId"]))
+            if self._tour_list_format == "ids":
+                return json_response(200, [t["tourId"] for t in ordered])
             tours = [
                 {
                     "tourId": t["tourId"],
                     "closingDate": t["closingDate"],
-                    "shipmentCount": len(t["shipmentIds"]),
+                    "shipmentCount": sum(len(t.get(key) or ()) for key in TOUR_LISTINGS),
                 }
-                for t in sorted(self.tours.values(), key=lambda t: (t["closingDate"], t["tourId"]))
+                for t in ordered
             ]
         return json_response(200, tours)
 
@@ -420,3 +477,85 @@ class ExportoApp(SandboxApp):
         if tour is None:
             return _error(404, f"Tour {tourId} not found")
         return json_response(200, tour)
+
+    # -- seeding ------------------------------------------------------------------------------
+
+    def seed(
+        self,
+        shipment_id: str,
+        *,
+        status: str | None = None,
+        processed_at: datetime | str | None = None,
+        declared_at: datetime | str | None = None,
+        carrier_received_at: datetime | str | None = None,
+        carrier_delivered_at: datetime | str | None = None,
+        carrier_state: str | None = None,
+        foreign_outbound_tracking_id: str | None = None,
+        foreign_inbound_tracking_id: str | None = None,
+        type: str = "outbound",
+        order_id: str | None = None,
+    ) -> str:
+        """Serve a shipment with the id ``shipment_id`` and these timestamps and carrier state
+        (replacing one of that id) until :meth:`reset`; returns the id. ``GET
+        shipment/{shipmentId}`` answers it, ``GET shipment/search`` finds it; it is in no tour.
+
+        Args:
+            shipment_id: Its ``shipmentId``.
+            status: Its ``status``; by default ``"processed"`` when ``processed_at`` is given,
+                ``"announced"`` otherwise. Give ``"processed"`` without timestamps for a
+                shipment answered so.
+            processed_at: ``processedAt``; this and the other times are aware datetimes or
+                ISO 8601 strings with an offset (``"2024-10-01T09:00:00Z"``), or ``None``.
+            declared_at: ``declaredAt`` (the customs declaration).
+            carrier_received_at: ``carrierReceivedAt`` (handed to the last-mile carrier).
+            carrier_delivered_at: ``carrierDeliveredAt``.
+            carrier_state: ``carrierState`` (``"in_transit"``, ``"delivered"``...).
+            foreign_outbound_tracking_id: The last-mile carrier's tracking number.
+            foreign_inbound_tracking_id: A return's foreign tracking number.
+            type: ``"outbound"`` or ``"inbound"`` (a return).
+            order_id: Its ``orderId`` (a generated one by default).
+
+        Raises:
+            ValidationError: a field is refused, naming it.
+        """
+        sid = seed_id(shipment_id)
+        times = {
+            name: seed_time(value, name) if value is not None else None
+            for name, value in (
+                ("processed_at", processed_at),
+                ("declared_at", declared_at),
+                ("carrier_received_at", carrier_received_at),
+                ("carrier_delivered_at", carrier_delivered_at),
+            )
+        }
+        if type not in ("outbound", "inbound"):
+            raise ValidationError("type", "must be 'outbound' or 'inbound'")
+        texts = {
+            "status": status,
+            "carrier_state": carrier_state,
+            "foreign_outbound_tracking_id": foreign_outbound_tracking_id,
+            "foreign_inbound_tracking_id": foreign_inbound_tracking_id,
+            "order_id": order_id,
+        }
+        for name, value in texts.items():
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise ValidationError(name, "must be a non-empty string or None")
+        shipment = _shipment(
+            sid,
+            uuid.uuid5(uuid.NAMESPACE_URL, sid).int % 10**9,
+            processed=times["processed_at"],
+            declared=times["declared_at"],
+            received=times["carrier_received_at"],
+            delivered=times["carrier_delivered_at"],
+            carrier_state=carrier_state,
+            outbound_ref=foreign_outbound_tracking_id,
+            kind=type,
+            inbound_ref=foreign_inbound_tracking_id,
+        )
+        if status is not None:
+            shipment["status"] = status
+        if order_id is not None:
+            shipment["orderId"] = order_id
+        with self._lock:
+            self.shipments[sid] = shipment
+        return sid

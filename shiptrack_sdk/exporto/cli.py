@@ -65,7 +65,8 @@ def cmd_tours(args: argparse.Namespace, out: TextIO) -> int:
                 )
             return EXIT_OK
         progress = True if sys.stderr.isatty() and not args.json else None
-        results = list(exporto.tours.track([t.id for t in tours], progress=progress))
+        # In the tours' order: the same run prints the same JSON.
+        results = list(exporto.tours.track([t.id for t in tours], progress=progress, order="tour"))
     failed = [r for r in results if r.error is not None]
     if args.json:
         write_json(
@@ -73,6 +74,7 @@ def cmd_tours(args: argparse.Namespace, out: TextIO) -> int:
                 {
                     "shipment_id": r.shipment_id,
                     "tour_id": r.tour_id,
+                    "tracking_id": r.tracking_id,
                     "tracking": tracking_json(r.tracking) if r.tracking else None,
                     "error": str(r.error) if r.error else None,
                 }
@@ -89,15 +91,20 @@ def cmd_tours(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_API_ERROR if failed else EXIT_OK
 
 
+def _shown(result: Any) -> str:
+    # A tracking id the tour listed stands in for a shipment it could not be resolved to.
+    return str(result.shipment_id or result.tracking_id or "")
+
+
 def _rows(results: list[Any]) -> list[list[Any]]:
     rows = []
-    for r in sorted(results, key=lambda r: (r.tour_id or "", r.shipment_id or "")):
+    for r in sorted(results, key=lambda r: (r.tour_id or "", _shown(r))):
         t = r.tracking
         last = t.last_event if t else None
         rows.append(
             [
                 r.tour_id,
-                r.shipment_id,
+                _shown(r),
                 t.status.value if t else "ERROR",
                 t.tracking_ref if t else "",
                 format_when(last.occurred_at) if last else "",

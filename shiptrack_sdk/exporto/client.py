@@ -41,13 +41,17 @@ class ExportoClient(BaseClient):
     body), then sends ``Authorization: Bearer``; the token is cached and renewed.
 
     Args:
-        client_id: OAuth2 client id (env ``SHIPTRACK_EXPORTO_CLIENT_ID``).
-        client_secret: OAuth2 client secret (env ``SHIPTRACK_EXPORTO_CLIENT_SECRET``).
+        client_id: OAuth2 client id: the username of the API user created in exporto's
+            portal (*Customer settings* → *Process settings* → *API token*); env
+            ``SHIPTRACK_EXPORTO_CLIENT_ID``.
+        client_secret: OAuth2 client secret: that API user's password (env
+            ``SHIPTRACK_EXPORTO_CLIENT_SECRET``).
         environment: ``"production"`` (``https://api.exporto.de/v1/``) or ``"staging"``
             (``https://staging.api.exporto.de/v1/``); env ``SHIPTRACK_EXPORTO_ENVIRONMENT``.
         scope: OAuth2 scope to ask for, e.g. ``"shipment:read"``: a space-separated string or
-            a list of names (env ``SHIPTRACK_EXPORTO_SCOPE``; default: none asked, exporto's
-            default). Anything else is refused here, before any request.
+            a list of names (env ``SHIPTRACK_EXPORTO_SCOPE``; default: none, and the token
+            request carries no ``scope``). The scopes an API user may have are chosen when
+            it is created in the portal. Anything else is refused here, before any request.
         base_url: Overrides the environment's URL (env ``SHIPTRACK_EXPORTO_BASE_URL``).
         token_url: Token endpoint (env ``SHIPTRACK_EXPORTO_TOKEN_URL``; default
             ``<base_url>auth/token``).

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from .._core.convert import register_wire_model
+from ..export import Exportable
 from ..models import Tracking, TrackingEvent, TrackingStatus
 from .status import PROVIDER, STATUS_MAP
 
@@ -32,7 +32,7 @@ def _extra() -> Any:
 
 
 @attrs.frozen(slots=False)
-class LineItem:
+class LineItem(Exportable):
     """One article of a shipment (``lineItems[]``).
 
     exporto does not publish the line item's fields; the common ones are read here and every
@@ -70,8 +70,14 @@ _CHAIN: tuple[tuple[str, str, TrackingStatus, str], ...] = (
 )
 
 
+def _says_processed(status: str | None) -> bool:
+    # "processed" is the one value of exporto's status seen publicly; compared as the carrier
+    # states are, case-insensitively.
+    return isinstance(status, str) and status.strip().lower() == "processed"
+
+
 @attrs.frozen(slots=False)
-class Shipment:
+class Shipment(Exportable):
     """A shipment as exporto reports it: ``GET shipment/{shipmentId}``.
 
     Attributes:
@@ -109,8 +115,13 @@ class Shipment:
 
     @property
     def is_processed(self) -> bool:
-        """Whether exporto has processed the shipment (``processedAt`` is set)."""
-        return self.processed_at is not None
+        """Whether exporto has processed the shipment.
+
+        ``processedAt`` is set, or, without it, exporto's ``status`` is ``"processed"``:
+        ``processedAt`` is public only as a search filter, and exporto may answer a processed
+        shipment with its ``status`` and no timestamp.
+        """
+        return self.processed_at is not None or _says_processed(self.status)
 
     @property
     def tracking_ref(self) -> str | None:
@@ -152,15 +163,16 @@ class Shipment:
         exporto's ``carrierState`` when it sends one, through
         :data:`~shiptrack_sdk.exporto.status.STATUS_MAP` (an unknown value is ``UNKNOWN``).
         Without a carrier state: ``DELIVERED`` when ``carrierDeliveredAt`` is set,
-        ``TRANSIT`` once exporto has processed, declared or handed over the shipment, and
-        ``PRE_TRANSIT`` before exporto has processed it.
+        ``TRANSIT`` once exporto has processed, declared or handed over the shipment (a
+        ``status`` of ``"processed"`` counts when no timestamp says so: see
+        :attr:`is_processed`), and ``PRE_TRANSIT`` before exporto has processed it.
         """
         if self.carrier_state:
             return STATUS_MAP.normalize(self.carrier_state)
         if self.carrier_delivered_at is not None:
             return TrackingStatus.DELIVERED
         if (
-            self.processed_at is not None
+            self.is_processed
             or self.declared_at is not None
             or self.carrier_received_at is not None
         ):
@@ -185,12 +197,15 @@ class Shipment:
 
 
 @attrs.frozen(slots=False)
-class Tour:
+class Tour(Exportable):
     """An exporto tour, a daily closing: one entry of ``GET tour``.
+
+    An entry that is a bare tour id (exporto's help center speaks of "a list of available
+    tourIDs") is a tour with that ``id`` and nothing else.
 
     Attributes:
         id: The tour id (``tourId``).
-        closing_date: The day the tour was closed.
+        closing_date: The day the tour was closed, when exporto says.
         shipment_count: How many shipments it holds, when exporto says.
     """
 
@@ -202,28 +217,25 @@ class Tour:
 
 
 @attrs.frozen(slots=False)
-class TourDetail:
+class TourDetail(Exportable):
     """One tour and its shipments: ``GET tour/{tourId}``.
+
+    A tour is "a comprehensive list of shipmentIds or foreignOutboundTrackingIds" (exporto's
+    help center), so it may name its shipments either way, or both.
 
     Attributes:
         tour_id: The tour id (the one asked for, when the answer does not repeat it).
         closing_date: The day the tour was closed.
-        shipment_ids: The ids of the shipments in the tour, in exporto's order.
+        shipment_ids: The ids of the shipments the tour lists by id, in exporto's order.
+        foreign_outbound_tracking_ids: The last-mile tracking numbers of the shipments the
+            tour lists by tracking number (``foreignOutboundTrackingIds``), in exporto's order.
+            :meth:`ToursResource.track <shiptrack_sdk.exporto.ToursResource.track>` resolves
+            them to shipments.
     """
 
     tour_id: str | None = None
     closing_date: date | None = None
     shipment_ids: tuple[str, ...] = ()
+    foreign_outbound_tracking_ids: tuple[str, ...] = ()
     extra: Mapping[str, Any] = _extra()
     raw: Mapping[str, Any] = _raw()
-
-
-def _register() -> None:
-    # The converter's hooks for every model above, in one function (see _hooks).
-    from .._core.convert import converter
-    from ._hooks import register_hooks
-
-    register_hooks(converter)
-
-
-_register()

@@ -1,11 +1,14 @@
 """exporto tours: the recommended way to follow many shipments.
 
-A tour is one of exporto's daily closings. The chain is: list the tours, list the shipment ids
+A tour is one of exporto's daily closings. The chain is: list the tours, list the shipments
 of each tour, get each shipment. :meth:`ToursResource.track` runs the whole chain with bounded
 concurrency over the client's one pooled session.
 
-* ``GET tour``: the tours, with their ids and closing dates.
-* ``GET tour/{tourId}``: one tour's shipment ids.
+* ``GET tour``: the tours ("a list of available tourIDs", in exporto's help center): tour
+  objects with their ids and closing dates, or the bare ids.
+* ``GET tour/{tourId}``: one tour's shipments, "a comprehensive list of shipmentIds or
+  foreignOutboundTrackingIds". A tracking id is resolved to its shipment through
+  ``GET shipment/search?foreignOutboundTrackingId=...``.
 
 exporto does not publish these two paths; they are constructor settings of
 :class:`~shiptrack_sdk.exporto.ExportoClient` (``tour_list_path``, ``tour_path``).
@@ -15,10 +18,10 @@ from __future__ import annotations
 
 import builtins
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -29,24 +32,38 @@ from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
 from ..errors import ShiptrackError, ValidationError
 from ..models import Tracking
-from ._envelope import list_under, shipment_ids_payload
+from ._envelope import tour_list_payload, tour_payload
 from .models import Shipment, Tour, TourDetail
 from .status import PROVIDER
 
 if TYPE_CHECKING:
     from .client import ExportoClient
 
-__all__ = ["DEFAULT_TOUR_LIST_PATH", "DEFAULT_TOUR_PATH", "ToursResource", "TrackResult"]
+__all__ = [
+    "DEFAULT_TOUR_LIST_PATH",
+    "DEFAULT_TOUR_PATH",
+    "RESOLVE_PAGE_SIZE",
+    "ToursResource",
+    "TrackResult",
+]
 
 #: ``GET`` this path for the list of tours.
 DEFAULT_TOUR_LIST_PATH = "tour"
 #: ``GET`` this path for one tour's shipment ids; ``{tourId}`` is replaced by the quoted id.
 DEFAULT_TOUR_PATH = "tour/{tourId}"
 
+#: Shipments read at most for one tracking id: the one search page asked for. One tracking
+#: number names one parcel; the bound keeps a server that ignored the filter from sending more.
+RESOLVE_PAGE_SIZE = 10
+
 #: The tour list (the path is the resource's ``list_path``).
-LIST_TOURS = Endpoint("GET", DEFAULT_TOUR_LIST_PATH, builtins.list[Tour], list_under("tours"))
-#: One tour and its shipment ids (the path is the resource's ``path``).
-GET_TOUR = Endpoint("GET", DEFAULT_TOUR_PATH, TourDetail, shipment_ids_payload)
+LIST_TOURS = Endpoint("GET", DEFAULT_TOUR_LIST_PATH, builtins.list[Tour], tour_list_payload)
+#: One tour and its shipments (the path is the resource's ``path``).
+GET_TOUR = Endpoint("GET", DEFAULT_TOUR_PATH, TourDetail, tour_payload)
+
+#: A unit of the fan-out: (kind, key, tour id). Kinds: "tour" (key: a tour id), "shipment"
+#: (a shipment id) and "ref" (a foreignOutboundTrackingId to resolve).
+_Item = tuple[str, str, str | None]
 
 
 @attrs.frozen
@@ -54,11 +71,15 @@ class TrackResult:
     """The outcome for one shipment of :meth:`ToursResource.track`: a tracking or an error.
 
     Attributes:
-        shipment_id: The shipment's id; ``None`` only when a whole tour could not be listed.
+        shipment_id: The shipment's id; ``None`` when a whole tour could not be listed, or
+            when a tracking id the tour listed could not be resolved to a shipment
+            (``tracking_id`` says which).
         tour_id: The tour the shipment was found in.
         tracking: The normalized tracking, when the shipment was read.
         shipment: exporto's full answer for the shipment, when it was read.
         error: What went wrong for this shipment (or tour), when something did.
+        tracking_id: The ``foreignOutboundTrackingId`` the tour listed the shipment by, when it
+            listed it so (``None`` for a shipment listed by its id).
     """
 
     shipment_id: str | None
@@ -66,6 +87,7 @@ class TrackResult:
     tracking: Tracking | None = None
     shipment: Shipment | None = attrs.field(default=None, repr=False)
     error: ShiptrackError | None = None
+    tracking_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -139,7 +161,10 @@ class ToursResource(Resource):
         return sorted(tours, key=lambda t: t.closing_date or date.min)
 
     def get(self, tour_id: str, *, timeout: TimeoutLike | None = None) -> TourDetail:
-        """One tour and its shipment ids. ``GET tour/{tourId}``.
+        """One tour and its shipments. ``GET tour/{tourId}``.
+
+        A tour lists its shipments by id (:attr:`TourDetail.shipment_ids`), by last-mile
+        tracking number (:attr:`TourDetail.foreign_outbound_tracking_ids`), or both.
 
         Args:
             tour_id: The tour's id, from :meth:`list`.
@@ -157,7 +182,11 @@ class ToursResource(Resource):
     def shipment_ids(
         self, tour_id: str, *, timeout: TimeoutLike | None = None
     ) -> builtins.list[str]:
-        """The ids of a tour's shipments. ``GET tour/{tourId}``.
+        """The ids of the shipments a tour lists by id. ``GET tour/{tourId}``.
+
+        A tour that lists shipments by tracking number gives those in :meth:`get`'s
+        :attr:`TourDetail.foreign_outbound_tracking_ids`, not here (naming their shipments
+        takes a search each; :meth:`track` does it).
 
         Raises:
             ValidationError: ``tour_id`` is empty or not a string.
@@ -173,15 +202,21 @@ class ToursResource(Resource):
         max_workers: int = 8,
         progress: ProgressLike = None,
         timeout: TimeoutLike | None = None,
+        order: Literal["completed", "tour"] = "completed",
     ) -> Generator[TrackResult, None, None]:
-        """Track every shipment of some tours, yielding each result as it completes.
+        """Track every shipment of some tours, yielding each result as it completes (or in
+        the tours' order, with ``order="tour"``).
 
         The chain ``GET tour`` (with ``since``) → ``GET tour/{tourId}`` →
         ``GET shipment/{shipmentId}`` runs on at most ``max_workers`` threads sharing the
-        client's pooled session and token. A shipment that fails yields a
+        client's pooled session and token. A shipment a tour lists by its
+        ``foreignOutboundTrackingId`` instead is read with
+        ``GET shipment/search?foreignOutboundTrackingId=...`` (one request, whose answer is
+        the shipment), on the same threads. A shipment that fails yields a
         :class:`TrackResult` with its ``error``, and the others carry on; a tour that cannot
-        be listed yields one result with ``shipment_id`` ``None``. A shipment listed twice is
-        tracked once.
+        be listed yields one result with ``shipment_id`` ``None``; a tracking id no shipment
+        answers to yields one with ``shipment_id`` ``None``, its ``tracking_id`` and an error
+        naming it. A shipment listed twice (by id or by tracking id) is tracked once.
 
         Work is handed to the threads as results are consumed, so a consumer that stops
         early leaves at most a few requests in flight; closing the iterator (``close()``,
@@ -197,16 +232,25 @@ class ToursResource(Resource):
                 for a progress bar when tqdm is installed; ``total`` grows as tours are
                 listed.
             timeout: Overrides the client's timeout for every request.
+            order: ``"completed"`` (the default) yields each result as soon as it is read;
+                ``"tour"`` yields them in the tours' order (``tour_ids`` as given, or by
+                closing date with ``since``), each tour's shipments as the tour lists them,
+                a tour that cannot be listed at its place. The requests run as
+                concurrently either way; a result read early waits, in memory, for those
+                before it. A shipment listed in two tours comes once, with the first of
+                them to be listed.
 
-        Every shipment found yields one result, whatever goes wrong for it: an error that is
-        no :class:`~shiptrack_sdk.errors.ShiptrackError` (raised while reading or normalizing
-        the shipment) arrives as the result's ``error``, a ``ShiptrackError`` naming the
-        shipment, with the original as its ``__cause__``.
+        Every shipment or tracking id found yields a result, whatever goes wrong for it: an
+        error that is no :class:`~shiptrack_sdk.errors.ShiptrackError` (raised while reading
+        or normalizing the shipment) arrives as the result's ``error``, a ``ShiptrackError``
+        naming the shipment (or tracking id), with the original as its ``__cause__``.
 
         Raises:
             ValidationError: neither or both of ``tour_ids`` and ``since`` are given, an id is
                 empty, ``max_workers`` is not a positive integer, or ``progress`` is neither
-                a callable, a boolean nor ``None`` (raised by this call, before any request).
+                a callable, a boolean nor ``None``, or ``order`` is neither ``"completed"``
+                nor ``"tour"`` (raised by this call, before any request).
+            ClientClosedError: the client is closed.
         """
         if (tour_ids is None) == (since is None):
             raise ValidationError("tour_ids", "give either tour_ids or since=")
@@ -226,29 +270,99 @@ class ToursResource(Resource):
             raise ValidationError(
                 "progress", f"expected a callable (done, total), True or None, got {given!r}"
             )
-        return self._track(ids, since_day, max_workers, progress, timeout)
+        if not isinstance(order, str) or order not in ("completed", "tour"):
+            raise ValidationError("order", f"must be 'completed' or 'tour', got {order!r}")
+        # Said once, here, rather than as the error of every tour.
+        self._check_open()
+        if order == "completed":
+            return self._track(ids, since_day, max_workers, progress, timeout)
+        ordering = _TourOrder()
+        return ordering.reorder(
+            self._track(ids, since_day, max_workers, progress, timeout, ordering)
+        )
 
     # -- the chain ------------------------------------------------------------------------
 
-    def _tour_task(self, tour_id: str, timeout: TimeoutLike | None) -> tuple[str, ...]:
-        return self.get(tour_id, timeout=timeout).shipment_ids
+    def _tour_task(self, tour_id: str, timeout: TimeoutLike | None) -> TourDetail:
+        return self.get(tour_id, timeout=timeout)
 
     def _shipment_task(self, shipment_id: str, timeout: TimeoutLike | None) -> Shipment:
         return self._shipments.get(shipment_id, timeout=timeout)
 
+    def _resolve_task(
+        self, tracking_id: str, timeout: TimeoutLike | None
+    ) -> builtins.list[Shipment]:
+        page = self._shipments.search_page(
+            0,
+            page_size=RESOLVE_PAGE_SIZE,
+            foreign_outbound_tracking_id=tracking_id,
+            timeout=timeout,
+        )
+        # Kept only if it carries the number asked for: a server that ignored the filter
+        # would otherwise attach unrelated shipments to this tracking id.
+        return [s for s in page if s.foreign_outbound_tracking_id == tracking_id]
+
     @staticmethod
-    def _result(shipment_id: str, tour_id: str | None, future: Future[Any]) -> TrackResult:
+    def _tracked(
+        shipment_id: str, tour_id: str | None, shipment: Shipment, tracking_id: str | None = None
+    ) -> TrackResult:
+        """The result of one shipment read: its tracking, or what normalizing it raised."""
+        try:
+            tracking = shipment.to_tracking()
+        except Exception as exc:  # reported in the result, not raised
+            error = unexpected(PROVIDER, f"shipment {shipment_id}", exc)
+            return TrackResult(shipment_id, tour_id=tour_id, error=error, tracking_id=tracking_id)
+        return TrackResult(
+            shipment_id,
+            tour_id=tour_id,
+            tracking=tracking,
+            shipment=shipment,
+            tracking_id=tracking_id,
+        )
+
+    @classmethod
+    def _result(cls, shipment_id: str, tour_id: str | None, future: Future[Any]) -> TrackResult:
         """The result of one shipment: its tracking, or what went wrong (never raised: one
         shipment's failure must not end the others' results)."""
         try:
             shipment: Shipment = future.result()
-            tracking = shipment.to_tracking()
         except ShiptrackError as exc:
             return TrackResult(shipment_id, tour_id=tour_id, error=exc)
         except Exception as exc:  # reported in the result, not raised
             error = unexpected(PROVIDER, f"shipment {shipment_id}", exc)
             return TrackResult(shipment_id, tour_id=tour_id, error=error)
-        return TrackResult(shipment_id, tour_id=tour_id, tracking=tracking, shipment=shipment)
+        return cls._tracked(shipment_id, tour_id, shipment)
+
+    @classmethod
+    def _resolved(
+        cls, tracking_id: str, tour_id: str | None, future: Future[Any], seen: set[str]
+    ) -> Iterator[TrackResult]:
+        """The results of one tracking id: a tracking per shipment it names that no other
+        result has, or one error naming the tracking id."""
+        what = f"foreignOutboundTrackingId {tracking_id}"
+        try:
+            shipments: builtins.list[Shipment] = future.result()
+        except ShiptrackError as exc:
+            yield TrackResult(None, tour_id=tour_id, error=exc, tracking_id=tracking_id)
+            return
+        except Exception as exc:  # reported in the result, not raised
+            error = unexpected(PROVIDER, what, exc)
+            yield TrackResult(None, tour_id=tour_id, error=error, tracking_id=tracking_id)
+            return
+        if not shipments:
+            error = ShiptrackError(
+                f"[{PROVIDER}] {what} (tour {tour_id}): no shipment has it "
+                "(GET shipment/search answered none)"
+            )
+            yield TrackResult(None, tour_id=tour_id, error=error, tracking_id=tracking_id)
+            return
+        for shipment in shipments:
+            shipment_id = shipment.shipment_id
+            if shipment_id in seen:
+                continue  # the tour (or another) lists it by id too: tracked once
+            if shipment_id:
+                seen.add(shipment_id)
+            yield cls._tracked(shipment_id or "", tour_id, shipment, tracking_id)
 
     def _track(
         self,
@@ -257,16 +371,26 @@ class ToursResource(Resource):
         max_workers: int,
         progress: ProgressLike,
         timeout: TimeoutLike | None,
+        ordering: _TourOrder | None = None,
     ) -> Generator[TrackResult, None, None]:
+        tasks = {
+            "tour": self._tour_task,
+            "shipment": self._shipment_task,
+            "ref": self._resolve_task,
+        }
         with Progress(progress, None, description="exporto shipments") as bar:
             if tour_ids is None:
                 tour_ids = [t.id for t in self.list(since, timeout=timeout)]
-            # (kind, id, tour id): tours are listed first, their shipments queue behind.
-            work: deque[tuple[str, str, str | None]] = deque(
-                ("tour", tour_id, None) for tour_id in tour_ids
-            )
-            pending: dict[Future[Any], tuple[str, str, str | None]] = {}
+            if ordering is not None:
+                ordering.tours = tour_ids
+            # Tours are listed first; their shipments and tracking ids queue behind.
+            work: deque[_Item] = deque(("tour", tour_id, None) for tour_id in tour_ids)
+            pending: dict[Future[Any], _Item] = {}
+            # Shipment ids queued or tracked, and tracking ids queued: each once. Both are
+            # updated on this thread only, so no lock is needed.
             seen: set[str] = set()
+            refs: set[str] = set()
+            queued = 0
             # Twice the workers queued keeps every thread busy, yet a consumer that stops
             # reading stops the fan-out: nothing more is handed out until it reads again.
             window = 2 * max_workers
@@ -275,14 +399,13 @@ class ToursResource(Resource):
                 while work or pending:
                     while work and len(pending) < window:
                         item = work.popleft()
-                        task = self._tour_task if item[0] == "tour" else self._shipment_task
-                        pending[executor.submit(task, item[1], timeout)] = item
+                        pending[executor.submit(tasks[item[0]], item[1], timeout)] = item
                     done, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in done:
                         kind, key, tour = pending.pop(future)
                         if kind == "tour":
                             try:
-                                shipment_ids = future.result()
+                                detail: TourDetail = future.result()
                             except ShiptrackError as exc:
                                 yield TrackResult(None, tour_id=key, error=exc)
                                 continue
@@ -290,15 +413,92 @@ class ToursResource(Resource):
                                 error = unexpected(PROVIDER, f"tour {key}", exc)
                                 yield TrackResult(None, tour_id=key, error=error)
                                 continue
-                            fresh = [sid for sid in dict.fromkeys(shipment_ids) if sid not in seen]
+                            fresh = [s for s in dict.fromkeys(detail.shipment_ids) if s not in seen]
+                            new_refs = [
+                                r
+                                for r in dict.fromkeys(detail.foreign_outbound_tracking_ids)
+                                if r not in refs
+                            ]
                             seen.update(fresh)
+                            refs.update(new_refs)
+                            if ordering is not None:
+                                ordering.listed[key] = [
+                                    *(("shipment", sid) for sid in fresh),
+                                    *(("ref", ref) for ref in new_refs),
+                                ]
                             work.extend(("shipment", sid, key) for sid in fresh)
-                            bar.set_total(len(seen))
+                            work.extend(("ref", ref, key) for ref in new_refs)
+                            queued += len(fresh) + len(new_refs)
+                            bar.set_total(queued)
                             continue
-                        result = self._result(key, tour, future)
+                        if kind == "ref":
+                            results = builtins.list(self._resolved(key, tour, future, seen))
+                        else:
+                            results = [self._result(key, tour, future)]
+                        if ordering is not None:
+                            ordering.counts[kind, key] = len(results)
                         bar.advance()
-                        yield result
+                        yield from results
             finally:
                 for future in pending:
                     future.cancel()
                 executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _TourOrder:
+    """Puts the results of :meth:`ToursResource._track` back in the tours' order.
+
+    The chain tells it the tours it follows (``tours``), the items each tour brings as it is
+    listed (``listed``: ``("shipment", id)`` and ``("ref", tracking id)``, in the order they
+    are queued) and how many results each item gave once done (``counts``: a tracking id
+    may give none, when its shipments were listed already). Results are held until every
+    one before them has been yielded; one it cannot place (there should be none) is yielded
+    at the end, so that none is ever lost.
+    """
+
+    def __init__(self) -> None:
+        self.tours: builtins.list[str] = []
+        self.listed: dict[str, builtins.list[tuple[str, str]]] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def reorder(
+        self, results: Generator[TrackResult, None, None]
+    ) -> Generator[TrackResult, None, None]:
+        held: dict[tuple[str, str], builtins.list[TrackResult]] = {}
+        failed_tours: dict[str, TrackResult] = {}
+        tour, position = 0, 0
+
+        def ready() -> Generator[TrackResult, None, None]:
+            nonlocal tour, position
+            while tour < len(self.tours):
+                tour_id = self.tours[tour]
+                if tour_id in failed_tours:
+                    yield failed_tours.pop(tour_id)
+                elif tour_id in self.listed:
+                    items = self.listed[tour_id]
+                    while position < len(items):
+                        item = items[position]
+                        got = held.get(item, [])
+                        if item not in self.counts or len(got) < self.counts[item]:
+                            return
+                        yield from held.pop(item, [])
+                        position += 1
+                else:
+                    return
+                tour, position = tour + 1, 0
+
+        try:
+            for result in results:
+                if result.tracking_id is not None:
+                    held.setdefault(("ref", result.tracking_id), []).append(result)
+                elif result.shipment_id is not None:
+                    held.setdefault(("shipment", result.shipment_id), []).append(result)
+                else:
+                    failed_tours[result.tour_id or ""] = result
+                yield from ready()
+            yield from ready()
+            yield from failed_tours.values()
+            for rest in held.values():
+                yield from rest
+        finally:
+            results.close()

@@ -11,6 +11,8 @@ name says which it belongs to: an order's :class:`OrderAddress`, a tracking part
 :class:`TrackingAddress`.
 """
 
+from .._core.convert import converter as _converter
+from ._hooks import register_hooks as _register_hooks
 from .checkpoint import Checkpoint, CheckpointError, Cursor, FileCheckpoint, MemoryCheckpoint
 from .client import LexClient
 from .forward import SUGGESTED_INOVERT_CODES, EventCode, EventCodeTable, messages_from_tracking
@@ -27,6 +29,7 @@ from .order_models import (
     ShipmentOrder,
 )
 from .orders import MessageStream, OrdersResource, StreamNotice
+from .profile import WireProfile
 from .tracking import (
     Anomaly,
     Attribute,
@@ -45,6 +48,9 @@ from .tracking import (
     TrackingValidator,
     validate_messages,
 )
+
+# Every wire model's converter hooks, registered once the models are all imported.
+_register_hooks(_converter)
 
 __all__ = [
     "SUGGESTED_INOVERT_CODES",
@@ -74,16 +80,17 @@ __all__ = [
     "Party",
     "ReceivingOrder",
     "SendJournal",
-    "StreamNotice",
     "SendOutcome",
     "SendReport",
     "SendResult",
     "ShipmentEvent",
     "ShipmentOrder",
+    "StreamNotice",
     "TrackingAddress",
     "TrackingMessage",
     "TrackingResource",
     "TrackingValidator",
+    "WireProfile",
     "messages_from_tracking",
     "validate_messages",
 ]

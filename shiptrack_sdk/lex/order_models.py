@@ -38,14 +38,22 @@ import re
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
 
 from .._core import validate
-from .._core.convert import STRUCTURE_ERRORS, converter, describe_structure_error, register_wire_model
+from .._core.convert import (
+    STRUCTURE_ERRORS,
+    converter,
+    describe_structure_error,
+)
 from ..errors import ValidationError
+from ..export import Exportable
+
+if TYPE_CHECKING:
+    from .profile import WireProfile
 
 __all__ = [
     "PAYLOAD_TYPES",
@@ -97,7 +105,7 @@ class MessageType(str, enum.Enum):
 
 
 @attrs.frozen(slots=False)
-class OrderAddress:
+class OrderAddress(Exportable):
     """A postal address with its contact, in an order (Order Execution).
 
     Not the address of a tracking party: that is
@@ -131,7 +139,7 @@ class OrderAddress:
 
 
 @attrs.frozen(slots=False)
-class OrderLine:
+class OrderLine(Exportable):
     """One line of an order: an item, a quantity and its unit.
 
     Attributes:
@@ -154,7 +162,7 @@ class OrderLine:
 
 
 @attrs.frozen(slots=False)
-class ShipmentOrder:
+class ShipmentOrder(Exportable):
     """Payload of ``SHIPMENT_ORDER``: goods the warehouse is to ship out.
 
     Attributes:
@@ -187,7 +195,7 @@ class ShipmentOrder:
 
 
 @attrs.frozen(slots=False)
-class ReceivingOrder:
+class ReceivingOrder(Exportable):
     """Payload of ``RECEIVING_ORDER``: goods the warehouse is to receive.
 
     Attributes:
@@ -216,7 +224,7 @@ class ReceivingOrder:
 
 
 @attrs.frozen(slots=False)
-class ItemMaster:
+class ItemMaster(Exportable):
     """Payload of ``ITEM_MASTER``: one item's reference data.
 
     Attributes:
@@ -257,7 +265,7 @@ class ItemMaster:
 
 
 @attrs.frozen(slots=False)
-class OrderStatus:
+class OrderStatus(Exportable):
     """Payload of ``ORDER_STATUS``: where a shipment or receiving order stands.
 
     Attributes:
@@ -320,7 +328,7 @@ def _type_value(value: Any) -> Any:
 
 
 @attrs.frozen(slots=False)
-class BusinessMessage:
+class BusinessMessage(Exportable):
     """One LEX business message: the envelope and its payload.
 
     Attributes:
@@ -373,11 +381,15 @@ class BusinessMessage:
         """Whether :attr:`payload` was read into a typed model (not left as a mapping)."""
         return self.payload is not None and not isinstance(self.payload, Mapping)
 
-    def to_wire(self) -> dict[str, Any]:
-        """The message as LEX's JSON: wire names, ``extra`` fields merged back, fields that
-        are ``None`` left out."""
-        wire: dict[str, Any] = _without_none(converter.unstructure(self))
+    def to_wire(self, profile: WireProfile | None = None) -> dict[str, Any]:
+        """The message as LEX's JSON: wire names (the SDK's, or ``profile``'s), ``extra``
+        fields merged back, fields that are ``None`` left out."""
+        wire: dict[str, Any] = _without_none(_converter(profile).unstructure(self))
         return wire
+
+
+def _converter(profile: WireProfile | None) -> cattrs.Converter:
+    return converter if profile is None else profile.converter
 
 
 def _without_none(value: Any) -> Any:
@@ -393,8 +405,9 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-def read_message(item: Any) -> BusinessMessage:
-    """One message of a ``GET`` page, read without ever failing: a message is never lost.
+def read_message(item: Any, *, profile: WireProfile | None = None) -> BusinessMessage:
+    """One message of a ``GET`` page (wire names the SDK's, or ``profile``'s), read without
+    ever failing: a message is never lost.
 
     An envelope field that cannot be read (a ``timestamp`` that is not a date-time...) is left
     ``None`` and its value kept, under its wire name, in ``extra`` (and the whole message in
@@ -408,21 +421,22 @@ def read_message(item: Any) -> BusinessMessage:
             type(item).__name__,
         )
         return BusinessMessage(extra={"value": item}, raw={"value": item})
+    using = _converter(profile)
     try:
-        return converter.structure(item, BusinessMessage)
+        return using.structure(item, BusinessMessage)
     except STRUCTURE_ERRORS as exc:
         problem = describe_structure_error(exc)
     readable: dict[str, Any] = {}
     unreadable: dict[str, Any] = {}
     for key, value in item.items():
         try:
-            converter.structure({key: value}, BusinessMessage)
+            using.structure({key: value}, BusinessMessage)
         except STRUCTURE_ERRORS:
             unreadable[key] = value
         else:
             readable[key] = value
     try:
-        message = converter.structure(readable, BusinessMessage)
+        message = using.structure(readable, BusinessMessage)
     except STRUCTURE_ERRORS:  # the fields readable alone are not together: keep none
         message, unreadable = BusinessMessage(), dict(item)
     logger.warning(
@@ -434,13 +448,16 @@ def read_message(item: Any) -> BusinessMessage:
     return attrs.evolve(message, extra={**message.extra, **unreadable}, raw=item)
 
 
-def message_body(message: Any, *, argument: str = "message") -> Any:
+def message_body(
+    message: Any, *, argument: str = "message", profile: WireProfile | None = None
+) -> Any:
     """The JSON body that posts ``message`` to LEX, checked before anything is sent.
 
     Args:
         message: A :class:`BusinessMessage`, or a mapping already in LEX's wire form (sent
             as given, once it has passed the same checks).
         argument: The name errors give ``message``.
+        profile: The contract profile whose wire names the body has (the SDK's if ``None``).
 
     Raises:
         ValidationError: ``message`` is a list (LEX takes one message per call), neither a
@@ -465,7 +482,7 @@ def message_body(message: Any, *, argument: str = "message") -> Any:
             raise ValidationError(argument, f"is not JSON data ({exc})") from None
         validate.no_surrogates(argument, body)
         try:
-            envelope = converter.structure(body, BusinessMessage)
+            envelope = _converter(profile).structure(body, BusinessMessage)
         except Exception as exc:  # any converter failure is the caller's malformed input
             raise ValidationError(argument, f"is not a business message ({exc})") from None
     else:
@@ -477,7 +494,7 @@ def message_body(message: Any, *, argument: str = "message") -> Any:
         raise ValidationError.from_problems(problems)
     if body is None:
         try:
-            body = envelope.to_wire()
+            body = envelope.to_wire(profile)
         except (TypeError, ValueError, OverflowError) as exc:  # e.g. a payload datetime
             raise ValidationError(argument, f"cannot be written as JSON ({exc})") from None
         validate.no_surrogates(argument, body)
@@ -520,7 +537,7 @@ def message_key(message: BusinessMessage) -> str:
 
 
 @attrs.frozen(slots=False)
-class SendResult:
+class SendResult(Exportable):
     """What LEX answered to a posted message.
 
     Attributes:
@@ -542,7 +559,7 @@ class SendResult:
 _WRAPPER_KEYS = ("messages", "businessMessages", "items", "data", "content", "results", "records")
 
 
-def message_list(document: Any) -> list[Any] | None:
+def message_list(document: Any, *, profile: WireProfile | None = None) -> list[Any] | None:
     """The list of messages in a ``GET`` answer or a push delivery, or ``None`` when the
     document has none of the accepted shapes.
 
@@ -562,40 +579,14 @@ def message_list(document: Any) -> list[Any] | None:
         if isinstance(value, list):
             return value
         if key == "data" and isinstance(value, Mapping):
-            inner = message_list(value)
+            inner = message_list(value, profile=profile)
             if inner is not None:
                 return inner
     try:
-        single = converter.structure(document, BusinessMessage)
+        single = _converter(profile).structure(document, BusinessMessage)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError):
         return None
     return [document] if single.id or single.type else None
-
-
-# -- converter hooks -----------------------------------------------------------------------------
-
-
-def _typed_payload(message: BusinessMessage) -> BusinessMessage:
-    payload = message.payload
-    if not isinstance(payload, Mapping) or not message.type:
-        return message
-    model = _TYPE_KEYS.get(_type_key(message.type))
-    if model is None:
-        return message
-    try:
-        typed = converter.structure(payload, model)
-    except STRUCTURE_ERRORS as exc:
-        # A message is never lost for a payload the SDK cannot read: it stays a mapping.
-        logger.warning(
-            "lex: payload of message %s (type %s) could not be read as %s, kept as a mapping: %s",
-            message.id,
-            message.type,
-            model.__name__,
-            describe_structure_error(exc),
-        )
-        return message
-    object.__setattr__(message, "payload", typed)
-    return message
 
 
 def _register() -> None:
@@ -603,12 +594,6 @@ def _register() -> None:
     register_payload_type(MessageType.RECEIVING_ORDER.value, ReceivingOrder)
     register_payload_type(MessageType.ITEM_MASTER.value, ItemMaster)
     register_payload_type(MessageType.ORDER_STATUS.value, OrderStatus)
-
-    # The converter's hooks for every LEX model, in one function (see _hooks): wire names,
-    # and the envelope's hook that reads a payload by message type.
-    from ._hooks import register_hooks
-
-    register_hooks(converter)
 
 
 _register()

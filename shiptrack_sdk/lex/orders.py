@@ -6,13 +6,15 @@
 * ``POST /lex-orderexecution-v1/business-messages``: one message per call
   (:meth:`OrdersResource.send`).
 
-Michelin does not publish the path; the SDK's default is overridable (``path=``, or the
-``SHIPTRACK_LEX_ORDERS_PATH`` environment variable). Messages LEX pushes to the partner are
+Michelin does not publish the path; the SDK's default is overridable (``path=``, the client's
+:class:`~shiptrack_sdk.lex.WireProfile`, or the ``SHIPTRACK_LEX_ORDERS_PATH`` environment
+variable), and so are the wire names (the profile's). Messages LEX pushes to the partner are
 received with :mod:`shiptrack_sdk.lex.push`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core import validate
 from .._core.client import env_setting
-from .._core.convert import STRUCTURE_ERRORS, converter, parse_datetime
+from .._core.convert import STRUCTURE_ERRORS, parse_datetime
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import ProgressLike
 from .._core.resource import Answer, Endpoint, Resource
@@ -72,8 +74,8 @@ DEFAULT_PATH = "/lex-orderexecution-v1/business-messages"
 DEFAULT_FETCH_SIZE = 50
 
 
-def _message_page(payload: Any) -> list[Any]:
-    messages = message_list(payload)
+def _message_page(payload: Any, *, profile: Any = None) -> list[Any]:
+    messages = message_list(payload, profile=profile)
     if messages is None:
         raise EnvelopeError(
             "answer is neither a list of business messages nor an object wrapping one"
@@ -125,10 +127,11 @@ class OrdersResource(Resource):
     """``client.orders``: LEX Order Execution, poll and post.
 
     Args:
-        client: The :class:`~shiptrack_sdk.lex.LexClient` to send through.
-        path: Path of the business messages endpoint, for ``GET`` and ``POST`` (env
-            ``SHIPTRACK_LEX_ORDERS_PATH``; default :data:`DEFAULT_PATH`). An absolute URL
-            works too.
+        client: The :class:`~shiptrack_sdk.lex.LexClient` to send through; its
+            :attr:`~shiptrack_sdk.lex.LexClient.profile` gives the messages' wire names.
+        path: Path of the business messages endpoint, for ``GET`` and ``POST`` (default the
+            client's profile's, else env ``SHIPTRACK_LEX_ORDERS_PATH``, else
+            :data:`DEFAULT_PATH`). An absolute URL works too.
         send_path: Path for ``POST`` when it differs from ``path``.
 
     To use another path on an existing client::
@@ -140,8 +143,13 @@ class OrdersResource(Resource):
         self, client: LexClient, *, path: str | None = None, send_path: str | None = None
     ) -> None:
         super().__init__(client)
-        self.path = _check_path(env_setting(path, "SHIPTRACK_LEX_ORDERS_PATH") or DEFAULT_PATH)
+        self.profile = client.profile
+        chosen = path or self.profile.orders_path
+        self.path = _check_path(env_setting(chosen, "SHIPTRACK_LEX_ORDERS_PATH") or DEFAULT_PATH)
         self.send_path = _check_path(send_path, "send_path") if send_path else self.path
+        page = functools.partial(_message_page, profile=self.profile)
+        # One page of business messages, read with the profile's names.
+        self._page = Endpoint("GET", DEFAULT_PATH, list[Any], page)
 
     def fetch(
         self,
@@ -177,9 +185,9 @@ class OrdersResource(Resource):
         params: dict[str, Any] = {"fetchSize": size}
         if bound is not None:
             params["minTimestamp"] = format_min_timestamp(bound)
-        items = self._call(FETCH, route=self.path, params=params, timeout=timeout)
+        items = self._call(self._page, route=self.path, params=params, timeout=timeout)
         # Read message by message: one the SDK cannot read still arrives (read_message).
-        return [read_message(item) for item in items]
+        return [read_message(item, profile=self.profile) for item in items]
 
     def iter_messages(
         self,
@@ -306,12 +314,14 @@ class OrdersResource(Resource):
 
         Raises:
             ValidationError: a list, or a message without id, type, aware timestamp or
-                payload; every problem is listed.
+                payload, or one that does not match the JSON Schema of the client's profile;
+                every problem is listed.
             MessageInDoubtError: the journal has the message in doubt; it was not sent.
             JournalError: the journal cannot be read or written (nothing was sent if the
                 pending record could not be written).
         """
-        body = message_body(message)
+        body = message_body(message, profile=self.profile)
+        self.profile.check_order(body)
         if journal is None and not resend_in_doubt:
             answer = self._call(SEND, route=self.send_path, json_body=body, timeout=timeout)
         else:
@@ -333,7 +343,7 @@ class OrdersResource(Resource):
         if not isinstance(data, Mapping):
             data = {"answer": data}
         try:
-            return converter.structure(data, SendResult)
+            return self.profile.converter.structure(data, SendResult)
         except STRUCTURE_ERRORS:
             return SendResult(extra=dict(data), raw=data)
 

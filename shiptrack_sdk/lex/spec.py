@@ -7,17 +7,35 @@ from typing import Any
 
 from .._core.spec import ErrorDetails, OAuth2AuthSpec, ProviderSpec, text_or_none
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TOKEN_URL", "ENVIRONMENTS", "SPEC", "parse_error"]
+__all__ = [
+    "APIKEY_HEADER",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TOKEN_URL",
+    "ENVIRONMENTS",
+    "SPEC",
+    "TOKEN_PATH",
+    "parse_error",
+]
 
 #: Michelin's API gateway (production).
 DEFAULT_BASE_URL = "https://api.michelin.com"
-#: Michelin's token endpoint; ``grant_type`` travels in its query, where Michelin documents it.
-DEFAULT_TOKEN_URL = (
-    "https://api.michelin.com/idp/v1/internal/oauth/token/accesstoken?grant_type=client_credentials"
-)
+#: The token endpoint, relative to the gateway: each gateway has its own. ``grant_type``
+#: travels in its query, where Michelin documents it, and only there.
+TOKEN_PATH = "idp/v1/internal/oauth/token/accesstoken?grant_type=client_credentials"
+#: Michelin's token endpoint in production.
+DEFAULT_TOKEN_URL = f"{DEFAULT_BASE_URL}/{TOKEN_PATH}"
+#: The header of the API key some Michelin APIs ask for beside the bearer token.
+APIKEY_HEADER = "apikey"
 
-#: Base URL of each LEX environment (the first is the default).
-ENVIRONMENTS: Mapping[str, str] = {"production": DEFAULT_BASE_URL}
+#: Base URL of each LEX environment (the first is the default): production, and the
+#: non-production gateways Michelin's developer portal names publicly — ``indus`` (its
+#: "NonProd Server", with the token endpoint of the same path) and ``dev``. Whether a
+#: partner's LEX subscription is served there is in its contract.
+ENVIRONMENTS: Mapping[str, str] = {
+    "production": DEFAULT_BASE_URL,
+    "indus": "https://indus.api.michelin.com",
+    "dev": "https://dev.api.michelin.com",
+}
 
 
 def parse_error(body: Any) -> ErrorDetails:
@@ -40,13 +58,11 @@ def parse_error(body: Any) -> ErrorDetails:
 
 
 def _sandbox_client(sandbox: Any) -> dict[str, Any]:
-    from ._sandbox import TOKEN_PATH
-
     url = sandbox.provider_url("lex")
     credentials = sandbox.apps["lex"].credentials
     return {
         "base_url": url,
-        "token_url": f"{url}{TOKEN_PATH}?grant_type=client_credentials",
+        "token_url": f"{url}/{TOKEN_PATH}",
         "client_id": credentials.client_id,
         "client_secret": credentials.client_secret,
     }
@@ -58,7 +74,12 @@ SPEC = ProviderSpec(
     client="shiptrack_sdk.lex.client:LexClient",
     env_prefix="SHIPTRACK_LEX",
     environments=ENVIRONMENTS,
-    auth=OAuth2AuthSpec(token_url=DEFAULT_TOKEN_URL, client_auth="body"),
+    auth=OAuth2AuthSpec(
+        token_url=TOKEN_PATH,
+        client_auth="body",
+        grant_type_in_query=True,
+        api_key_header=APIKEY_HEADER,
+    ),
     error_parser=parse_error,
     sandbox_app="shiptrack_sdk.lex._sandbox:LexApp",
     sandbox_client=_sandbox_client,

@@ -15,12 +15,11 @@ import contextlib
 import enum
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .._core import validate
-from .._core.convert import converter
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
@@ -52,6 +51,9 @@ from .tracking_models import (
     TrackingValidator,
     validate_messages,
 )
+
+if TYPE_CHECKING:
+    from .profile import WireProfile
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -356,17 +358,20 @@ class TrackingResource(Resource):
     """``client.tracking``: LEX Shipment Tracking.
 
     Attributes:
-        path: The endpoint, relative to the client's base URL (or absolute). Default
-            ``lex-shipmenttracking-v1/shipment-tracking``; set it if your contract names
-            another.
-        validator: The checks run before sending; replace it to change the document-required
-            event codes, the required parts or the length limits.
+        path: The endpoint, relative to the client's base URL (or absolute). Default the
+            client's profile's, else ``lex-shipmenttracking-v1/shipment-tracking``; set it if
+            your contract names another.
+        validator: The checks run before sending (by default the client's profile's); replace
+            it to change the document-required event codes, the required parts or the length
+            limits.
     """
 
     def __init__(self, client: Any) -> None:
         super().__init__(client)
-        self.path: str = TRACKING_PATH
-        self.validator: TrackingValidator = TrackingValidator()
+        #: The client's contract profile: its wire names, paths and checks.
+        self.profile: WireProfile = client.profile
+        self.path: str = self.profile.tracking_path or TRACKING_PATH
+        self.validator: TrackingValidator = self.profile.validator()
 
     def validate(self, messages: Iterable[TrackingMessage]) -> None:
         """Check ``messages`` with :attr:`validator`, without sending anything.
@@ -431,7 +436,8 @@ class TrackingResource(Resource):
 
         Raises:
             ValidationError: ``batch_size`` or a message is invalid (every problem listed,
-                as ``messages[3].event.code``...); nothing was sent.
+                as ``messages[3].event.code``...), or does not match the JSON Schema of the
+                client's profile; nothing was sent.
             JournalError: the journal cannot be read or written (a batch whose pending record
                 could not be written was not sent).
 
@@ -448,7 +454,9 @@ class TrackingResource(Resource):
             raise ValidationError("journal", "must be a SendJournal (resend_in_doubt needs one)")
         items = _materialize(messages)
         (validator or self.validator).validate(items)
-        body = [converter.unstructure(message) for message in items]
+        # The profile's names (the SDK's by default), then its JSON Schema, if it has one.
+        body = [self.profile.converter.unstructure(message) for message in items]
+        self.profile.check_tracking(body)
         try:
             # Every message is encoded before the first batch is sent (nothing is sent if one
             # cannot be), and once: a batch's body is the array of its messages' encodings.

@@ -18,13 +18,17 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .._core import validate
-from .._core.convert import _camel, converter, register_wire_model
+from .._core.convert import _camel, converter
 from ..errors import ValidationError
+from ..export import Exportable
+
+if TYPE_CHECKING:
+    from .profile import WireProfile
 
 __all__ = [
     "DEFAULT_DOCUMENT_REQUIRED_CODES",
@@ -61,7 +65,7 @@ def _tuple(value: Any) -> Any:
 
 
 @attrs.frozen
-class TrackingAddress:
+class TrackingAddress(Exportable):
     """A postal address, of a tracking message's party (Shipment Tracking).
 
     Not the address of an order: that is
@@ -85,7 +89,7 @@ class TrackingAddress:
 
 
 @attrs.frozen
-class Party:
+class Party(Exportable):
     """A ship-from, ship-to or sender party.
 
     Attributes:
@@ -108,7 +112,7 @@ class Party:
 
 
 @attrs.frozen
-class Carrier:
+class Carrier(Exportable):
     """The carrier moving the shipment.
 
     Attributes:
@@ -128,7 +132,7 @@ class Carrier:
 
 
 @attrs.frozen
-class Location:
+class Location(Exportable):
     """Where an event happened.
 
     Attributes:
@@ -147,7 +151,7 @@ class Location:
 
 
 @attrs.frozen
-class ShipmentEvent:
+class ShipmentEvent(Exportable):
     """The one event a tracking message reports.
 
     Attributes:
@@ -173,7 +177,7 @@ class ShipmentEvent:
 
 
 @attrs.frozen
-class Anomaly:
+class Anomaly(Exportable):
     """What went wrong, when the event reports a problem (refused, damaged, absent...).
 
     Attributes:
@@ -188,7 +192,7 @@ class Anomaly:
 
 
 @attrs.frozen
-class DeliveryNote:
+class DeliveryNote(Exportable):
     """A delivery note the shipment carries.
 
     Attributes:
@@ -201,7 +205,7 @@ class DeliveryNote:
 
 
 @attrs.frozen
-class Attribute:
+class Attribute(Exportable):
     """A free-text attribute, for whatever the situation makes relevant.
 
     Attributes:
@@ -216,7 +220,7 @@ class Attribute:
 
 
 @attrs.frozen
-class TrackingMessage:
+class TrackingMessage(Exportable):
     """One shipment tracking message: one event, and what enriches it.
 
     Attributes:
@@ -245,9 +249,9 @@ class TrackingMessage:
     sender: Party | None = None
     extra: Mapping[str, Any] = _extra()
 
-    def to_wire(self) -> dict[str, Any]:
-        """This message as the JSON object sent to LEX (wire names, empty fields left out)."""
-        result: dict[str, Any] = converter.unstructure(self)
+    def to_wire(self, profile: WireProfile | None = None) -> dict[str, Any]:
+        """This message as the JSON sent to LEX (``profile``'s wire names, if given)."""
+        result: dict[str, Any] = (profile.converter if profile else converter).unstructure(self)
         return result
 
 
@@ -310,8 +314,9 @@ def _str_set(values: Iterable[str]) -> frozenset[str]:
     return frozenset(values)
 
 
-def _wire_names(cls: type[Any]) -> frozenset[str]:
-    return frozenset(_camel(a.name) for a in attrs.fields(cls) if a.name != "extra")
+def _wire_names(cls: type[Any], renames: Mapping[str, Mapping[str, str]]) -> frozenset[str]:
+    own = renames.get(cls.__name__, {})
+    return frozenset(own.get(n) or _camel(n) for n in attrs.fields_dict(cls) if n != "extra")
 
 
 @attrs.frozen
@@ -326,6 +331,7 @@ class TrackingValidator:
             ``document_url`` and ``delivery_notes`` (default: event, carrier, sender).
         limits: Longest text by kind (``code``, ``reference``, ``name``, ``text``, ``url``);
             given keys replace :data:`DEFAULT_LIMITS`' ones.
+        renames: A contract profile's wire names, by model then field: ``extra`` shadows none.
 
     Checks: required parts present; event code, business reference and anomaly code
     non-empty; ``occurred_at`` a time-zone aware datetime; ``document_url`` an absolute
@@ -339,6 +345,7 @@ class TrackingValidator:
     )
     required_parts: frozenset[str] = attrs.field(default=DEFAULT_REQUIRED_PARTS, converter=_str_set)
     limits: Mapping[str, int] = attrs.field(factory=dict, hash=False)
+    renames: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         unknown = self.required_parts - OPTIONAL_PARTS - {"event"}
@@ -391,11 +398,8 @@ def validate_messages(
         ValidationError: every problem at once, in ``problems`` as
             ``("messages[3].event.code", "must not be empty")`` pairs.
     """
-    TrackingValidator(
-        document_required_codes=document_required_codes,
-        required_parts=required_parts,
-        limits=dict(limits or {}),
-    ).validate(messages)
+    validator = TrackingValidator(document_required_codes, required_parts, dict(limits or {}))
+    validator.validate(messages)
 
 
 class _MessageCheck:
@@ -447,7 +451,7 @@ class _MessageCheck:
             return
         if not extra:
             return
-        known = _wire_names(type(obj))
+        known = _wire_names(type(obj), self.v.renames)
         for key in extra:
             if not isinstance(key, str):
                 self.add(here, f"keys must be strings, got {key!r}")
@@ -580,17 +584,3 @@ class _MessageCheck:
             if self.model(where, note, DeliveryNote, required=True):
                 self.text(f"{where}.number", note.number, "reference", required=True)
                 self.check_extra(where, note)
-
-
-# -- wire format ----------------------------------------------------------------------------
-
-
-def _register() -> None:
-    # The converter's hooks for every LEX model, in one function (see _hooks); empty fields
-    # are left out of the messages sent.
-    from ._hooks import register_hooks
-
-    register_hooks(converter)
-
-
-_register()

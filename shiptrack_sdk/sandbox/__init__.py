@@ -14,8 +14,12 @@ Every registered provider (:mod:`shiptrack_sdk._providers`) brings its app
 routes under its own prefix (``/shiplemon``, ...), its seeded data and the test credentials
 it accepts (``sb.apps["shiplemon"].credentials``). A provider-neutral OAuth2
 client-credentials endpoint sits at ``/oauth/token`` with a protected ``/oauth/whoami``; its
-credentials are :attr:`Sandbox.credentials`. Faults are injected with :meth:`Sandbox.fault`;
-every call is recorded (:meth:`Sandbox.calls`).
+credentials are :attr:`Sandbox.credentials`. Faults are injected with :meth:`Sandbox.fault`
+(on a path glob, checked against the routes, or on a route by name); the newest calls are
+recorded (:meth:`Sandbox.calls`, :data:`DEFAULT_RECORD_LIMIT` of them by default); each
+provider's app seeds a shipment with a chosen id and history (:meth:`Sandbox.seed`). The same
+controls are an HTTP endpoint under ``/_sandbox/`` (:mod:`._admin`), for code that is not
+Python.
 
 Clients pointed at the sandbox come from the registry too: :meth:`Sandbox.client` builds any
 provider's client from its spec (:attr:`ProviderSpec.sandbox_client
@@ -30,6 +34,7 @@ time (``sb.client("name")``, or ``sb.name_client()`` typed as ``Any``).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,7 +44,9 @@ from .._core.spec import ProviderSpec, load
 from .._providers import all_specs
 from ..auth import OAuth2ClientCredentials
 from ..errors import ValidationError
+from ._admin import AdminEndpoint, is_loopback_host
 from ._server import (
+    DEFAULT_RECORD_LIMIT,
     FAULT_ACTIONS,
     ApiKeyCredentials,
     ClientCredentials,
@@ -63,6 +70,7 @@ if TYPE_CHECKING:
     from ..shiplemon import ShiplemonClient
 
 __all__ = [
+    "DEFAULT_RECORD_LIMIT",
     "ApiKeyCredentials",
     "ClientCredentials",
     "Fault",
@@ -170,6 +178,12 @@ class Sandbox:
         credentials: Test credentials to accept instead of the defaults, by app name, then
             field: ``{"shiplemon": {"api_key": "my-key"}, "oauth": {"oauth_client_secret":
             "s"}}``. The fields are those of each app's ``credentials``.
+        record_limit: How many calls :meth:`calls` keeps, the newest (an integer >= 0;
+            :data:`DEFAULT_RECORD_LIMIT` by default): older ones are forgotten, so memory
+            stays flat however long the sandbox serves.
+        admin: Whether the admin endpoint under ``/_sandbox/`` answers. It has no
+            authentication, so by default (``None``) it is on when ``host`` is a loopback
+            address and off otherwise; ``True`` turns it on anywhere.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
 
@@ -185,13 +199,21 @@ class Sandbox:
         latency: float = 0.0,
         token_lifetime: int = 1800,
         credentials: CredentialOverrides | None = None,
+        record_limit: int = DEFAULT_RECORD_LIMIT,
+        admin: bool | None = None,
     ) -> None:
+        if admin is not None and not isinstance(admin, bool):
+            raise ValidationError("admin", "must be True, False or None (on for loopback)")
         if isinstance(token_lifetime, bool) or not isinstance(token_lifetime, int):
             raise ValidationError("token_lifetime", "must be a whole number of seconds >= 1")
         if token_lifetime < 1:
             raise ValidationError("token_lifetime", "must be a whole number of seconds >= 1")
         overrides = _checked_overrides(credentials)
-        self._server = SandboxServer(host=host, port=port, latency=latency)
+        self._server = SandboxServer(
+            host=host, port=port, latency=latency, record_limit=record_limit
+        )
+        enabled = is_loopback_host(self._server.host) if admin is None else admin
+        self._server.admin = AdminEndpoint(self, enabled=enabled)
         #: The OAuth2 tokens the sandbox has issued.
         self.tokens = TokenIssuer(lifetime=token_lifetime)
         #: Every app, by name: ``"oauth"`` and each registered provider's.
@@ -224,6 +246,18 @@ class Sandbox:
         """The credentials ``/oauth/token`` accepts (a provider's: ``apps[name].credentials``)."""
         found: SandboxCredentials = self.apps["oauth"].credentials
         return found
+
+    @property
+    def host(self) -> str:
+        """The address it listens on."""
+        return self._server.host
+
+    @property
+    def admin(self) -> bool:
+        """Whether the admin endpoint under ``/_sandbox/`` answers (see the ``admin``
+        argument)."""
+        endpoint: AdminEndpoint | None = self._server.admin  # type: ignore[assignment]
+        return endpoint is not None and endpoint.enabled
 
     @property
     def providers(self) -> list[str]:
@@ -290,8 +324,9 @@ class Sandbox:
 
     def fault(
         self,
-        path: str,
+        path: str | None = None,
         *,
+        route: str | None = None,
         method: str | None = None,
         times: int | None = 1,
         status: int | None = None,
@@ -302,16 +337,25 @@ class Sandbox:
         action: Literal["respond", "drop", "reset_mid"] = "respond",
         after: bool = False,
         headers: dict[str, str] | None = None,
+        unrouted: bool = False,
     ) -> Fault:
-        """Make the next ``times`` calls matching ``path`` (a glob) misbehave.
+        """Make the next ``times`` calls matching ``path`` (a glob), or reaching the route
+        named ``route``, misbehave.
 
         Examples::
 
             sb.fault("/shiplemon/*", status=503, times=2)             # two 503s, then normal
+            sb.fault(route="shiplemon.tracking.get", status=503)      # that route only
             sb.fault("/shiplemon/*", status=429, retry_after=1)       # 429 with Retry-After
             sb.fault("/shiplemon/*", action="drop")                   # connection closed
             sb.fault("/shiplemon/*", delay=2)                         # slow answer
             sb.fault("/lex/*", method="POST", after=True, delay=2)    # accepted, then slow
+
+        A glob is matched with :func:`fnmatch.fnmatchcase` against the request's path (``*``
+        spans ``/`` too). It is checked at once against the routes (:attr:`route_names`): a
+        glob that matches none of their paths, or a ``method`` none of those routes takes,
+        would never fire, and is refused. ``unrouted=True`` lets a glob name a path no route
+        serves (the fault then answers it: an old address that redirects, say).
 
         See :class:`~shiptrack_sdk.sandbox._server.Fault` for every field. ``times`` is an
         integer >= 1 or ``None`` (until cleared); ``status`` an HTTP status (100 to 599);
@@ -319,7 +363,8 @@ class Sandbox:
         ``method`` is matched in capitals.
 
         Raises:
-            ValidationError: an argument is refused, naming it (the fault is not added).
+            ValidationError: an argument is refused, naming it (the fault is not added): a
+                glob that matches no route names ``path`` and lists the nearest routes.
         """
         data: Any = body
         if isinstance(data, str):
@@ -340,6 +385,7 @@ class Sandbox:
         return self._server.add_fault(
             Fault(
                 path=path,
+                route=route,
                 method=method,
                 times=times,
                 status=status,
@@ -350,20 +396,72 @@ class Sandbox:
                 action=action,
                 after=after,
                 headers=dict(headers or {}),
-            )
+            ),
+            unrouted=unrouted,
         )
+
+    def faults(self) -> list[Fault]:
+        """The faults still pending, in the order they are tried."""
+        with self._server._lock:
+            return list(self._server.faults)
 
     def clear_faults(self) -> None:
         """Remove every pending fault."""
         self._server.clear_faults()
 
     def calls(self, path: str | None = None, method: str | None = None) -> list[RecordedCall]:
-        """The calls answered so far, optionally filtered by path glob and method."""
+        """The calls answered so far, oldest first, optionally filtered by path glob and
+        method: the newest :attr:`record_limit` of them."""
         return self._server.calls(path, method)
+
+    @property
+    def record_limit(self) -> int:
+        """How many calls :meth:`calls` keeps (the newest)."""
+        return self._server.record_limit
+
+    @property
+    def calls_seen(self) -> int:
+        """How many calls were recorded since the last reset, those forgotten included."""
+        return self._server.calls_seen
 
     def clear_calls(self) -> None:
         """Forget the recorded calls and route statistics."""
         self._server.clear_calls()
+
+    # -- seeding -----------------------------------------------------------------------------
+
+    def seed(self, provider: str, shipment_id: str, /, **fields: Any) -> str:
+        """Serve a shipment of ``provider`` with the id ``shipment_id`` and the history
+        ``fields`` describe, until :meth:`reset`; returns the id.
+
+        The same as ``sb.apps[provider].seed(shipment_id, **fields)``; each provider's app
+        documents its fields (:meth:`ShiplemonApp.seed
+        <shiptrack_sdk.shiplemon._sandbox.ShiplemonApp.seed>`...). Example::
+
+            sb.seed("shiplemon", "my-order-1", history=[
+                {"status": "PRE_TRANSIT", "at": "2024-10-01T08:00:00Z", "details": "Created"},
+            ])
+
+        Raises:
+            ValidationError: no such provider, or one that seeds no shipments; a field the
+                app does not take, or refuses (naming it).
+        """
+        app = self.apps.get(provider) if isinstance(provider, str) else None
+        if app is None or app.name == "oauth":
+            served = ", ".join(repr(name) for name in self._specs)
+            raise ValidationError("provider", f"{provider!r} is not one of {served}")
+        parameters = inspect.signature(app.seed).parameters
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            accepted = [name for name in parameters if name != "shipment_id"]
+            for name in fields:
+                if name not in accepted:
+                    raise ValidationError(
+                        name,
+                        f"is not a field of the {provider!r} seed (its fields: "
+                        f"{', '.join(accepted) or 'none'})",
+                    )
+        seeded: str = app.seed(shipment_id, **fields)
+        return seeded
 
     def route_stats(self, route: str) -> tuple[int, int]:
         """``(calls, max_in_flight)`` of a named route (``"shiplemon.tracking.get"``...)."""

@@ -1,31 +1,29 @@
-"""The embedded sandbox's HTTP server: recording, fault injection, dispatch.
+"""The embedded sandbox's server: faults, recorded calls, route statistics, dispatch.
 
 Provider-neutral: each provider package contributes a :class:`SandboxApp` with its routes and
 data; this module only serves them. What an app is built from (requests, answers, routes,
 test credentials) is in :mod:`._routing`, OAuth2 tokens in :mod:`._oauth`; both are
-re-exported here, where provider apps import them from.
+re-exported here, where provider apps import them from. The HTTP layer is :mod:`._http`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import json
-import socket
+import marshal
 import threading
 import time
-from collections.abc import Mapping
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
 
 import attrs
-from requests.structures import CaseInsensitiveDict
 
 from ..errors import ValidationError
+from ._http import HTTPServer, RequestHandler
 from ._oauth import TokenIssuer, credentials_match, oauth_token_routes
 from ._routing import (
+    ADMIN_PREFIX,
     ApiKeyCredentials,
     ClientCredentials,
     Handler,
@@ -39,9 +37,14 @@ from ._routing import (
     credential,
     header_text,
     json_response,
+    seed_entries,
+    seed_id,
+    seed_time,
 )
 
 __all__ = [
+    "ADMIN_PREFIX",
+    "DEFAULT_RECORD_LIMIT",
     "FAULT_ACTIONS",
     "ApiKeyCredentials",
     "ClientCredentials",
@@ -61,10 +64,15 @@ __all__ = [
     "credentials_match",
     "json_response",
     "oauth_token_routes",
+    "seed_entries",
+    "seed_id",
+    "seed_time",
 ]
 
 #: What a fault can do to a call.
 FAULT_ACTIONS = ("respond", "drop", "reset_mid")
+#: How many calls a sandbox keeps (the newest): about 1 KB each.
+DEFAULT_RECORD_LIMIT = 10_000
 
 
 @attrs.define
@@ -72,7 +80,7 @@ class Fault:
     """An injected fault: what the next matching calls get instead of the real answer.
 
     Attributes:
-        path: A glob on the request path (``"/shiplemon/*"``).
+        path: A glob on the request path (``"/shiplemon/*"``), or ``None`` with ``route``.
         method: Only this method, or any when ``None``.
         times: How many calls it affects; ``None`` until cleared.
         status: Answer this status (with ``body``), instead of the route's answer.
@@ -85,9 +93,13 @@ class Fault:
             ``"reset_mid"`` sends the headers and half the body, then closes.
         after: Run the route first (its effects happen: the call is accepted), then apply
             the fault to the answer: how a timeout after the server accepted looks.
+        headers: Headers added to the answer.
+        route: The name of the route whose calls it affects (``"shiplemon.tracking.get"``),
+            in place of ``path``.
+        hits: How many calls it has affected so far.
     """
 
-    path: str
+    path: str | None = None
     method: str | None = None
     times: int | None = 1
     status: int | None = None
@@ -98,12 +110,22 @@ class Fault:
     action: Literal["respond", "drop", "reset_mid"] = "respond"
     after: bool = False
     headers: dict[str, str] = attrs.field(factory=dict)
+    route: str | None = None
     hits: int = 0
 
     def __attrs_post_init__(self) -> None:
         # Checked once, here: ``times`` and ``hits`` change as the fault is used.
-        if not isinstance(self.path, str) or not self.path:
-            raise ValidationError("path", "must be a non-empty path glob ('/shiplemon/*')")
+        if self.route is not None:
+            if self.path is not None:
+                raise ValidationError("route", "give a path glob or a route name, not both")
+            if not isinstance(self.route, str) or not self.route:
+                raise ValidationError(
+                    "route", "must be a route name ('shiplemon.tracking.get'; see route_names)"
+                )
+        elif not isinstance(self.path, str) or not self.path:
+            raise ValidationError(
+                "path", "must be a non-empty path glob ('/shiplemon/*'), or give route="
+            )
         if self.method is not None:
             if not isinstance(self.method, str) or not self.method.isalpha():
                 raise ValidationError("method", "must be an HTTP method ('GET') or None")
@@ -136,15 +158,37 @@ class Fault:
                 raise ValidationError("headers", "names must be header names")
             header_text(value, "headers")
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and fnmatch.fnmatchcase(
-            path, self.path
-        )
+    def matches(self, method: str, path: str, route: str = "") -> bool:
+        """Whether a call (its method, path and the name of the route it reached) is hit."""
+        if self.method is not None and self.method != method:
+            return False
+        if self.route is not None:
+            return self.route == route
+        return fnmatch.fnmatchcase(path, self.path or "")
+
+    def to_json(self) -> dict[str, Any]:
+        """The fault as the admin endpoint lists it (the body as text)."""
+        return {
+            "path": self.path,
+            "route": self.route,
+            "method": self.method,
+            "times": self.times,
+            "status": self.status,
+            "body": self.body.decode("utf-8", "replace") if self.body is not None else None,
+            "content_type": self.content_type,
+            "retry_after": self.retry_after,
+            "delay": self.delay,
+            "action": self.action,
+            "after": self.after,
+            "headers": dict(self.headers),
+            "hits": self.hits,
+        }
 
 
 @attrs.frozen
 class RecordedCall:
-    """One call the sandbox answered (or dropped)."""
+    """One call the sandbox answered (or dropped). :meth:`SandboxServer.calls` builds them
+    afresh, each time, from the compact records the server keeps."""
 
     method: str
     path: str
@@ -169,15 +213,19 @@ class _RouteStats:
         self.max_in_flight = 0
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    # socketserver listens with a backlog of 5: more clients connecting at once (a fan-out of
-    # 8 or 16 threads) would see their connection attempts dropped and retried a second
-    # later, a stall no real server adds.
-    request_queue_size = 128
+def _described(routes: list[Any]) -> str:
+    return ", ".join(f"{route.name} ({route.method} {route.path})" for route in routes)
 
 
 class SandboxServer:
-    """The threaded HTTP server under :class:`~shiptrack_sdk.sandbox.Sandbox`."""
+    """The threaded HTTP server under :class:`~shiptrack_sdk.sandbox.Sandbox`.
+
+    Args:
+        host: Address to listen on.
+        port: Port; ``0`` picks a free one.
+        latency: Seconds every call waits before it is handled.
+        record_limit: How many calls are kept (the newest); ``0`` keeps none.
+    """
 
     def __init__(
         self,
@@ -185,7 +233,7 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
-        record_limit: int = 100_000,
+        record_limit: int = DEFAULT_RECORD_LIMIT,
     ) -> None:
         self.host = check_host(host)
         self.port = check_port(port)
@@ -195,13 +243,18 @@ class SandboxServer:
         self.router = Router()
         self.faults: list[Fault] = []
         self.record_limit = record_limit
-        self._calls: list[RecordedCall] = []
+        # A ring of the newest calls, each marshalled: bytes are not tracked by the garbage
+        # collector, so thousands of kept calls neither trigger nor lengthen its full passes
+        # (tens of milliseconds each, stalling every call in flight), and take half the room.
+        self._calls: deque[bytes] = deque(maxlen=record_limit)
+        self._seen = 0
         self._stats: dict[str, _RouteStats] = {}
         self._lock = threading.Lock()
         self._active = 0
-        self._idle = threading.Condition()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: Answers calls under ``/_sandbox/`` (neither recorded nor faulted), if set.
+        self.admin: Callable[[SandboxRequest], SandboxResponse] | None = None
 
     @property
     def latency(self) -> float:
@@ -217,9 +270,8 @@ class SandboxServer:
     def start(self) -> None:
         if self._httpd is not None:
             return
-        handler = type("_Handler", (_RequestHandler,), {"sandbox": self})
-        httpd = _HTTPServer((self.host, self.port), handler)
-        httpd.daemon_threads = True
+        handler = type("_Handler", (RequestHandler,), {"sandbox": self})
+        httpd = HTTPServer((self.host, self.port), handler)
         self._httpd = httpd
         self.port = httpd.server_address[1]
         self._thread = threading.Thread(
@@ -249,35 +301,79 @@ class SandboxServer:
 
     # -- calls being answered ----------------------------------------------------------------
 
+    # Counted under the plain lock, and waited for by polling: every call passes here twice,
+    # a reset waits once in a while, and a condition variable would cost every call more.
+
     def call_started(self) -> None:
-        with self._idle:
+        with self._lock:
             self._active += 1
 
     def call_finished(self) -> None:
-        with self._idle:
+        with self._lock:
             self._active -= 1
-            if not self._active:
-                self._idle.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until no call is being answered; ``False`` if ``timeout`` ran out first."""
-        timeout = check_seconds(timeout, "timeout")
-        with self._idle:
-            return self._idle.wait_for(lambda: self._active == 0, timeout)
+        deadline = time.monotonic() + check_seconds(timeout, "timeout")
+        while self._active:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.002)
+        return True
 
-    # -- faults, records, stats --------------------------------------------------------------
+    # -- faults ------------------------------------------------------------------------------
 
-    def add_fault(self, fault: Fault) -> Fault:
+    def add_fault(self, fault: Fault, *, unrouted: bool = False) -> Fault:
+        """Add ``fault`` once :meth:`check_fault` accepts it."""
         if not isinstance(fault, Fault):
             raise ValidationError("fault", "must be a Fault")
+        self.check_fault(fault, unrouted=unrouted)
         with self._lock:
             self.faults.append(fault)
         return fault
 
-    def take_fault(self, method: str, path: str, *, after: bool) -> Fault | None:
+    def check_fault(self, fault: Fault, *, unrouted: bool = False) -> None:
+        """Refuse a fault that could never fire: a route name no route has, a glob no route's
+        paths match, a method none of those routes takes. ``unrouted`` lets a glob name a path
+        no route serves (a fault can answer it: an old address that now redirects, say)."""
+        if not isinstance(unrouted, bool):
+            raise ValidationError("unrouted", "must be True or False")
+        if fault.route is not None:
+            route = self.router.named(fault.route)
+            if route is None:
+                nearest = _described(self.router.nearest(fault.route))
+                raise ValidationError(
+                    "route", f"no route is called {fault.route!r} (nearest: {nearest})"
+                )
+            if fault.method is not None and fault.method != route.method:
+                raise ValidationError(
+                    "method", f"route {fault.route!r} takes {route.method}, not {fault.method}"
+                )
+            return
+        if unrouted:
+            return
+        glob = fault.path or ""
+        matching = self.router.matching(glob)
+        if not matching:
+            raise ValidationError(
+                "path",
+                f"{glob!r} matches no route, so the fault would never fire (nearest: "
+                f"{_described(self.router.nearest(glob))}; every name: Sandbox.route_names; "
+                "unrouted=True for a path no route serves)",
+            )
+        if fault.method is not None and all(r.method != fault.method for r in matching):
+            methods = ", ".join(sorted({r.method for r in matching}))
+            raise ValidationError(
+                "method", f"no route {glob!r} matches takes {fault.method} (they take {methods})"
+            )
+
+    def take_fault(self, method: str, path: str, route: str = "", *, after: bool) -> Fault | None:
+        """The fault a call gets, counted as used; ``None`` for most calls."""
+        if not self.faults:  # the usual case, read without the lock
+            return None
         with self._lock:
             for fault in self.faults:
-                if fault.after == after and fault.matches(method, path):
+                if fault.after == after and fault.matches(method, path, route):
                     fault.hits += 1
                     if fault.times is not None:
                         fault.times -= 1
@@ -286,14 +382,41 @@ class SandboxServer:
                     return fault
         return None
 
-    def clear_faults(self) -> None:
+    def clear_faults(self) -> int:
+        """Remove every pending fault; how many there were."""
         with self._lock:
+            count = len(self.faults)
             self.faults.clear()
+        return count
 
-    def record(self, call: RecordedCall) -> None:
+    # -- records and stats -------------------------------------------------------------------
+
+    def record(self, request: SandboxRequest, status: int | None) -> None:
+        """Record a call answered with ``status`` (``None``: dropped)."""
+        if not self.record_limit:
+            with self._lock:
+                self._seen += 1
+            return
+        call = marshal.dumps(
+            (
+                request.method,
+                request.path,
+                request.query,
+                dict(request.headers),
+                request.body,
+                status,
+                request.route,
+                time.time(),
+            )
+        )
         with self._lock:
-            if len(self._calls) < self.record_limit:
-                self._calls.append(call)
+            self._seen += 1
+            self._calls.append(call)
+
+    @property
+    def calls_seen(self) -> int:
+        """Calls recorded since the last :meth:`clear_calls`, those forgotten since included."""
+        return self._seen
 
     def calls(self, path: str | None = None, method: str | None = None) -> list[RecordedCall]:
         if path is not None and not isinstance(path, str):
@@ -301,7 +424,8 @@ class SandboxServer:
         if method is not None and not isinstance(method, str):
             raise ValidationError("method", "must be an HTTP method or None")
         with self._lock:
-            calls = list(self._calls)
+            kept = list(self._calls)
+        calls = [RecordedCall(*marshal.loads(call)) for call in kept]
         return [
             c
             for c in calls
@@ -312,6 +436,7 @@ class SandboxServer:
     def clear_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._seen = 0
             self._stats.clear()
 
     def enter(self, route: str) -> None:
@@ -337,8 +462,16 @@ class SandboxServer:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
-        route, params, other_method = self.router.resolve(request.method, request.path)
+    def dispatch(
+        self,
+        request: SandboxRequest,
+        resolved: tuple[Any, dict[str, str], bool] | None = None,
+    ) -> SandboxResponse:
+        """The route's answer to ``request`` (``resolved``: what :meth:`Router.resolve` said,
+        when the caller already asked)."""
+        if resolved is None:
+            resolved = self.router.resolve(request.method, request.path)
+        route, params, other_method = resolved
         if route is None:
             if other_method:
                 return json_response(405, {"message": f"method {request.method} not allowed"})
@@ -348,145 +481,9 @@ class SandboxServer:
         try:
             # The latency is spent inside the counted window, so overlapping calls show in
             # max_in_flight as they would on a real server.
-            if self.latency:
-                time.sleep(self.latency)
-            return route.handler(request, **params)
+            if self._latency:
+                time.sleep(self._latency)
+            response: SandboxResponse = route.handler(request, **params)
+            return response
         finally:
             self.leave(route.name)
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    sandbox: SandboxServer
-    protocol_version = "HTTP/1.1"
-    # Headers and body are separate writes: without TCP_NODELAY, Nagle's algorithm and
-    # delayed ACKs would add ~40 ms to every keep-alive call.
-    disable_nagle_algorithm = True
-    server_version = "shiptrack-sandbox"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:  # silence stderr
-        return
-
-    def handle(self) -> None:
-        # A client that gave up (a read timeout under test) hangs up before the answer is
-        # written: that is what the fault was for, not a server error worth a traceback.
-        with contextlib.suppress(ConnectionError):
-            super().handle()
-
-    def _handle(self) -> None:
-        self.sandbox.call_started()
-        try:
-            self._answer()
-        finally:
-            self.sandbox.call_finished()
-
-    def _answer(self) -> None:
-        server = self.sandbox
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        request = SandboxRequest(
-            method=self.command,
-            path=split.path,
-            query=parse_qs(split.query, keep_blank_values=True),
-            headers=CaseInsensitiveDict(self.headers.items()),
-            body=body,
-        )
-        fault = server.take_fault(request.method, request.path, after=False)
-        response: SandboxResponse | None = None
-        if fault is not None:
-            response = self._apply(fault, request, None)
-            if response is None:
-                return
-        else:
-            try:
-                response = server.dispatch(request)
-            except Exception as exc:  # a sandbox bug must answer, not hang the client
-                response = json_response(
-                    500, {"message": f"sandbox error: {type(exc).__name__}: {exc}"}
-                )
-            after = server.take_fault(request.method, request.path, after=True)
-            if after is not None:
-                response = self._apply(after, request, response)
-                if response is None:
-                    return
-        self._record(request, response.status)
-        self._send(response)
-
-    def _apply(
-        self, fault: Fault, request: SandboxRequest, real: SandboxResponse | None
-    ) -> SandboxResponse | None:
-        if fault.delay:
-            time.sleep(fault.delay)
-        if real is None and self.sandbox.latency and (fault.action != "respond" or fault.status):
-            time.sleep(self.sandbox.latency)
-        if fault.action == "drop":
-            self._record(request, None)
-            self._abort()
-            return None
-        if fault.status is None:
-            response = real if real is not None else self.sandbox.dispatch(request)
-        else:
-            body = (
-                fault.body
-                if fault.body is not None
-                else json.dumps({"message": f"injected fault: HTTP {fault.status}"}).encode()
-            )
-            response = SandboxResponse(fault.status, body, {"Content-Type": fault.content_type})
-        if fault.body is not None and fault.status is None:
-            response = SandboxResponse(
-                response.status, fault.body, {"Content-Type": fault.content_type}
-            )
-        if fault.retry_after is not None:
-            response.headers["Retry-After"] = fault.retry_after
-        response.headers.update(fault.headers)
-        if fault.action == "reset_mid":
-            self._record(request, response.status)
-            self._send_head(response, len(response.body) or 2)
-            self.wfile.write(response.body[: max(1, len(response.body) // 2)])
-            self.wfile.flush()
-            self._abort()
-            return None
-        return response
-
-    def _abort(self) -> None:
-        # SO_LINGER 0 makes close() send a RST: the client sees a reset, not a clean EOF.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(
-                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-            )
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.shutdown(socket.SHUT_RDWR)
-
-    def _record(self, request: SandboxRequest, status: int | None) -> None:
-        self.sandbox.record(
-            RecordedCall(
-                method=request.method,
-                path=request.path,
-                query=request.query,
-                headers=dict(request.headers),
-                body=request.body,
-                status=status,
-                route=request.route,
-                at=time.time(),
-            )
-        )
-
-    def _send_head(self, response: SandboxResponse, length: int) -> None:
-        try:
-            phrase = HTTPStatus(response.status).phrase
-        except ValueError:
-            phrase = "Status"
-        self.send_response(response.status, phrase)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(length))
-        self.end_headers()
-
-    def _send(self, response: SandboxResponse) -> None:
-        self._send_head(response, len(response.body))
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle

@@ -3,10 +3,10 @@
 Shiplemon's wire names are snake_case already, so the models need no rename but one
 (``Address.id`` is ``_id`` on the wire).
 
-:func:`register_hooks` imports the models when it runs, not at import: the models module
-calls it on its last line, once every class exists, so each model is registered before it
-can be used, whichever module is imported first, and this module imports no model at the top
-(that would be a cycle).
+The models do not know this module: the package's ``__init__`` calls :func:`register_hooks`
+once, after importing the models, so every model is registered before anything outside the
+package can use it (importing any of its modules runs the package's ``__init__`` first), and
+no import goes both ways between models and hooks.
 """
 
 from __future__ import annotations
@@ -14,27 +14,26 @@ from __future__ import annotations
 import cattrs
 
 from .._core.convert import register_wire_model
+from .models import (
+    Address,
+    Carrier,
+    ChildVoucher,
+    HistoryEntry,
+    Item,
+    Pickup,
+    Rate,
+    RateMetadata,
+    RateProvider,
+    Service,
+    Shipment,
+    ShipmentTracking,
+)
 
 __all__ = ["register_hooks"]
 
 
 def register_hooks(converter: cattrs.Converter) -> None:
     """Register every Shiplemon wire model on ``converter``."""
-    from .models import (
-        Address,
-        Carrier,
-        ChildVoucher,
-        HistoryEntry,
-        Item,
-        Pickup,
-        Rate,
-        RateMetadata,
-        RateProvider,
-        Service,
-        Shipment,
-        ShipmentTracking,
-    )
-
     for cls in (
         Carrier,
         Service,

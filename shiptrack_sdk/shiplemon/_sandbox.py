@@ -5,6 +5,12 @@ Routes (under ``/shiplemon``):
 * ``GET /public/v1/shipments/{id}/tracking``
 * ``PUT /v1/shipments/{id}/tracking``, validated as Shiplemon does: the four statuses,
   case-sensitive, and ``status_date`` as ``YYYY-MM-DDTHH:MM:SS.sssZ``.
+
+``status_exact``: Shiplemon's documentation shows one value, ``WITH_COURIER``
+(:data:`PUBLIC_STATUS_EXACT`). The seeded histories also use ``PICKED_UP``, ``AT_HUB``,
+``OUT_FOR_DELIVERY`` and ``FAILED_ATTEMPT`` (:data:`SANDBOX_STATUS_EXACT`): these are the
+sandbox's own, chosen to show finer steps, not values Shiplemon is known to send; a real
+account may send others, or none.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ import copy
 import re
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..errors import ValidationError
 from ..sandbox._server import (
     ApiKeyCredentials,
     Router,
@@ -24,8 +32,16 @@ from ..sandbox._server import (
     SandboxResponse,
     credentials_match,
     json_response,
+    seed_entries,
+    seed_id,
+    seed_time,
 )
 from .status import STATUSES
+
+#: The ``status_exact`` values Shiplemon's documentation shows.
+PUBLIC_STATUS_EXACT = frozenset({"WITH_COURIER"})
+#: The sandbox's own ``status_exact`` values: not published by Shiplemon.
+SANDBOX_STATUS_EXACT = frozenset({"PICKED_UP", "AT_HUB", "OUT_FOR_DELIVERY", "FAILED_ATTEMPT"})
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
@@ -96,6 +112,7 @@ SEED: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
             _h("PRE_TRANSIT", "2023-11-20T00:00:02.064Z", "ΔΗΜΙΟΥΡΓΙΑ ΣΥ.ΔΕ.ΤΑ. ΑΠΟ ΠΕΛΑΤΗ"),
         ],
     ),
+    # The status_exact values from here on, but WITH_COURIER, are the sandbox's own.
     "6650a1f2c3d4e5f601234567": (
         "acs",
         "7204519386",
@@ -253,6 +270,61 @@ class ShiplemonApp(SandboxApp):
                 self.shipments[sid] = self._shipment(sid, "acs", f"72{n:08d}", history)
                 ids.append(sid)
         return ids
+
+    def seed(
+        self,
+        shipment_id: str,
+        *,
+        history: Sequence[Any] = (),
+        carrier: str = "acs",
+        tracking_ref: str | None = None,
+    ) -> str:
+        """Serve a shipment with the id ``shipment_id`` and this tracking ``history`` (replacing
+        one of that id) until :meth:`reset`; returns the id.
+
+        Args:
+            shipment_id: The id ``GET .../shipments/{id}/tracking`` finds it by.
+            history: Its events, in any order (Shiplemon answers them newest first), each a
+                mapping: ``status`` (``"PRE_TRANSIT"``, ``"TRANSIT"``, ``"DELIVERED"`` or
+                ``"EXCEPTION"``), ``at`` (an aware datetime, or ISO 8601 with an offset:
+                ``"2024-10-01T08:00:00Z"``), and optionally ``details`` (the text) and
+                ``exact`` (``status_exact``, such as ``"WITH_COURIER"``).
+            carrier: The driver: ``"elta"``, ``"acs"``, ``"geniki"``, ``"boxnow"``,
+                ``"speedex"`` or ``"dhl"``.
+            tracking_ref: The carrier's tracking number (a generated one by default).
+
+        Raises:
+            ValidationError: a field is refused, naming it (``history[0].status``...).
+        """
+        sid = seed_id(shipment_id)
+        if carrier not in _CARRIERS:
+            raise ValidationError("carrier", f"must be one of {', '.join(_CARRIERS)}")
+        if tracking_ref is not None and (not isinstance(tracking_ref, str) or not tracking_ref):
+            raise ValidationError("tracking_ref", "must be a non-empty string or None")
+        entries = []
+        fields = ("status", "at", "details", "exact")
+        for index, entry in enumerate(seed_entries(history, "history", fields, ("status", "at"))):
+            where = f"history[{index}]"
+            if entry["status"] not in STATUSES:
+                statuses = ", ".join(sorted(STATUSES))
+                raise ValidationError(f"{where}.status", f"must be one of {statuses}")
+            for name in ("details", "exact"):
+                if entry.get(name) is not None and not isinstance(entry[name], str):
+                    raise ValidationError(f"{where}.{name}", "must be a string or None")
+            when = seed_time(entry["at"], f"{where}.at")
+            entries.append(
+                _h(
+                    entry["status"],
+                    when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z",
+                    entry.get("details") or "",
+                    entry.get("exact"),
+                )
+            )
+        ref = tracking_ref or uuid.uuid5(uuid.NAMESPACE_URL, sid).hex[:12].upper()
+        shipment = self._shipment(sid, carrier, ref, entries)
+        with self._lock:
+            self.shipments[sid] = shipment
+        return sid
 
     def routes(self, router: Router) -> None:
         p = self.prefix

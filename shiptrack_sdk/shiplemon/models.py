@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from .._core.convert import register_wire_model
+from ..export import Exportable
 from ..models import Tracking, TrackingEvent
 from .status import PROVIDER, STATUS_MAP
 
@@ -42,7 +42,7 @@ def _raw() -> Any:
 
 
 @attrs.frozen(slots=False)
-class Carrier:
+class Carrier(Exportable):
     """The carrier moving the shipment (``data.carrier``)."""
 
     code: str | None = None
@@ -52,7 +52,7 @@ class Carrier:
 
 
 @attrs.frozen(slots=False)
-class Service:
+class Service(Exportable):
     """The carrier's service (``data.service``, ``rate.service``)."""
 
     code: str | None = None
@@ -62,14 +62,16 @@ class Service:
 
 
 @attrs.frozen(slots=False)
-class HistoryEntry:
+class HistoryEntry(Exportable):
     """One entry of ``tracking_history``.
 
     Attributes:
         status: ``DELIVERED``, ``TRANSIT``, ``PRE_TRANSIT`` or ``EXCEPTION`` (kept verbatim).
         status_date: When it happened (aware, UTC).
         status_details: The carrier's text (often Greek).
-        status_exact: A finer status (``WITH_COURIER``...), or ``None``.
+        status_exact: A finer status, or ``None``, kept verbatim. Shiplemon's documentation
+            shows one value, ``WITH_COURIER``; others the embedded sandbox serves
+            (``PICKED_UP``, ``AT_HUB``, ``OUT_FOR_DELIVERY``...) are the sandbox's own.
     """
 
     status: str
@@ -95,7 +97,7 @@ def _events(history: tuple[HistoryEntry, ...]) -> list[TrackingEvent]:
 
 
 @attrs.frozen(slots=False)
-class ShipmentTracking:
+class ShipmentTracking(Exportable):
     """A shipment's tracking: ``GET /public/v1/shipments/{id}/tracking`` (``data``).
 
     Attributes:
@@ -137,7 +139,7 @@ class ShipmentTracking:
 
 
 @attrs.frozen(slots=False)
-class ChildVoucher:
+class ChildVoucher(Exportable):
     """A further parcel of a multi-parcel shipment (``child_vouchers[]``)."""
 
     tracking_ref: str | None = None
@@ -147,7 +149,7 @@ class ChildVoucher:
 
 
 @attrs.frozen(slots=False)
-class Address:
+class Address(Exportable):
     """A sender or recipient address (``address_from``, ``address_to``)."""
 
     id: str | None = None
@@ -167,7 +169,7 @@ class Address:
 
 
 @attrs.frozen(slots=False)
-class Item:
+class Item(Exportable):
     """A parcel: weight in grams, dimensions in centimetres, declared value."""
 
     weight: float | None = None
@@ -183,7 +185,7 @@ class Item:
 
 
 @attrs.frozen(slots=False)
-class Pickup:
+class Pickup(Exportable):
     """The pick-up slot (``pickup``)."""
 
     date: date | None = None
@@ -192,7 +194,7 @@ class Pickup:
 
 
 @attrs.frozen(slots=False)
-class RateProvider:
+class RateProvider(Exportable):
     """The carrier offering a rate (``rate.provider``)."""
 
     name: str | None = None
@@ -201,7 +203,7 @@ class RateProvider:
 
 
 @attrs.frozen(slots=False)
-class RateMetadata:
+class RateMetadata(Exportable):
     """What a rate was quoted for (``rate.metadata``)."""
 
     items: tuple[Item, ...] = ()
@@ -211,7 +213,7 @@ class RateMetadata:
 
 
 @attrs.frozen(slots=False)
-class Rate:
+class Rate(Exportable):
     """The rate the shipment was booked at (``rate``)."""
 
     id: str | None = None
@@ -240,7 +242,7 @@ class Rate:
 
 
 @attrs.frozen(slots=False)
-class Shipment:
+class Shipment(Exportable):
     """A shipment, as ``PUT /v1/shipments/{id}/tracking`` answers it (``data``)."""
 
     id: str | None = None
@@ -286,14 +288,3 @@ class Shipment:
             tracking_url=self.tracking_url or None,
             raw=self.raw,
         )
-
-
-def _register() -> None:
-    # The converter's hooks for every model above, in one function (see _hooks).
-    from .._core.convert import converter
-    from ._hooks import register_hooks
-
-    register_hooks(converter)
-
-
-_register()

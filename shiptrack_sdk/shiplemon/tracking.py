@@ -152,7 +152,10 @@ class TrackingResource(Resource):
         """
         tracking = self._call(GET_TRACKING, path={"shipment_id": shipment_id}, timeout=timeout)
         # The id as asked (an int id is asked as its digits): the model holds a string.
-        return attrs.evolve(tracking, shipment_id=str(shipment_id))
+        asked = str(shipment_id)
+        if tracking.shipment_id == asked:
+            return tracking
+        return attrs.evolve(tracking, shipment_id=asked)
 
     def update(
         self,

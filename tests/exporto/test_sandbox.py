@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import requests
 
-from shiptrack_sdk.exporto._sandbox import SEED_TOURS, ExportoApp
+from shiptrack_sdk.exporto._sandbox import SEED_TOURS, ExportoApp, tour_id_for
 from shiptrack_sdk.sandbox import Sandbox
 
 
@@ -166,3 +166,33 @@ def test_add_tour_and_reset(sb: Sandbox) -> None:
     assert first not in app.tours
     assert app.handling_time == 0.0
     assert len(app.tours) == len(SEED_TOURS)
+
+
+def test_tour_list_as_bare_ids(sb: Sandbox, api: str, bearer: dict[str, str]) -> None:
+    _app(sb).tour_list_format = "ids"
+    tours = requests.get(f"{api}/tour", headers=bearer, timeout=5).json()
+    assert tours == [tour_id_for(day) for day, _ in SEED_TOURS]
+    sb.reset()
+    assert isinstance(requests.get(f"{api}/tour", headers=bearer, timeout=5).json()[0], dict)
+
+
+def test_a_tour_listed_by_tracking_ids(sb: Sandbox, api: str, bearer: dict[str, str]) -> None:
+    app = _app(sb)
+    tour = app.add_tour(25, listed_by="foreignOutboundTrackingIds")
+    detail = requests.get(f"{api}/tour/{tour}", headers=bearer, timeout=5).json()
+    assert set(detail) == {"tourId", "closingDate", "foreignOutboundTrackingIds"}
+    refs = detail["foreignOutboundTrackingIds"]
+    assert len(refs) == len(set(refs)) == 25
+    listed = {t["tourId"]: t for t in requests.get(f"{api}/tour", headers=bearer, timeout=5).json()}
+    assert listed[tour]["shipmentCount"] == 25
+    # Every number names exactly one shipment through the search, each one processed.
+    for ref in refs:
+        found = requests.get(
+            f"{api}/shipment/search",
+            params={"foreignOutboundTrackingId": ref},
+            headers=bearer,
+            timeout=5,
+        ).json()
+        assert len(found) == 1
+        assert found[0]["foreignOutboundTrackingId"] == ref
+        assert found[0]["processedAt"]

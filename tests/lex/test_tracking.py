@@ -85,7 +85,7 @@ def test_token_in_body_form_then_bearer_and_json_array_body() -> None:
     form = parse_qs(bytes(token_call.body).decode())
     assert form["client_id"] == ["partner-7"]
     assert form["client_secret"] == [SECRET]
-    assert form["grant_type"] == ["client_credentials"]
+    assert "grant_type" not in form  # only in the query (RFC 6749 §3.2)
     # The tracking call: bearer token, JSON array of the messages, exactly as the fixture.
     assert post.url == f"{BASE}/lex-shipmenttracking-v1/shipment-tracking"
     assert post.headers["Authorization"] == "Bearer tok-123"

@@ -346,7 +346,9 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHIPTRACK_SHIPLEMON_ENVIRONMENT", "sandbox")
     client = ShiplemonClient()
     assert client.base_url == "https://api-sandbox.shiplemon.com/"
-    assert client._transport.credentials == ShiplemonClient(api_key="env-key")._transport.credentials
+    assert (
+        client._transport.credentials == ShiplemonClient(api_key="env-key")._transport.credentials
+    )
     # Arguments win over the environment.
     assert ShiplemonClient(environment="production").base_url == "https://api.shiplemon.com/"
     monkeypatch.setenv("SHIPTRACK_SHIPLEMON_BASE_URL", "http://127.0.0.1:9/shiplemon")
