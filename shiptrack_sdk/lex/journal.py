@@ -375,17 +375,11 @@ class SendJournal:
         batch = [(i, plan.items[i]) for i in indexes]
         return self._store.claim(kind, batch, resend_in_doubt=resend_in_doubt)
 
-    def _finish(
-        self,
-        batch_id: int,
-        outcome: str,
-        *,
-        status: int | None = None,
-        error: BaseException | str | None = None,
-        answer: Any = None,
-    ) -> None:
-        """Record a batch's outcome (``"accepted"``, ``"failed"`` or ``"in_doubt"``)."""
-        self._store.finish(batch_id, outcome, status=status, error=error, answer=answer)
+    def _finish(self, batch_id: int, outcome: str, **details: Any) -> None:
+        """Record a batch's outcome (``"accepted"``, ``"failed"`` or ``"in_doubt"``), with
+        the details :meth:`Store.finish <shiptrack_sdk.lex._journal_store.Store.finish>`
+        takes."""
+        self._store.finish(batch_id, outcome, **details)
 
     def _send_one(
         self,
