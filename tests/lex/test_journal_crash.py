@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -97,10 +98,11 @@ def server() -> Iterator[dict[str, str]]:
         while True:
             line = process.stdout.readline()
             assert line, "the sandbox stopped before it was ready"
-            if line.startswith("Ctrl-C"):
+            if "Ctrl-C" in line:
                 break
-            if line.startswith("  ") and "=" in line:
-                name, value = line.strip().split("=", 1)
+            if line.startswith("export "):
+                # The lines a shell sources: export NAME=value, the value quoted for it.
+                name, value = shlex.split(line.removeprefix("export "))[0].split("=", 1)
                 settings[name] = value
         yield {**env, **settings}
     finally:
