@@ -271,6 +271,7 @@ class ReliabilityCountsDirective(Directive):
             ["examples per property test in CI", f"{inventory.EXAMPLES_PER_TEST:,}"],
             ["examples in all", f"{tests * inventory.EXAMPLES_PER_TEST:,}"],
             ["secrets planted as sentinels", str(len(inventory.SENTINELS))],
+            *([f"SIGKILLs, {what}", str(kills)] for what, kills in inventory.CRASH_TRIALS.items()),
         ]
         return [_table(["what", "count"], rows, literal_columns=0)]
 

@@ -54,3 +54,15 @@ SENTINELS: tuple[str, ...] = (
 def fuzz_tests() -> int:
     """How many property tests the fuzz suite runs."""
     return sum(FUZZ_TARGETS.values())
+
+
+#: The crash tests run with real processes killed by SIGKILL: what each proves, and how many
+#: kills one run of it makes. ``test_inventory_crash_trials`` checks the counts against the
+#: test modules.
+CRASH_TRIALS: dict[str, int] = {
+    "LEX send journal: a sender killed at random moments, then resumed "
+    "(tests/lex/test_journal_crash.py)": 24,
+    "checkpoint: a process killed between the temporary write and the rename "
+    "(tests/lex/test_checkpoint.py)": 2,
+    "push de-duplication: a worker killed while it holds a claim (tests/lex/test_push_dedup.py)": 1,
+}
