@@ -20,6 +20,7 @@ from typing import Any
 import cattrs
 
 from .._core.convert import STRUCTURE_ERRORS, describe_structure_error, register_wire_model
+from . import tracking_models as tracking
 from .order_models import (
     _TYPE_KEYS,
     BusinessMessage,
@@ -32,17 +33,6 @@ from .order_models import (
     SendResult,
     ShipmentOrder,
     _type_key,
-)
-from .tracking_models import (
-    Anomaly,
-    Attribute,
-    Carrier,
-    DeliveryNote,
-    Location,
-    Party,
-    ShipmentEvent,
-    TrackingAddress,
-    TrackingMessage,
 )
 
 __all__ = ["RENAMES", "register_hooks"]
@@ -87,15 +77,15 @@ def register_hooks(
     # null to a strict server that types its fields. Keys from extra are sent as given, None
     # included.
     for cls in (
-        TrackingAddress,
-        Party,
-        Carrier,
-        Location,
-        ShipmentEvent,
-        Anomaly,
-        DeliveryNote,
-        Attribute,
-        TrackingMessage,
+        tracking.TrackingAddress,
+        tracking.Party,
+        tracking.Carrier,
+        tracking.Location,
+        tracking.ShipmentEvent,
+        tracking.Anomaly,
+        tracking.DeliveryNote,
+        tracking.Attribute,
+        tracking.TrackingMessage,
     ):
         register_wire_model(
             cls, rename=names(cls), camel_case=True, omit_empty=True, converter=converter
