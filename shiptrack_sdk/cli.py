@@ -314,7 +314,9 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
     from .sandbox import Sandbox
 
     env_file = Path(args.env_file) if args.env_file else None
-    sandbox = Sandbox(host=args.host, port=args.port, latency=args.latency)
+    sandbox = Sandbox(
+        host=args.host, port=args.port, latency=args.latency, admin=True if args.admin else None
+    )
     try:
         sandbox.start()
     except OSError as exc:  # the port is taken, or the host is not an address of this machine
@@ -349,6 +351,8 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
         out.write(exports)
         if env_file is not None:
             out.write(f"# written to {env_file} (removed when the sandbox stops)\n")
+        if sandbox.admin:
+            out.write(f"# admin endpoint (no authentication): {sandbox.url}/_sandbox/\n")
         out.write("# Ctrl-C to stop.\n")
         out.flush()
         while True:
@@ -413,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also write the export lines to PATH once the server listens (removed when it "
         "stops), for a script to source",
+    )
+    sandbox.add_argument(
+        "--admin",
+        action="store_true",
+        help="serve the admin endpoint /_sandbox/ (faults, seeding, reset, recorded calls; no "
+        "authentication) on a non-loopback --host too; on loopback it is always served",
     )
     sandbox.set_defaults(func=cmd_sandbox)
 

@@ -25,6 +25,7 @@ FIGURES = [
     "order_drain",
     "token_reuse",
     "import_time",
+    "sandbox_throughput",
 ]
 
 

@@ -454,7 +454,7 @@ def test_a_redirect_within_the_origin_is_followed_with_the_key(
     sb: Sandbox, client: ShiplemonClient, status: int
 ) -> None:
     moved = "/shiplemon/moved"
-    sb.fault(moved, status=status, headers={"Location": GET_PATH})
+    sb.fault(moved, status=status, headers={"Location": GET_PATH}, unrouted=True)
     response = client._transport.request("GET", sb.url + moved)
     assert response.json()["data"]["tracking_status"] == "DELIVERED"
     (followed,) = sb.calls(GET_PATH)
@@ -489,7 +489,7 @@ def test_api_key_auth_on_a_plain_session_drops_the_key_before_leaving_the_origin
         assert first.headers["x-api-key"] == key
         assert "x-api-key" not in followed.headers
         # Within the origin, the key goes along.
-        sb.fault("/shiplemon/moved", status=302, headers={"Location": GET_PATH})
+        sb.fault("/shiplemon/moved", status=302, headers={"Location": GET_PATH}, unrouted=True)
         assert session.get(sb.url + "/shiplemon/moved").status_code == 200
 
 

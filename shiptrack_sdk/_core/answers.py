@@ -44,6 +44,7 @@ __all__ = [
     "parse_retry_after",
     "scrubbed",
     "unexpected",
+    "unmatched",
 ]
 
 #: Response headers that carry a provider's request id, in order of preference.
@@ -133,6 +134,12 @@ def unexpected(provider: str, what: str, exc: BaseException) -> ShiptrackError:
     )
     error.__cause__ = exc
     return error
+
+
+def unmatched(provider: str, what: str, why: str) -> ShiptrackError:
+    """An item of a fan-out that the provider's answers leave without a result (a tracking id
+    no shipment has): an error that names it and says why, for that item alone."""
+    return ShiptrackError(f"[{provider}] {what}: {why}")
 
 
 def decode_json(content: bytes) -> Any:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .._core import validate
-from .._core.answers import unexpected
+from .._core.answers import unexpected, unmatched
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
@@ -350,9 +350,10 @@ class ToursResource(Resource):
             yield TrackResult(None, tour_id=tour_id, error=error, tracking_id=tracking_id)
             return
         if not shipments:
-            error = ShiptrackError(
-                f"[{PROVIDER}] {what} (tour {tour_id}): no shipment has it "
-                "(GET shipment/search answered none)"
+            error = unmatched(
+                PROVIDER,
+                f"{what} (tour {tour_id})",
+                "no shipment has it (GET shipment/search answered none)",
             )
             yield TrackResult(None, tour_id=tour_id, error=error, tracking_id=tracking_id)
             return

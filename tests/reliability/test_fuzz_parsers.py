@@ -440,6 +440,8 @@ TOKEN_STATUS = st.sampled_from([200, 200, 200, 400, 401, 403])
 class _AnsweringTransport:
     """Stands in for a token or introspection transport: answers ``response``."""
 
+    provider = "answering"
+
     def __init__(self, response: requests.Response) -> None:
         self.response = response
 
@@ -499,7 +501,7 @@ def test_error_bodies(parser: ErrorParser, body: bytes, status: int) -> None:
     assert isinstance(details, ErrorDetails)
     for text in (details.code, details.message, details.request_id):
         assert text is None or isinstance(text, str)
-    exchange = Exchange(provider="p", method="GET", url="https://x.test/p")
+    exchange = Exchange(provider="p", method="GET", target="https://x.test/p")
     error = exchange.api_error(answer(body, status=status), parser)
     assert isinstance(error, APIError)
     assert error.status == status

@@ -5,6 +5,7 @@ The command runs in a real subprocess; plain ``requests`` calls drive it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -24,12 +25,12 @@ TIMEOUT = 60
 EVERY_ADDRESS = "0.0.0.0"  # noqa: S104 (what is being tested)
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[str]:
-    """``shiptrack sandbox --port 0`` in a child process: its URL."""
+@contextlib.contextmanager
+def shiptrack_sandbox(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """``shiptrack sandbox --port 0 *args`` in a child process: its URL and what it printed."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SHIPTRACK_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shiptrack_sdk", "sandbox", "--port", "0"],
+    process = subprocess.Popen(  # noqa: S603 (this Python, the package's own entry point)
+        [sys.executable, "-m", "shiptrack_sdk", "sandbox", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -43,15 +44,23 @@ def served() -> Iterator[str]:
             lines.append(process.stdout.readline())
             assert lines[-1], f"the sandbox stopped before it served: {lines}"
             assert len(lines) < 50
-        found = re.search(r"http://127\.0\.0\.1:\d+", "".join(lines))
+        found = re.search(r"http://[0-9.]+:\d+", "".join(lines))
         assert found, lines
-        yield found.group()
+        yield found.group(), lines
     finally:
         process.kill()
         process.wait(timeout=TIMEOUT)
         for stream in (process.stdout, process.stderr):
             if stream:
                 stream.close()
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[str]:
+    """``shiptrack sandbox --port 0``: its URL."""
+    with shiptrack_sandbox() as (url, lines):
+        assert f"# admin endpoint (no authentication): {url}/_sandbox/\n" in lines
+        yield url
 
 
 @pytest.fixture
@@ -216,3 +225,14 @@ def test_the_admin_endpoint_can_be_turned_off_on_loopback() -> None:
     with Sandbox(admin=False) as sb:
         assert requests.get(f"{sb.url}/_sandbox/routes", timeout=TIMEOUT).status_code == 403
     assert Sandbox().admin is True
+
+
+def test_the_command_serves_it_beyond_loopback_only_with_admin() -> None:
+    with shiptrack_sandbox("--host", EVERY_ADDRESS) as (url, lines):
+        assert not any("admin endpoint" in line for line in lines)
+        local = url.replace(EVERY_ADDRESS, "127.0.0.1")
+        assert requests.get(f"{local}/_sandbox/routes", timeout=TIMEOUT).status_code == 403
+    with shiptrack_sandbox("--host", EVERY_ADDRESS, "--admin") as (url, lines):
+        assert any("admin endpoint" in line for line in lines)
+        local = url.replace(EVERY_ADDRESS, "127.0.0.1")
+        assert requests.get(f"{local}/_sandbox/routes", timeout=TIMEOUT).status_code == 200
