@@ -18,8 +18,8 @@ credentials are :attr:`Sandbox.credentials`. Faults are injected with :meth:`San
 (on a path glob, checked against the routes, or on a route by name); the newest calls are
 recorded (:meth:`Sandbox.calls`, :data:`DEFAULT_RECORD_LIMIT` of them by default); each
 provider's app seeds a shipment with a chosen id and history (:meth:`Sandbox.seed`). The same
-controls are an HTTP endpoint under ``/_sandbox/`` (:mod:`._admin`), for code that is not
-Python.
+controls are an HTTP endpoint under ``/_sandbox/``, for code that is not Python (the
+``admin`` argument of :class:`Sandbox`).
 
 Clients pointed at the sandbox come from the registry too: :meth:`Sandbox.client` builds any
 provider's client from its spec (:attr:`ProviderSpec.sandbox_client
@@ -309,7 +309,8 @@ class Sandbox:
         self._server.latency = check_seconds(seconds, "latency")
 
     def reset(self) -> None:
-        """Clear faults and recorded calls and restore every provider's seeded data.
+        """Clear faults and recorded calls and restore every provider's seeded data (what
+        :meth:`seed` added is gone).
 
         Calls still being answered (a delayed answer a client gave up on) are let finish
         first, for up to 5 seconds, so that they are not recorded after the reset.
@@ -434,9 +435,8 @@ class Sandbox:
         """Serve a shipment of ``provider`` with the id ``shipment_id`` and the history
         ``fields`` describe, until :meth:`reset`; returns the id.
 
-        The same as ``sb.apps[provider].seed(shipment_id, **fields)``; each provider's app
-        documents its fields (:meth:`ShiplemonApp.seed
-        <shiptrack_sdk.shiplemon._sandbox.ShiplemonApp.seed>`...). Example::
+        The same as ``sb.apps[provider].seed(shipment_id, **fields)``, whose docstring
+        describes each provider's fields (``help(sb.apps["shiplemon"].seed)``). Example::
 
             sb.seed("shiplemon", "my-order-1", history=[
                 {"status": "PRE_TRANSIT", "at": "2024-10-01T08:00:00Z", "details": "Created"},
