@@ -118,6 +118,13 @@ def text(
             than ``max_length``; holds a control character (other than TAB, LF and CR unless
             ``single_line``); or holds a lone surrogate.
     """
+    if (
+        type(value) is str
+        and value.isprintable()  # no control character, no surrogate, no line break
+        and (empty or value.strip())
+        and (max_length is None or len(value) <= max_length)
+    ):
+        return value  # the usual case, decided by one scan of the string
     if not isinstance(value, str):
         raise ValidationError(argument, f"must be a string, got {type(value).__name__}")
     if not empty and not value.strip():

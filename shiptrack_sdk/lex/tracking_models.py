@@ -316,7 +316,19 @@ def _str_set(values: Iterable[str]) -> frozenset[str]:
 
 def _wire_names(cls: type[Any], renames: Mapping[str, Mapping[str, str]]) -> frozenset[str]:
     own = renames.get(cls.__name__, {})
-    return frozenset(own.get(n) or _camel(n) for n in attrs.fields_dict(cls) if n != "extra")
+    key = (cls, tuple(sorted(own.items())))
+    # Worked out once per model and contract: it is asked for every part of every message.
+    names = _WIRE_NAMES.get(key)
+    if names is None:
+        fields = attrs.fields_dict(cls)
+        names = _WIRE_NAMES[key] = frozenset(
+            own.get(n) or _camel(n) for n in fields if n != "extra"
+        )
+    return names
+
+
+#: Each model's wire names under each contract's renames (a few models, a few contracts).
+_WIRE_NAMES: dict[tuple[type[Any], tuple[tuple[str, str], ...]], frozenset[str]] = {}
 
 
 @attrs.frozen
