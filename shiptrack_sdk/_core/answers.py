@@ -42,6 +42,7 @@ __all__ = [
     "Exchange",
     "decode_json",
     "parse_retry_after",
+    "read_body",
     "scrubbed",
     "unexpected",
     "unmatched",
@@ -152,6 +153,16 @@ def decode_json(content: bytes) -> Any:
         return json.loads(content)
     except RecursionError:
         raise ValueError("JSON nested too deep") from None
+
+
+def read_body(content: bytes) -> Any:
+    """A body as it can be read: decoded JSON, else its start as text, ``None`` when empty."""
+    if not content:
+        return None
+    try:
+        return decode_json(content)
+    except ValueError:
+        return content[:2000].decode("utf-8", "replace")
 
 
 @attrs.define
@@ -280,12 +291,7 @@ class Exchange:
         """The provider answered with an error status (``refused``: a token endpoint refused
         the credentials, whatever its status said)."""
         status = response.status_code
-        content = response.content
-        body: Any
-        try:
-            body = decode_json(content) if content else None
-        except ValueError:
-            body = content[:2000].decode("utf-8", "replace")
+        body = read_body(response.content)
         try:
             details = (error_parser or default_error_parser)(body)
         except Exception:  # a provider's error parser must never hide the error itself

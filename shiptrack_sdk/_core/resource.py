@@ -28,7 +28,7 @@ import requests
 
 from ..errors import ClientClosedError, ResponseError, TokenError
 from . import validate
-from .answers import REQUEST_ID_HEADERS, Exchange, decode_json
+from .answers import REQUEST_ID_HEADERS, Exchange, read_body
 from .convert import STRUCTURE_ERRORS, converter, describe_structure_error
 from .options import TimeoutLike
 from .spec import EnvelopeError
@@ -231,14 +231,7 @@ def _snake(name: str) -> str:
 
 
 def _answer(response: requests.Response) -> Answer:
-    content = response.content
-    body: Any = None
-    if content:
-        try:
-            body = decode_json(content)
-        except ValueError:
-            body = content[:2000].decode("utf-8", "replace")
     request_id = next(
         (response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None
     )
-    return Answer(response.status_code, body, request_id)
+    return Answer(response.status_code, read_body(response.content), request_id)
