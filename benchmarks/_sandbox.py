@@ -35,7 +35,7 @@ def _set_latency(sb: Sandbox, seconds: float) -> None:
 
 def _lex_accepted(sb: Sandbox) -> int:
     lex: Any = sb.apps["lex"]
-    return len(lex.tracking.accepted)
+    return int(lex.tracking.accepted_count)
 
 
 _COMMANDS: dict[str, Any] = {

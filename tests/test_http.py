@@ -236,6 +236,36 @@ def test_proxies_of_a_callers_session_are_used(mocked: responses.RequestsMock) -
     assert mocked.calls[0].request.req_kwargs["proxies"]["https"] == "http://proxy.corp.test:3128"
 
 
+def test_proxies_from_the_environment_are_used_and_read_once_per_origin(
+    mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests scans the whole environment for proxies on every request; the transport reads
+    # it once per origin. A proxy set before the first request is used, by every request.
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.test:3128")
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("no_proxy")
+    mocked.get(f"{BASE}/a", json={})
+    mocked.get("https://other.example.test/b", json={})
+    transport = _Client(base_url=BASE)._transport
+    lookups: list[str] = []
+    merge = transport.session.merge_environment_settings
+
+    def counted(url: str, *args: Any) -> Any:
+        lookups.append(url)
+        return merge(url, *args)
+
+    monkeypatch.setattr(transport.session, "merge_environment_settings", counted)
+    for _ in range(3):
+        transport.request("GET", "a")
+    transport.request("GET", "https://other.example.test/b")
+    assert [call.request.req_kwargs["proxies"]["https"] for call in mocked.calls] == [
+        "http://proxy.corp.test:3128"
+    ] * 4
+    assert lookups == [f"{BASE}/a", "https://other.example.test/b"]
+    # A copy in another process reads its own environment.
+    assert pickle.loads(pickle.dumps(transport))._environment == {}  # noqa: S301 (our own bytes)
+
+
 def test_verify_false_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="shiptrack_sdk"):
         make_transport(verify=False)

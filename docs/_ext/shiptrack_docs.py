@@ -122,7 +122,7 @@ class EventCodesDirective(Directive):
 
     def run(self) -> list[nodes.Node]:
         from shiptrack_sdk import TrackingStatus
-        from shiptrack_sdk.lex.tracking_models import DEFAULT_DOCUMENT_REQUIRED_CODES
+        from shiptrack_sdk.lex.tracking_validation import DEFAULT_DOCUMENT_REQUIRED_CODES
 
         table = _import(self.arguments[0])
         meanings = self._meanings()

@@ -23,7 +23,6 @@ the landing page as the write's success.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -39,12 +38,13 @@ from .._version import __version__
 from ..errors import APIError, ClientClosedError, ShiptrackError, TokenError, TransportError
 from . import validate
 from .answers import Exchange, parse_retry_after
+from .encoding import EncodedJSON, encode_json
 from .options import Deadline, RetryPolicy, Timeout, TimeoutLike, VerifyLike, check_verify
 from .spec import ErrorParser
 from .tokens import Basic, Credentials, TokenRequest
 from .urls import install_log_redaction, origin, redact_url, redirect_target, split_userinfo
 
-__all__ = ["USER_AGENT", "EncodedJSON", "Transport", "encode_json"]
+__all__ = ["USER_AGENT", "Transport"]
 
 logger = logging.getLogger("shiptrack_sdk")
 
@@ -57,40 +57,6 @@ _MAX_REDIRECTS = 10
 
 R = TypeVar("R")
 _CHUNK = 64 * 1024
-
-
-class EncodedJSON:
-    """A JSON body encoded ahead of sending, by :func:`encode_json`.
-
-    Passed as ``json_body``, it is sent as it is: a caller that must know a body can be
-    encoded before sending anything encodes it once, not once to check and again to send.
-    """
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        #: The UTF-8 JSON text.
-        self.data = data
-
-    def __repr__(self) -> str:
-        return f"<EncodedJSON of {len(self.data)} bytes>"
-
-
-def encode_json(value: Any, *, argument: str = "body") -> EncodedJSON:
-    """``value`` encoded the way the transport sends JSON: compact, UTF-8, strict (no NaN).
-
-    Raises:
-        ValidationError: ``value`` holds something JSON cannot represent, a circular
-            reference, a float that is not finite, or a lone surrogate.
-    """
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return EncodedJSON(text.encode())
-    except (TypeError, ValueError, RecursionError) as exc:
-        problem = f"is not JSON data ({type(exc).__name__}: {str(exc)[:120]})"
-    except UnicodeEncodeError:
-        problem = "holds a lone surrogate, which is not text"
-    raise validate.ValidationError(argument, problem)
 
 
 @attrs.define
@@ -187,6 +153,7 @@ class Transport:
         self._session = session
         self._session_lock = threading.Lock()
         self._closed = False
+        self._environment: dict[tuple[str, str, int | None], dict[str, Any]] = {}
         install_log_redaction()
 
     # Pickling carries configuration; a session the transport made itself is rebuilt lazily
@@ -194,6 +161,7 @@ class Transport:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_session_lock"]
+        state["_environment"] = {}  # another process, another environment
         if self._own_session:
             state["_session"] = None
         state["_closed"] = False
@@ -447,7 +415,7 @@ class Transport:
             prepared = session.prepare_request(
                 requests.Request(method, url, params=params, data=data, headers=headers)
             )
-            settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
+            settings = self._environment_settings(session, prepared.url or url)
             error: TransportError | None = None
             try:
                 response = session.send(
@@ -481,6 +449,20 @@ class Transport:
                 return read
             return response
         return _Failure(exchange.response_error(f"more than {_MAX_REDIRECTS} redirects"), False)
+
+    def _environment_settings(self, session: requests.Session, url: str) -> dict[str, Any]:
+        # Proxies and CA bundle from the environment, as requests reads them, but once per
+        # origin rather than on every request: the lookup scans the whole environment (tens
+        # of microseconds, more with a large one), and NO_PROXY matches hosts, not paths.
+        key = origin(url)
+        if key is not None and key in self._environment:
+            return self._environment[key]
+        settings: dict[str, Any] = dict(
+            session.merge_environment_settings(url, {}, None, None, None)
+        )
+        if key is not None:
+            self._environment[key] = settings
+        return settings
 
     def _refuse_redirect(
         self, response: requests.Response, method: str, target: str, exchange: Exchange

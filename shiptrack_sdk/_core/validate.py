@@ -31,7 +31,7 @@ import numbers
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 from urllib.parse import quote, urlsplit
 
 from ..errors import ValidationError
@@ -42,6 +42,7 @@ __all__ = [
     "header_value",
     "http_url",
     "int_in_range",
+    "is_text",
     "no_surrogates",
     "path_segment",
     "route",
@@ -118,12 +119,7 @@ def text(
             than ``max_length``; holds a control character (other than TAB, LF and CR unless
             ``single_line``); or holds a lone surrogate.
     """
-    if (
-        type(value) is str
-        and value.isprintable()  # no control character, no surrogate, no line break
-        and (empty or value.strip())
-        and (max_length is None or len(value) <= max_length)
-    ):
+    if is_text(value, max_length, empty=empty):
         return value  # the usual case, decided by one scan of the string
     if not isinstance(value, str):
         raise ValidationError(argument, f"must be a string, got {type(value).__name__}")
@@ -136,6 +132,18 @@ def text(
     if not value.isascii() and _SURROGATE.search(value):
         raise ValidationError(argument, _SURROGATE_MESSAGE)
     return value
+
+
+def is_text(value: object, max_length: int | None = None, *, empty: bool = False) -> TypeGuard[str]:
+    """Whether :func:`text` surely takes ``value``, decided by one scan of the string: for
+    checks of many values, which can skip the rest for the usual case. ``False`` means only
+    that :func:`text` must look closer (a TAB or a line break is text it may take)."""
+    return (
+        type(value) is str
+        and value.isprintable()  # no control character, no surrogate, no line break
+        and (empty or (value != "" and not value.isspace()))
+        and (max_length is None or len(value) <= max_length)
+    )
 
 
 def no_surrogates(argument: str, value: T) -> T:

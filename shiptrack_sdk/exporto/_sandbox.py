@@ -24,10 +24,12 @@ each route, where :meth:`~shiptrack_sdk.sandbox.Sandbox.route_stats` counts call
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
+from importlib import resources
 from typing import Any
 
 from ..errors import ValidationError
@@ -104,73 +106,13 @@ def _shipment(
     }
 
 
-#: The documented shipments: the guide's examples and the tests rely on these.
-SEED_SHIPMENTS: tuple[dict[str, Any], ...] = (
-    # Delivered: the whole chain.
-    _shipment(
-        "S-240902-0001",
-        100231,
-        processed=_utc(2024, 9, 2, 9, 14),
-        declared=_utc(2024, 9, 2, 11, 2),
-        received=_utc(2024, 9, 3, 7, 40),
-        delivered=_utc(2024, 9, 5, 13, 22),
-        carrier_state="delivered",
-        outbound_ref="CH0012345678",
-        items=[
-            _line_item(4711, "Running shoes, black, EU 42", "640411", 89.9),
-            _line_item(4712, "Sports socks, 3 pairs", "611595", 12.5),
-        ],
-    ),
-    # With the last-mile carrier.
-    _shipment(
-        "S-240902-0002",
-        100232,
-        processed=_utc(2024, 9, 2, 9, 20),
-        declared=_utc(2024, 9, 2, 11, 5),
-        received=_utc(2024, 9, 3, 8, 5),
-        carrier_state="in_transit",
-        outbound_ref="CH0012345679",
-    ),
-    # Processed and declared, not yet handed over: no carrier state.
-    _shipment(
-        "S-240902-0003",
-        100233,
-        processed=_utc(2024, 9, 2, 10, 1),
-        declared=_utc(2024, 9, 2, 12, 30),
-    ),
-    # A carrier state no mapping knows.
-    _shipment(
-        "S-240902-0004",
-        100234,
-        processed=_utc(2024, 9, 2, 10, 12),
-        declared=_utc(2024, 9, 2, 12, 31),
-        received=_utc(2024, 9, 3, 8, 15),
-        carrier_state="address_research",
-        outbound_ref="CH0012345681",
-    ),
-    # A failed delivery attempt.
-    _shipment(
-        "S-240902-0005",
-        100235,
-        processed=_utc(2024, 9, 2, 10, 40),
-        declared=_utc(2024, 9, 2, 12, 33),
-        received=_utc(2024, 9, 3, 8, 20),
-        carrier_state="failed_attempt",
-        outbound_ref="CH0012345682",
-    ),
-    # A return: inbound, tracked by its foreign leg.
-    _shipment(
-        "S-240904-0101",
-        100190,
-        processed=_utc(2024, 9, 4, 14, 0),
-        received=_utc(2024, 8, 30, 16, 45),
-        delivered=_utc(2024, 9, 3, 10, 10),
-        carrier_state="delivered",
-        kind="inbound",
-        inbound_ref="99.00.123456.78901234",
-    ),
-    # Announced, not yet processed by exporto: in no tour.
-    _shipment("S-240907-0001", 100301, processed=None),
+#: The documented shipments, as exporto answers them: the guide's examples and the tests rely
+#: on these. Kept as data, each with a word on what it shows (``sandbox_shipments.json``).
+SEED_SHIPMENTS: tuple[dict[str, Any], ...] = tuple(
+    row["shipment"]
+    for row in json.loads(
+        resources.files(__package__).joinpath("sandbox_shipments.json").read_text("utf-8")
+    )
 )
 
 #: What ``GET tour`` answers (:attr:`ExportoApp.tour_list_format`): tour objects, or their ids.

@@ -38,8 +38,8 @@ from .tracking_models import (
     Party,
     ShipmentEvent,
     TrackingMessage,
-    TrackingValidator,
 )
+from .tracking_validation import TrackingValidator
 
 __all__ = [
     "SUGGESTED_INOVERT_CODES",

@@ -52,7 +52,7 @@ from .._core import validate
 from .._core.convert import _camel
 from .._core.convert import converter as sdk_converter
 from ..errors import ValidationError
-from . import order_models, tracking_models
+from . import order_models, tracking_models, tracking_validation
 from ._hooks import RENAMES, register_hooks
 
 __all__ = ["DEFAULT_PROFILE", "MODELS", "WireProfile"]
@@ -246,7 +246,7 @@ class WireProfile:
             their Python names. A field left out keeps the SDK's wire name
             (:meth:`wire_names` lists them all).
         required_parts: The parts every tracking message must have
-            (:class:`~shiptrack_sdk.lex.tracking_models.TrackingValidator`'s
+            (:class:`~shiptrack_sdk.lex.tracking_validation.TrackingValidator`'s
             ``required_parts``; default event, carrier, sender).
         document_required_codes: The event codes whose messages need a ``document_url``
             (default ``LIV``).
@@ -269,10 +269,10 @@ class WireProfile:
         factory=dict, converter=_renames, hash=False
     )
     required_parts: frozenset[str] = attrs.field(
-        default=tracking_models.DEFAULT_REQUIRED_PARTS, converter=_required_parts
+        default=tracking_validation.DEFAULT_REQUIRED_PARTS, converter=_required_parts
     )
     document_required_codes: frozenset[str] = attrs.field(
-        default=tracking_models.DEFAULT_DOCUMENT_REQUIRED_CODES,
+        default=tracking_validation.DEFAULT_DOCUMENT_REQUIRED_CODES,
         converter=_document_required_codes,
     )
     tracking_path: str | None = attrs.field(default=None, converter=_tracking_path)
@@ -358,9 +358,9 @@ class WireProfile:
                 _converters[key] = made
             return made
 
-    def validator(self) -> tracking_models.TrackingValidator:
+    def validator(self) -> tracking_validation.TrackingValidator:
         """The checks of a tracking message under this profile."""
-        return tracking_models.TrackingValidator(
+        return tracking_validation.TrackingValidator(
             document_required_codes=self.document_required_codes,
             required_parts=self.required_parts,
             renames=self.renames,

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .._core import validate
+from .._core.encoding import EncodedJSON, encode_json
 from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
-from .._core.transport import EncodedJSON, encode_json
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -36,9 +36,6 @@ from ..errors import (
 )
 from .journal import SendJournal
 from .tracking_models import (
-    DEFAULT_DOCUMENT_REQUIRED_CODES,
-    DEFAULT_LIMITS,
-    DEFAULT_REQUIRED_PARTS,
     Anomaly,
     Attribute,
     Carrier,
@@ -48,6 +45,11 @@ from .tracking_models import (
     ShipmentEvent,
     TrackingAddress,
     TrackingMessage,
+)
+from .tracking_validation import (
+    DEFAULT_DOCUMENT_REQUIRED_CODES,
+    DEFAULT_LIMITS,
+    DEFAULT_REQUIRED_PARTS,
     TrackingValidator,
     validate_messages,
 )
@@ -457,20 +459,18 @@ class TrackingResource(Resource):
         # The profile's names (the SDK's by default), then its JSON Schema, if it has one.
         body = [self.profile.converter.unstructure(message) for message in items]
         self.profile.check_tracking(body)
-        try:
-            # Every message is encoded before the first batch is sent (nothing is sent if one
-            # cannot be), and once: a batch's body is the array of its messages' encodings.
-            encoded = [encode_json(wire).data for wire in body]
-        except (TypeError, ValueError) as exc:  # the validator checks extra; this is a net
-            raise ValidationError("messages", f"cannot be written as JSON ({exc})") from None
         plan = None
         if journal is None:
             order: Sequence[int] = range(len(items))
         else:
             plan = journal._plan("tracking", body, resend_in_doubt=resend_in_doubt)
             order = plan.send
-        del body
         groups = [order[start : start + size] for start in range(0, len(order), size)]
+        # Every batch is encoded before the first is sent: nothing is sent if one cannot be
+        # (the validator checks extra; this is a net). One encoding a batch, not a message.
+        payloads = [encode_json([body[i] for i in group], argument="messages") for group in groups]
+        if journal is None:
+            del body  # what is sent is in the payloads now
         state = _Sending(
             items,
             groups,
@@ -500,7 +500,9 @@ class TrackingResource(Resource):
                         if batch_id is None:
                             continue
                     state.in_flight, state.in_flight_batch = positions, batch_id
-                    payload = EncodedJSON(b"[" + b",".join(encoded[i] for i in positions) + b"]")
+                    payload = payloads[number]
+                    if len(positions) != len(group):  # another sender claimed some meanwhile
+                        payload = encode_json([body[i] for i in positions])
                     result = self._send_batch(len(state.results), positions, payload, timeout)
                     if state.journaled:
                         result = attrs.evolve(

@@ -475,3 +475,25 @@ def test_route_accepts(value: str) -> None:
 )
 def test_route_refuses(value: Any, message: str) -> None:
     assert problem(validate.route, "path", value) == ("path", message)
+
+
+@given(st.text(), st.integers(min_value=0, max_value=12), st.booleans())
+def test_is_text_is_a_sure_yes_of_text(value: str, max_length: int, empty: bool) -> None:
+    # The shortcut many checks take: when it says yes, text() takes the value; when text()
+    # refuses it, the shortcut never said yes.
+    try:
+        validate.text("v", value, max_length=max_length, empty=empty, single_line=True)
+    except ValidationError:
+        assert not validate.is_text(value, max_length, empty=empty)
+    else:
+        if validate.is_text(value, max_length, empty=empty):
+            assert validate.text("v", value, max_length=max_length, empty=empty) == value
+
+
+def test_is_text_says_no_to_what_is_not_one_plain_line() -> None:
+    assert validate.is_text("Madrid Coslada", 20)
+    assert not validate.is_text("", 20)
+    assert not validate.is_text(" \u3000", 20)
+    assert not validate.is_text("a\tb", 20)  # text() may take a TAB: it looks closer
+    assert not validate.is_text("abc", 2)
+    assert not validate.is_text(b"abc", 20)

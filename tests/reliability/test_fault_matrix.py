@@ -202,7 +202,7 @@ def _fault_options(case: Case) -> dict[str, Any]:
 def _stored(sb: Sandbox) -> int:
     """Messages the sandbox's LEX stored (tracking messages accepted, orders received)."""
     lex: Any = sb.apps["lex"]
-    return len(lex.tracking.accepted) + len(lex.orders.received)
+    return int(lex.tracking.accepted_count) + len(lex.orders.received)
 
 
 def _assert_attempts(

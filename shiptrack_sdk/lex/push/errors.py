@@ -6,25 +6,6 @@ from typing import ClassVar
 
 from ...errors import ShiptrackError
 
-__all__ = [
-    "BodyTimeoutError",
-    "DecryptionError",
-    "DeliveryInFlightError",
-    "DuplicateDeliveryError",
-    "InvalidTokenError",
-    "LengthRequiredError",
-    "MalformedDeliveryError",
-    "MissingDependencyError",
-    "MissingTokenError",
-    "PayloadTooLargeError",
-    "PushAuthenticationError",
-    "PushError",
-    "TooManyMessagesError",
-    "UnsupportedMediaTypeError",
-    "VerificationFailedError",
-    "VerifierUnavailableError",
-]
-
 
 class PushError(ShiptrackError):
     """A push delivery that is refused (or, for duplicates, not processed again).
@@ -165,3 +146,11 @@ class LengthRequiredError(PushError):
 
 class MissingDependencyError(ShiptrackError, ImportError):
     """An optional extra of the SDK is needed and not installed."""
+
+
+#: Every refusal defined here (the package root lists them among its own names).
+__all__ = sorted(
+    name
+    for name, value in list(globals().items())
+    if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == __name__
+)
