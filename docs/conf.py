@@ -24,6 +24,8 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
     "sphinx.ext.intersphinx",
+    "sphinx_copybutton",
+    "shiptrack_api",
     "shiptrack_docs",
     "shiptrack_notebook",
 ]
@@ -33,9 +35,12 @@ html_title = f"shiptrack-sdk {release}"
 exclude_patterns = ["_build", "examples/*.ipynb"]
 nitpicky = False
 
+# The API reference is one page per public module (docs/api/<module>.rst), each written as
+# ``.. api-module::`` (docs/_ext/shiptrack_api.py), which gives autodoc the module's own names:
+# no default ``members``, so an object is documented once, on its module's page.
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
-autodoc_default_options = {"members": True, "show-inheritance": True}
+autodoc_default_options = {"show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 
@@ -49,17 +54,25 @@ intersphinx_mapping = {
 }
 intersphinx_timeout = 3
 
-# Every code example in the docs runs against the embedded sandbox. A page may point the
-# clients at it through the environment (``os.environ.update(sandbox.environment())``); the
-# environment is restored after each page, so no page sees another's variables.
+# The copy button copies a doctest's or a shell session's commands without their prompts
+# (``>>> ``, ``... ``, ``$ ``) and without the output lines, so what is copied runs as pasted.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+# The prompts stay in the text the regular expression reads (not excluded as Pygments' ``.gp``),
+# so the lines without one (a doctest's expected output) are left out.
+copybutton_exclude = ".linenos"
+
+# Every example creates what it uses, as a reader pasting it into a fresh interpreter does
+# (``sandbox = Sandbox().start()``, imports). The global setup defines no name an example can
+# use: it only saves the environment, which is restored after each page (a page may point the
+# clients at its sandbox with ``os.environ.update(sandbox.environment())``), so no page sees
+# another's variables. tests/meta/test_docs_paste.py checks both.
 doctest_global_setup = """
 import os as _os
-from shiptrack_sdk.sandbox import Sandbox
 _saved_environ = dict(_os.environ)
-sandbox = Sandbox().start()
 """
 doctest_global_cleanup = """
-sandbox.stop()
 for _name in set(_os.environ) - set(_saved_environ):
     del _os.environ[_name]
 _os.environ.update(_saved_environ)

@@ -1,5 +1,5 @@
-"""The Michelin LEX client, shared by Shipment Tracking (:mod:`.tracking`) and Order Execution
-(:mod:`.orders`)."""
+"""The Michelin LEX client, shared by Shipment Tracking (:mod:`shiptrack_sdk.lex.tracking`) and
+Order Execution (:mod:`shiptrack_sdk.lex.orders`)."""
 
 from __future__ import annotations
 
@@ -81,9 +81,11 @@ class LexClient(BaseClient):
         #: <shiptrack_sdk.lex.profile.DEFAULT_PROFILE>` unless one is given).
         self.profile = _profile(profile)
         super().__init__(**settings)
-        #: Shipment Tracking: send shipment events (:class:`~.tracking.TrackingResource`).
+        #: Shipment Tracking: send shipment events
+        #: (:class:`~shiptrack_sdk.lex.tracking.TrackingResource`).
         self.tracking = TrackingResource(self)
-        #: Order Execution: poll and post business messages (:class:`~.orders.OrdersResource`).
+        #: Order Execution: poll and post business messages
+        #: (:class:`~shiptrack_sdk.lex.orders.OrdersResource`).
         self.orders = OrdersResource(self)
 
 
