@@ -146,37 +146,23 @@ def _generated(day: date, n: int) -> dict[str, Any]:
     order = int(f"{day:%m%d}{n:04d}")
     ref = f"CH{day:%m%d}{n:06d}"
     bucket = n % 20
-    if bucket < 12:
-        return _shipment(
-            sid,
-            order,
-            processed=processed,
-            declared=declared,
-            received=received,
-            delivered=delivered,
-            carrier_state="delivered",
-            outbound_ref=ref,
-        )
-    if bucket < 17:
-        state = "out_for_delivery" if bucket == 16 else "in_transit"
-        return _shipment(
-            sid,
-            order,
-            processed=processed,
-            declared=declared,
-            received=received,
-            carrier_state=state,
-            outbound_ref=ref,
-        )
-    if bucket < 19:
+    if bucket in (17, 18):  # processed and declared, not yet handed over
         return _shipment(sid, order, processed=processed, declared=declared)
+    # With the carrier: delivered (most), on its way, or after a failed attempt.
+    if bucket < 12:
+        state, done = "delivered", delivered
+    elif bucket < 17:
+        state, done = ("out_for_delivery" if bucket == 16 else "in_transit"), None
+    else:
+        state, done = "failed_attempt", None
     return _shipment(
         sid,
         order,
         processed=processed,
         declared=declared,
         received=received,
-        carrier_state="failed_attempt",
+        delivered=done,
+        carrier_state=state,
         outbound_ref=ref,
     )
 
@@ -339,20 +325,20 @@ class ExportoApp(SandboxApp):
             )
         return None
 
-    def get_shipment(self, request: SandboxRequest, shipmentId: str) -> SandboxResponse:
-        denied = self._denied(request)
-        if denied:
-            return denied
+    def _one(self, table: str, key: str, what: str) -> SandboxResponse:
         with self._lock:
-            shipment = copy.deepcopy(self.shipments.get(shipmentId))
-        if shipment is None:
-            return _error(404, f"Shipment {shipmentId} not found")
-        return json_response(200, shipment)
+            found = copy.deepcopy(getattr(self, table).get(key))
+        if found is None:
+            return _error(404, f"{what} {key} not found")
+        return json_response(200, found)
+
+    def get_shipment(self, request: SandboxRequest, shipmentId: str) -> SandboxResponse:
+        return self._denied(request) or self._one("shipments", shipmentId, "Shipment")
 
     def search(self, request: SandboxRequest) -> SandboxResponse:
-        denied = self._denied(request)
-        if denied:
-            return denied
+        return self._denied(request) or self._search(request)
+
+    def _search(self, request: SandboxRequest) -> SandboxResponse:
         try:
             page = int(request.param("page", "0") or "0")
             size = int(request.param("pageSize", str(_DEFAULT_PAGE_SIZE)) or "0")
@@ -393,9 +379,9 @@ class ExportoApp(SandboxApp):
         return json_response(200, answer)
 
     def list_tours(self, request: SandboxRequest) -> SandboxResponse:
-        denied = self._denied(request)
-        if denied:
-            return denied
+        return self._denied(request) or self._list_tours(request)
+
+    def _list_tours(self, request: SandboxRequest) -> SandboxResponse:
         with self._lock:
             ordered = sorted(self.tours.values(), key=lambda t: (t["closingDate"], t["tourId"]))
             if self._tour_list_format == "ids":
@@ -411,14 +397,7 @@ class ExportoApp(SandboxApp):
         return json_response(200, tours)
 
     def get_tour(self, request: SandboxRequest, tourId: str) -> SandboxResponse:
-        denied = self._denied(request)
-        if denied:
-            return denied
-        with self._lock:
-            tour = copy.deepcopy(self.tours.get(tourId))
-        if tour is None:
-            return _error(404, f"Tour {tourId} not found")
-        return json_response(200, tour)
+        return self._denied(request) or self._one("tours", tourId, "Tour")
 
     # -- seeding ------------------------------------------------------------------------------
 

@@ -16,17 +16,7 @@ import attrs
 from .._core import validate
 from .._core.convert import _camel
 from ..errors import ValidationError
-from .tracking_models import (
-    Anomaly,
-    Attribute,
-    Carrier,
-    DeliveryNote,
-    Location,
-    Party,
-    ShipmentEvent,
-    TrackingAddress,
-    TrackingMessage,
-)
+from . import tracking_models as models
 
 __all__ = [
     "DEFAULT_DOCUMENT_REQUIRED_CODES",
@@ -303,14 +293,14 @@ class _MessageCheck:
     # -- parts ----------------------------------------------------------------------------
 
     def message(self, message: Any) -> None:
-        if not isinstance(message, TrackingMessage):
+        if not isinstance(message, models.TrackingMessage):
             self.add("", f"expected TrackingMessage, got {type(message).__name__}")
             return
         required = self.v.required_parts
         self.event(message.event)
-        if self.model("anomaly", message.anomaly, Anomaly, required="anomaly" in required):
+        if self.model("anomaly", message.anomaly, models.Anomaly, required="anomaly" in required):
             self.anomaly(message.anomaly)
-        code = message.event.code if isinstance(message.event, ShipmentEvent) else None
+        code = message.event.code if isinstance(message.event, models.ShipmentEvent) else None
         needs_document = "document_url" in required or (
             isinstance(code, str) and code in self.v.document_required_codes
         )
@@ -321,9 +311,9 @@ class _MessageCheck:
             self.text("document_url", message.document_url, "url")
         for name in ("ship_from", "ship_to", "sender"):
             party = getattr(message, name)
-            if self.model(name, party, Party, required=name in required):
+            if self.model(name, party, models.Party, required=name in required):
                 self.party(name, party)
-        if self.model("carrier", message.carrier, Carrier, required="carrier" in required):
+        if self.model("carrier", message.carrier, models.Carrier, required="carrier" in required):
             self.fields("carrier", message.carrier, _CARRIER_FIELDS)
             self.one_of("carrier", message.carrier)
         self.attributes(message.attributes)
@@ -331,7 +321,7 @@ class _MessageCheck:
         self.check_extra("", message)
 
     def event(self, event: Any) -> None:
-        if not self.model("event", event, ShipmentEvent, required=True):
+        if not self.model("event", event, models.ShipmentEvent, required=True):
             return
         self.text("event.code", event.code, "code", required=True)
         self.text("event.business_reference", event.business_reference, "reference", required=True)
@@ -347,7 +337,7 @@ class _MessageCheck:
                 validate.aware_utc("event.occurred_at", when)
             except ValidationError as exc:
                 self.add("event.occurred_at", exc.problems[0][1])
-        if self.model("event.location", event.location, Location, required=False):
+        if self.model("event.location", event.location, models.Location, required=False):
             self.fields("event.location", event.location, _LOCATION_FIELDS)
         self.check_extra("event", event)
 
@@ -356,12 +346,12 @@ class _MessageCheck:
         self.text("anomaly.description", anomaly.description, "text")
         self.check_extra("anomaly", anomaly)
 
-    def party(self, where: str, party: Party) -> None:
+    def party(self, where: str, party: models.Party) -> None:
         self.fields(where, party, _PARTY_FIELDS)
         self.one_of(where, party)
         address = party.address
         if address is not None and self.model(
-            f"{where}.address", address, TrackingAddress, required=False
+            f"{where}.address", address, models.TrackingAddress, required=False
         ):
             self.fields(f"{where}.address", party.address, _ADDRESS_FIELDS)
 
@@ -375,7 +365,7 @@ class _MessageCheck:
             return
         for i, attribute in enumerate(attributes):
             where = f"attributes[{i}]"
-            if self.model(where, attribute, Attribute, required=True):
+            if self.model(where, attribute, models.Attribute, required=True):
                 self.text(f"{where}.name", attribute.name, "name", required=True)
                 if not isinstance(attribute.value, str):
                     self.add(
@@ -394,6 +384,6 @@ class _MessageCheck:
             self.add("delivery_notes", "is required (at least one)")
         for i, note in enumerate(notes):
             where = f"delivery_notes[{i}]"
-            if self.model(where, note, DeliveryNote, required=True):
+            if self.model(where, note, models.DeliveryNote, required=True):
                 self.text(f"{where}.number", note.number, "reference", required=True)
                 self.check_extra(where, note)
