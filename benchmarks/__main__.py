@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from . import calls, concurrency, imports, lex, sandbox_throughput
+from . import bulk, calls, concurrency, imports, lex, sandbox_throughput, watch
 from ._common import FULL, QUICK, Figure, Settings, machine, table
 from ._sandbox import RemoteSandbox
 
@@ -41,6 +41,11 @@ FIGURES: dict[str, tuple[bool, Callable[..., Figure]]] = {
     "token_reuse": (True, concurrency.token_reuse),
     "import_time": (False, imports.import_time),
     "sandbox_throughput": (False, sandbox_throughput.sandbox_throughput),
+    "track_many_rate": (True, bulk.track_many_rate),
+    "rate_limit": (True, bulk.rate_limit),
+    "dask_scaling": (True, bulk.dask_scaling),
+    "watch_due_selection": (False, watch.due_selection),
+    "watcher_cpu": (True, watch.watcher_cpu),
 }
 
 

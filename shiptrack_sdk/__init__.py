@@ -39,6 +39,7 @@ from .errors import TransportError as TransportError
 from .errors import ValidationError as ValidationError
 from .models import Tracking as Tracking
 from .models import TrackingEvent as TrackingEvent
+from .models import TrackingOutcome as TrackingOutcome
 from .models import TrackingStatus as TrackingStatus
 
 if TYPE_CHECKING:
@@ -48,8 +49,11 @@ if TYPE_CHECKING:
     from ._core.options import OAuth2Settings as OAuth2Settings
     from ._core.options import RetryPolicy as RetryPolicy
     from ._core.options import Timeout as Timeout
+    from ._core.ratelimit import RateLimit as RateLimit
     from .auth import ApiKeyAuth as ApiKeyAuth
     from .auth import OAuth2ClientCredentials as OAuth2ClientCredentials
+    from .bulk import TrackingResult as TrackingResult
+    from .bulk import track_many as track_many
     from .export import format_timeline as format_timeline
     from .exporto import ExportoClient as ExportoClient
     from .lex import LexClient as LexClient
@@ -70,6 +74,7 @@ _CORE_NAMES = (
     "NotFoundError",
     "OAuth2ClientCredentials",
     "OAuth2Settings",
+    "RateLimit",
     "RateLimitError",
     "ResponseError",
     "RetryPolicy",
@@ -79,6 +84,8 @@ _CORE_NAMES = (
     "TokenError",
     "Tracking",
     "TrackingEvent",
+    "TrackingOutcome",
+    "TrackingResult",
     "TrackingStatus",
     "Trackings",
     "TransportError",
@@ -86,6 +93,7 @@ _CORE_NAMES = (
     "__version__",
     "format_timeline",
     "to_dataframe",
+    "track_many",
 )
 
 #: Public names of the core imported on first use (PEP 562), by the module that defines them.
@@ -95,8 +103,11 @@ _LAZY = {
     "OAuth2Settings": "._core.options",
     "RetryPolicy": "._core.options",
     "Timeout": "._core.options",
+    "RateLimit": "._core.ratelimit",
     "ApiKeyAuth": ".auth",
     "OAuth2ClientCredentials": ".auth",
+    "TrackingResult": ".bulk",
+    "track_many": ".bulk",
     "format_timeline": ".export",
     "Trackings": ".notebook",
     "to_dataframe": ".notebook",

@@ -10,13 +10,16 @@ Commands:
   its credentials as ``export`` lines a shell can source (and write them to ``PATH``).
 * ``shiptrack track <provider> <id>...``: track shipments with any provider that tracks by id
   (Shiplemon, exporto).
+* ``shiptrack watch add|remove|list|run|status``: follow shipments durably in a SQLite store
+  and print each change (:mod:`shiptrack_sdk.watch`).
 * The providers' own commands, such as ``shiptrack tours [--since DATE] [--track]`` (exporto
   tours) and ``shiptrack orders pull [--since TIME] [--checkpoint FILE]`` (LEX business
   messages).
 
 This module names no provider: the track choices, the providers' commands and the parts of the
 demo come from the registry of provider specs (:mod:`shiptrack_sdk._providers`), each
-provider's from its own ``cli`` module. The helpers here (tables, JSON, argument types, exit
+provider's from its own ``cli`` module; the commands built on every provider (``watch``) come
+from :data:`ACROSS_PROVIDERS`. The helpers here (tables, JSON, argument types, exit
 codes, :class:`Demo`) are what those modules share.
 
 Credentials come from the environment (``SHIPTRACK_<PROVIDER>_...``, see the configuration
@@ -88,6 +91,10 @@ EXIT_INTERRUPTED = 130
 #: The output was closed before everything was written (``| head``): 128 + SIGPIPE (13), as
 #: shells report a command that a closed pipe ended.
 EXIT_BROKEN_PIPE = 141
+
+#: The modules of commands built on every provider rather than one, each with
+#: ``register(commands)`` and a part of the demo, ``demo(demo)``, run after the providers'.
+ACROSS_PROVIDERS = ("shiptrack_sdk.watch.cli",)
 
 #: What a provider's ``register(commands)`` adds its commands to.
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -267,6 +274,8 @@ class Demo:
         for found in all_specs():
             if found.demo is not None:
                 load(found.demo)(self)
+        for module in ACROSS_PROVIDERS:
+            load(f"{module}:demo")(self)
         while self._after:
             self._after.pop(0)(self)
 
@@ -370,11 +379,11 @@ def cmd_sandbox(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_track(args: argparse.Namespace, out: TextIO) -> int:
     found = spec(args.provider)
-    if found.tracks is None:  # argparse offers only the providers that track
+    if found.track_one is None:  # argparse offers only the providers that track
         raise ValidationError("provider", f"{found.name} does not track shipments by id")
-    track: Callable[[Any, Sequence[str]], list[Tracking | ShiptrackError]] = load(found.tracks)
+    track_one: Callable[[Any, str], Tracking] = load(found.track_one)
     with found.client_class()() as client:
-        results = track(client, args.ids)
+        results = track_each(args.ids, lambda shipment_id: track_one(client, shipment_id))
     print_trackings([r for r in results if isinstance(r, Tracking)], as_json=args.json, out=out)
     failures = [r for r in results if not isinstance(r, Tracking)]
     for failure in failures:
@@ -426,7 +435,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(func=cmd_sandbox)
 
-    trackers = sorted(s.name for s in specs if s.tracks)
+    trackers = sorted(s.name for s in specs if s.pullable)
     track = commands.add_parser(
         "track",
         help="track shipments by id",
@@ -449,6 +458,8 @@ def build_parser() -> argparse.ArgumentParser:
     for found in specs:
         if found.cli is not None:
             load(found.cli)(commands)
+    for module in ACROSS_PROVIDERS:
+        load(f"{module}:register")(commands)
     _debug_after_each_command(parser)
     return parser
 

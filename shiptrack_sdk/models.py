@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,7 +22,10 @@ from ._core import validate
 from ._render import Exportable, tracking_html
 from .errors import ValidationError
 
-__all__ = ["Tracking", "TrackingEvent", "TrackingStatus"]
+if TYPE_CHECKING:
+    from .errors import ShiptrackError
+
+__all__ = ["Tracking", "TrackingEvent", "TrackingOutcome", "TrackingStatus"]
 
 
 class TrackingStatus(str, enum.Enum):
@@ -198,3 +201,23 @@ class Tracking(Exportable):
 
     def _repr_html_(self) -> str:
         return tracking_html(self)
+
+
+class TrackingOutcome:
+    """What one shipment of a fan-out came to: its ``tracking``, or the ``error`` met reading
+    it. The results of :func:`shiptrack_sdk.track_many` and of exporto's tours are ones."""
+
+    tracking: Tracking | None
+    error: ShiptrackError | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the shipment was read (``tracking`` is set, ``error`` is not)."""
+        return self.error is None and self.tracking is not None
+
+    def unwrap(self) -> Tracking:
+        """The tracking, or the error raised."""
+        if self.error is not None:
+            raise self.error
+        assert self.tracking is not None
+        return self.tracking

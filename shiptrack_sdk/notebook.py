@@ -31,6 +31,19 @@ if TYPE_CHECKING:
 
 __all__ = ["Trackings", "plot_timeline", "to_dataframe", "tracking_html", "trackings_html"]
 
+#: The columns that say one event, first in every frame of events (``to_dataframe``'s, a
+#: watcher's history).
+EVENT_COLUMNS = (
+    "provider",
+    "shipment_id",
+    "occurred_at",
+    "status",
+    "description",
+    "provider_status",
+    "provider_status_detail",
+    "location",
+)
+
 #: Badge colour of each status, in HTML views and plots.
 STATUS_COLORS: dict[TrackingStatus, str] = {
     TrackingStatus(value): color for value, color in _render.STATUS_COLORS.items()
@@ -234,14 +247,36 @@ class Trackings(Sequence[Tracking]):
         return plot_timeline(self._items, ax=ax)
 
 
-def _pandas() -> Any:
+def pandas_module(what: str) -> Any:
+    """pandas, imported now; ``ImportError`` naming the extra (``pandas``) when it is missing.
+
+    Args:
+        what: The function that needs it, as the error names it.
+    """
     try:
         import pandas
     except ImportError:
-        raise ImportError(
-            'to_dataframe needs pandas: pip install "shiptrack-sdk[pandas]"'
-        ) from None
+        raise ImportError(f'{what} needs pandas: pip install "shiptrack-sdk[pandas]"') from None
     return pandas
+
+
+def plot_axes(ax: Any, what: str, figsize: tuple[float, float]) -> Any:
+    """``ax`` if it is a matplotlib ``Axes``, or a new figure's of ``figsize`` when it is
+    ``None``; ``ImportError`` naming the extra (``plot``) when matplotlib is missing.
+
+    Raises:
+        ValidationError: ``ax`` is neither.
+    """
+    try:
+        import matplotlib.pyplot as plt
+        from matplotlib.axes import Axes
+    except ImportError:
+        raise ImportError(f'{what} needs matplotlib: pip install "shiptrack-sdk[plot]"') from None
+    if ax is not None and not isinstance(ax, Axes):
+        raise ValidationError("ax", f"expected a matplotlib Axes or None, got {type(ax).__name__}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
 
 
 def to_dataframe(
@@ -268,7 +303,7 @@ def to_dataframe(
     entries = _entries(trackings, "trackings")
     if not isinstance(per, str) or per not in ("event", "shipment"):
         raise ValidationError("per", f"must be 'event' or 'shipment', got {per!r}")
-    pd = _pandas()
+    pd = pandas_module("to_dataframe")
     rows: list[dict[str, Any]] = []
     if per == "event":
         for t in entries:
@@ -294,20 +329,7 @@ def to_dataframe(
                         "location": ev.location if ev else None,
                     }
                 )
-        columns = [
-            "provider",
-            "shipment_id",
-            "occurred_at",
-            "status",
-            "description",
-            "provider_status",
-            "provider_status_detail",
-            "location",
-            "shipment_status",
-            "carrier",
-            "tracking_ref",
-            "error",
-        ]
+        columns = [*EVENT_COLUMNS, "shipment_status", "carrier", "tracking_ref", "error"]
     else:
         for t in entries:
             if not isinstance(t, Tracking):
@@ -377,17 +399,7 @@ def plot_timeline(trackings: Iterable[Any], *, ax: Any = None) -> Any:
             matplotlib ``Axes``.
     """
     items = _trackings(trackings, "trackings")
-    try:
-        import matplotlib.pyplot as plt
-        from matplotlib.axes import Axes
-    except ImportError:
-        raise ImportError(
-            'plot_timeline needs matplotlib: pip install "shiptrack-sdk[plot]"'
-        ) from None
-    if ax is not None and not isinstance(ax, Axes):
-        raise ValidationError("ax", f"expected a matplotlib Axes or None, got {type(ax).__name__}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 0.6 * max(len(items), 2) + 1.2))
+    ax = plot_axes(ax, "plot_timeline", (10, 0.6 * max(len(items), 2) + 1.2))
     for row, t in enumerate(items):
         times = [ev.occurred_at for ev in t.events]
         if times:

@@ -26,6 +26,11 @@ FIGURES = [
     "token_reuse",
     "import_time",
     "sandbox_throughput",
+    "track_many_rate",
+    "rate_limit",
+    "dask_scaling",
+    "watch_due_selection",
+    "watcher_cpu",
 ]
 
 

@@ -43,6 +43,11 @@ def test_demo_runs_the_main_job_across_every_provider() -> None:
     total = int(forwarded.split()[0])
     assert forwarded.endswith(f"accepted {total}")
     assert "messages drained, each once" in out
+    # the watcher's section: changes seen, forwarded through the journal once
+    assert "== Watching:" in out
+    assert "an hour later, the next poll hands over what changed:" in out
+    assert "forwarded again: 0 sent (each event once)" in out
+    assert "0 changes pending" in out
 
 
 def test_sandbox_environment_points_every_command_at_it(live_sb: Sandbox) -> None:
@@ -273,9 +278,9 @@ def test_track_offers_every_provider_that_tracks_by_id() -> None:
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     commands: dict[str, argparse.ArgumentParser] = subparsers.choices
-    assert list(commands) == ["demo", "sandbox", "track", "tours", "orders", "lex"]
+    assert list(commands) == ["demo", "sandbox", "track", "tours", "orders", "lex", "watch"]
     (provider,) = [a for a in commands["track"]._actions if a.dest == "provider"]
-    assert list(provider.choices or []) == sorted(s.name for s in all_specs() if s.tracks)
+    assert list(provider.choices or []) == sorted(s.name for s in all_specs() if s.pullable)
 
 
 def test_track_reports_each_failed_id_and_tracks_the_others(
@@ -318,6 +323,7 @@ def test_the_demo_runs_each_registered_providers_part_in_order(
         SimpleNamespace(demo=f"{__name__}:_part_two"),
     ]
     monkeypatch.setattr(cli, "all_specs", lambda: iter(parts))
+    monkeypatch.setattr(cli, "ACROSS_PROVIDERS", ())  # the parts built on every provider
     out = io.StringIO()
     cli.Demo(sandbox=None, out=out).run()
     assert out.getvalue() == "one\n\n== two\n\nlast, after 0 trackings\n"

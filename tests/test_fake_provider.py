@@ -210,3 +210,22 @@ def test_a_tracking_of_the_fake_is_a_normalized_tracking(sb: Sandbox) -> None:
         TrackingStatus.TRANSIT,
         TrackingStatus.DELIVERED,
     ]
+
+
+def test_bulk_tracking_takes_the_fake_beside_the_others(sb: Sandbox) -> None:
+    # Its spec's track_one is all shiptrack_sdk.track_many needs of a provider.
+    with sb.client("fake") as fake, sb.client("shiplemon") as shiplemon:
+        results = list(
+            shiptrack_sdk.track_many(
+                [
+                    ("fake", "P-1001"),
+                    ("shiplemon", sb.apps["shiplemon"].sample_ids[0]),
+                    ("fake", "P-0000"),
+                ],
+                clients={"fake": fake, "shiplemon": shiplemon},
+            )
+        )
+    assert [(r.provider, r.index) for r in results] == [("fake", 0), ("shiplemon", 1), ("fake", 2)]
+    assert results[0].unwrap().status is TrackingStatus.DELIVERED
+    assert results[1].ok
+    assert isinstance(results[2].error, NotFoundError)

@@ -546,7 +546,7 @@ class ProvidersDirective(Directive):
                 f"{name} (default)" if name == spec.default_environment else name
                 for name in spec.environments
             ]
-            line = [*(["track"] if spec.tracks else []), *(["commands"] if spec.cli else [])]
+            line = [*(["track"] if spec.pullable else []), *(["commands"] if spec.cli else [])]
             guide: Cell = "none"
             if spec.guide is not None:
                 guide, problems = _inline(self, f":doc:`/{spec.guide}`")

@@ -17,6 +17,7 @@ from ..auth import ApiKeyAuth, OAuth2ClientCredentials
 from ..errors import ValidationError
 from . import validate
 from .options import OPTION_NAMES, RetryPolicy, Timeout, Unpack, env_max_retries, env_timeout
+from .ratelimit import RateLimit, resolve_rate_limit
 from .secret import Secret
 from .spec import ApiKeyAuthSpec, OAuth2AuthSpec, ProviderSpec
 from .tokens import Credentials, WithApiKey
@@ -138,6 +139,9 @@ class BaseClient:
             max_response_bytes=options.get("max_response_bytes", 32 * 1024 * 1024),
             user_agent=options.get("user_agent", USER_AGENT),
         )
+        self._transport.limiter.rate_limit = resolve_rate_limit(
+            options.get("rate_limit"), f"{spec.env_prefix}_RATE_LIMIT", spec.rate_limit
+        )
         if isinstance(self.auth, OAuth2ClientCredentials):
             # The token's own requests (on a session of the caller's) share this pool.
             self.auth.bind(self._transport)
@@ -225,6 +229,18 @@ class BaseClient:
     def retry(self) -> RetryPolicy:
         """The retry policy."""
         return self._transport.retry
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The client's rate limit, or ``None`` when it has none (see the ``rate_limit``
+        option)."""
+        return self._transport.limiter.rate_limit
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (every request then raises
+        :class:`~shiptrack_sdk.errors.ClientClosedError`)."""
+        return self._transport.closed
 
     def close(self) -> None:
         """Release pooled connections (a session passed in by the caller is left open)."""

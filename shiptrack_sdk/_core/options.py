@@ -1,4 +1,5 @@
-"""The options every client takes: timeouts, retries, TLS, the session, the User-Agent.
+"""The options every client takes: timeouts, retries, rate limit, TLS, the session, the
+User-Agent.
 
 :class:`ClientOptions` types them for ``**options`` (PEP 692), so a type checker or an IDE
 refuses ``ShiplemonClient(api_key="...", timout=5)``; at run time the client refuses it too.
@@ -13,12 +14,13 @@ import random
 import sys
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import attrs
 
 from ..errors import ValidationError
 from . import validate
+from .ratelimit import RateLimitLike
 
 if TYPE_CHECKING:
     import requests
@@ -265,6 +267,11 @@ class ClientOptions(TypedDict, total=False):
             exists, or ``False`` (which logs a warning); anything else is refused.
         user_agent: Replaces the ``shiptrack-sdk/<version>`` User-Agent.
         max_response_bytes: Answers larger than this are refused (default 32 MiB).
+        rate_limit: At most this many requests a second from the client, all threads
+            together: a number, ``(rate, burst)`` or a :class:`~shiptrack_sdk.RateLimit`;
+            ``False`` for none (env ``<PREFIX>_RATE_LIMIT``: ``10``, ``10,5`` or ``off``;
+            default: the provider's documented limit, none for a provider that documents
+            none). A ``429`` with ``Retry-After`` pauses the whole client either way.
     """
 
     session: requests.Session
@@ -275,6 +282,7 @@ class ClientOptions(TypedDict, total=False):
     verify: VerifyLike
     user_agent: str
     max_response_bytes: int
+    rate_limit: RateLimitLike | Literal[False]
 
 
 #: The names :class:`ClientOptions` knows, for the run-time check of ``**options``.

@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .ratelimit import RateLimit
+
 __all__ = [
     "ApiKeyAuthSpec",
     "AuthSpec",
@@ -150,8 +152,16 @@ class ProviderSpec:
             sandbox (given the sandbox).
         cli: ``"module:function"`` that adds the provider's commands to the command line,
             or ``None``.
-        tracks: ``"module:function"`` that tracks shipments by id for ``shiptrack track``
-            (``function(client, ids) -> list[Tracking | ShiptrackError]``), or ``None``.
+        track_one: ``"module:function"`` giving one shipment's normalized tracking by its id
+            (``function(client, shipment_id, *, timeout=None) -> Tracking``), or ``None``.
+            A provider that declares one is *pullable*: ``client.track_many``,
+            :func:`shiptrack_sdk.track_many` and ``shiptrack track`` call it.
+        poll_minutes: The minutes past each hour the provider asks to be polled at (its
+            documented cadence, which :mod:`shiptrack_sdk.watch` follows), or ``()`` when it
+            documents none.
+        rate_limit: The provider's documented rate limit, a client's default (its
+            ``rate_limit`` option and ``<PREFIX>_RATE_LIMIT`` variable replace it), or
+            ``None`` when the provider documents none: no client-side limit by default.
         guide: The docs page of the provider's guide, relative to ``docs/``.
         demo: ``"module:function"`` of the provider's part of ``shiptrack demo``
             (``function(demo)``, given a :class:`shiptrack_sdk.cli.Demo`), or ``None``.
@@ -170,7 +180,9 @@ class ProviderSpec:
     sandbox_app: str | None = None
     sandbox_client: Callable[[Any], dict[str, Any]] | None = None
     cli: str | None = None
-    tracks: str | None = None
+    track_one: str | None = None
+    poll_minutes: tuple[int, ...] = ()
+    rate_limit: RateLimit | None = None
     guide: str | None = None
     demo: str | None = None
     status_map: str | None = None
@@ -179,6 +191,11 @@ class ProviderSpec:
         """The client class, imported now."""
         cls: type[Any] = load(self.client)
         return cls
+
+    @property
+    def pullable(self) -> bool:
+        """Whether shipments of this provider can be tracked by id (``track_one`` is set)."""
+        return self.track_one is not None
 
     @property
     def default_environment(self) -> str:

@@ -6,6 +6,7 @@ This is the only module that sends HTTP requests. A call goes::
                  (token fetch, one       (same origin, GET       (size limit,     (401: renew
                   exchange)               only; writes never)     deadline)        once, replay)
     failure:  retry as the policy allows (backoff, Retry-After), inside Timeout.total
+    before each attempt: the client's rate limit and pause (a 429's Retry-After), ratelimit
 
 The token endpoint is met inside the attempt, so its outage is retried by the same loop, on
 the first fetch and on a renewal after a 401 alike, and its refusal is raised at once. Errors
@@ -40,6 +41,7 @@ from . import validate
 from .answers import Exchange, parse_retry_after
 from .encoding import EncodedJSON, encode_json
 from .options import Deadline, RetryPolicy, Timeout, TimeoutLike, VerifyLike, check_verify
+from .ratelimit import Limiter
 from .spec import ErrorParser
 from .tokens import Basic, Credentials, TokenRequest
 from .urls import install_log_redaction, origin, redact_url, redirect_target, split_userinfo
@@ -153,6 +155,7 @@ class Transport:
         self._session = session
         self._session_lock = threading.Lock()
         self._closed = False
+        self.limiter = Limiter()  # the client sets its rate limit
         self._environment: dict[tuple[str, str, int | None], dict[str, Any]] = {}
         install_log_redaction()
 
@@ -315,7 +318,7 @@ class Transport:
         retries = 0
         while True:
             exchange.attempts += 1
-            if call.deadline.passed():
+            if call.deadline.passed() or not self.limiter.wait(call, call.deadline, self.sleep):
                 raise exchange.deadline_error(call.deadline.total)
             outcome = attempt(call)
             if not isinstance(outcome, _Failure):
@@ -365,8 +368,11 @@ class Transport:
         if status < 400:
             return response
         error = call.exchange.api_error(response, self.error_parser)
+        hint = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429 and hint is not None and hint <= self.retry.retry_after_max:
+            self.limiter.pause(hint, call)  # every thread's next attempt waits, not only this
         if call.idempotent and status in self.retry.statuses:
-            return _Failure(error, True, parse_retry_after(response.headers.get("Retry-After")))
+            return _Failure(error, True, hint)
         return _Failure(error, False)
 
     def _apply_credentials(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .._render import format_when
@@ -16,23 +15,14 @@ from ..cli import (
     Demo,
     date_arg,
     format_table,
-    track_each,
     tracking_json,
     write_json,
 )
-from ..errors import ShiptrackError
-from ..models import Tracking
 
 if TYPE_CHECKING:
-    from .client import ExportoClient
+    pass
 
-__all__ = ["demo", "register", "track"]
-
-
-def track(client: ExportoClient, ids: Sequence[str]) -> list[Tracking | ShiptrackError]:
-    """Each shipment's normalized tracking (``GET shipment/{shipmentId}``), or the error that
-    call raised."""
-    return track_each(ids, lambda shipment_id: client.shipments.get(shipment_id).to_tracking())
+__all__ = ["demo", "register"]
 
 
 def register(commands: Commands) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from .._core.client import BaseClient, env_setting
 from .._core.options import Unpack
 from ..auth import OAuth2ClientCredentials
+from ..bulk import TracksMany
 from .shipments import ShipmentsResource
 from .spec import ENVIRONMENTS, SPEC, TOKEN_PATH, parse_error
 from .tours import DEFAULT_TOUR_LIST_PATH, DEFAULT_TOUR_PATH, ToursResource
@@ -34,8 +35,10 @@ def json_token_request(
     return token_url, {**headers, "Content-Type": "application/json"}, kwargs
 
 
-class ExportoClient(BaseClient):
-    """Client of exporto's tracking API: shipments one by one, or by tours.
+class ExportoClient(TracksMany, BaseClient):
+    """Client of exporto's tracking API: shipments one by one, many at once
+    (:meth:`~shiptrack_sdk.bulk.TracksMany.track_many`, each by ``GET shipment/{shipmentId}``),
+    or by tours.
 
     Authenticates with OAuth2 client credentials at ``POST auth/token`` (HTTP Basic, JSON
     body), then sends ``Authorization: Bearer``; the token is cached and renewed.
@@ -61,7 +64,9 @@ class ExportoClient(BaseClient):
             default ``tour/{tourId}``).
         **options: The shared client options (:class:`~shiptrack_sdk.ClientOptions`):
             ``session``, ``timeout``, ``max_retries``, ``backoff_factor``, ``retry``,
-            ``verify``, ``user_agent``, ``max_response_bytes``.
+            ``verify``, ``user_agent``, ``max_response_bytes``, ``rate_limit`` (env
+            ``SHIPTRACK_EXPORTO_RATE_LIMIT``; exporto documents no rate limit, so there is
+            none by default).
 
     Example::
 

@@ -16,7 +16,7 @@ import builtins
 import logging
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
@@ -25,10 +25,21 @@ from .._core.convert import format_datetime
 from .._core.options import Timeout, TimeoutLike, Unpack
 from .._core.resource import Endpoint, Resource
 from ..errors import ValidationError
+from ..models import Tracking
 from ._envelope import list_under
 from .models import Shipment
 
-__all__ = ["MAX_PAGE", "MAX_PAGE_SIZE", "SHIPMENT_TYPES", "SearchFilters", "ShipmentsResource"]
+if TYPE_CHECKING:
+    from .client import ExportoClient
+
+__all__ = [
+    "MAX_PAGE",
+    "MAX_PAGE_SIZE",
+    "SHIPMENT_TYPES",
+    "SearchFilters",
+    "ShipmentsResource",
+    "track_one",
+]
 
 logger = logging.getLogger("shiptrack_sdk")
 
@@ -225,3 +236,11 @@ def _search_params(
         params["type"] = kind
     params["pageSize"] = validate.int_in_range("page_size", page_size, 1, max_page_size)
     return params
+
+
+def track_one(
+    client: ExportoClient, shipment_id: str, *, timeout: TimeoutLike | None = None
+) -> Tracking:
+    """One shipment's normalized tracking, ``GET shipment/{shipmentId}``: what
+    ``client.track_many`` and :func:`shiptrack_sdk.track_many` run for each exporto id."""
+    return client.shipments.get(shipment_id, timeout=timeout).to_tracking()

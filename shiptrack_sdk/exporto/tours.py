@@ -31,7 +31,7 @@ from .._core.options import Timeout, TimeoutLike
 from .._core.progress import Progress, ProgressLike
 from .._core.resource import Endpoint, Resource
 from ..errors import ShiptrackError, ValidationError
-from ..models import Tracking
+from ..models import Tracking, TrackingOutcome
 from ._envelope import tour_list_payload, tour_payload
 from .models import Shipment, Tour, TourDetail
 from .status import PROVIDER
@@ -67,7 +67,7 @@ _Item = tuple[str, str, str | None]
 
 
 @attrs.frozen
-class TrackResult:
+class TrackResult(TrackingOutcome):
     """The outcome for one shipment of :meth:`ToursResource.track`: a tracking or an error.
 
     Attributes:
@@ -88,18 +88,6 @@ class TrackResult:
     shipment: Shipment | None = attrs.field(default=None, repr=False)
     error: ShiptrackError | None = None
     tracking_id: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the shipment was read (``tracking`` is set, ``error`` is not)."""
-        return self.error is None and self.tracking is not None
-
-    def unwrap(self) -> Tracking:
-        """The tracking, or the error raised."""
-        if self.error is not None:
-            raise self.error
-        assert self.tracking is not None
-        return self.tracking
 
 
 def _since_date(value: Any) -> date:

@@ -16,13 +16,13 @@ import hashlib
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal, TypeVar
 
 import attrs
 
+from .._core.sqlite import SQLiteFile
 from .._core.urls import redact_text
 from ..errors import ShiptrackError, ValidationError
 
@@ -150,96 +150,19 @@ def _marks(values: Sequence[Any]) -> str:
     return ",".join("?" * len(values))
 
 
-class Store:
+class Store(SQLiteFile):
     """The journal's SQLite connection, shared by threads under one lock."""
 
+    kind = "send journal"
+    error = JournalError
+    application_id = _APPLICATION_ID
+    version = _VERSION
+    schema = _SCHEMA
+
     def __init__(self, path: str, *, create: bool, timeout: float) -> None:
-        self.path = path
         if not create and not os.path.isfile(path):
             raise JournalError(f"{path}: no such send journal")
-        self._lock = threading.RLock()
-        try:
-            self._db: sqlite3.Connection | None = sqlite3.connect(
-                path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise JournalError(f"{path}: cannot be opened ({exc})") from None
-        try:
-            self._setup()
-        except BaseException:
-            self.close()
-            raise
-
-    def _setup(self) -> None:
-        db = self._connection()
-        try:
-            mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise JournalError(f"{self.path}: SQLite cannot keep it in WAL mode ({mode})")
-            # A commit is on disk when it returns, so before the POST that follows it leaves.
-            db.execute("PRAGMA synchronous=FULL")
-            with self.transaction() as tx:
-                application = tx.execute("PRAGMA application_id").fetchone()[0]
-                version = tx.execute("PRAGMA user_version").fetchone()[0]
-                tables = tx.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                if application == 0 and tables == 0:
-                    for statement in _SCHEMA.split(";"):
-                        tx.execute(statement)
-                    tx.execute(f"PRAGMA application_id={_APPLICATION_ID}")
-                    tx.execute(f"PRAGMA user_version={_VERSION}")
-                elif application != _APPLICATION_ID:
-                    raise JournalError(f"{self.path}: not a send journal")
-                elif version > _VERSION:
-                    raise JournalError(
-                        f"{self.path}: written by a newer version (schema {version}); upgrade "
-                        "shiptrack-sdk to read it"
-                    )
-        except sqlite3.Error as exc:
-            raise JournalError(f"{self.path}: not a send journal ({exc})") from None
-
-    @property
-    def closed(self) -> bool:
-        return self._db is None
-
-    def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise JournalError(f"{self.path}: the journal is closed")
-        return self._db
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, under the lock; durable once the block has left."""
-        with self._lock:
-            db = self._connection()
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise JournalError(f"{self.path}: cannot be written ({exc})") from None
-            try:
-                yield db
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise
-            try:
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    db.execute("ROLLBACK")
-                raise JournalError(f"{self.path}: cannot be written ({exc})") from None
-
-    def read(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            try:
-                return self._connection().execute(sql, parameters).fetchall()
-            except sqlite3.Error as exc:
-                raise JournalError(f"{self.path}: cannot be read ({exc})") from None
+        super().__init__(path, timeout=timeout)
 
     def entries(self, where: str, parameters: Sequence[Any] = (), order: str = "") -> list[Any]:
         """The records (:data:`ENTRY_COLUMNS`) of the messages ``where`` selects."""

@@ -65,7 +65,9 @@ class LexClient(BaseClient):
             and paths.
         **options: The shared client options (:class:`~shiptrack_sdk.ClientOptions`):
             ``session``, ``timeout``, ``max_retries``, ``backoff_factor``, ``retry``,
-            ``verify``, ``user_agent``, ``max_response_bytes``.
+            ``verify``, ``user_agent``, ``max_response_bytes``, ``rate_limit`` (env
+            ``SHIPTRACK_LEX_RATE_LIMIT``; Michelin documents no rate limit, so there is none
+            by default).
     """
 
     spec = SPEC

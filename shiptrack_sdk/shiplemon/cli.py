@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..cli import Demo, track_each
-from ..errors import ShiptrackError
-from ..models import Tracking
+from ..cli import Demo
 
 if TYPE_CHECKING:
-    from .client import ShiplemonClient
+    pass
 
-__all__ = ["DEMO_IDS", "demo", "track"]
+__all__ = ["DEMO_IDS", "demo"]
 
 #: The demo's Shiplemon shipments (seeded in the sandbox).
 DEMO_IDS = (
@@ -21,12 +18,6 @@ DEMO_IDS = (
     "6650a1f2c3d4e5f601234568",
     "be96511d-ba23-4268-bd8b-48c9cf930222",
 )
-
-
-def track(client: ShiplemonClient, ids: Sequence[str]) -> list[Tracking | ShiptrackError]:
-    """Each shipment's normalized tracking (``GET /public/v1/shipments/{id}/tracking``), or
-    the error that call raised."""
-    return track_each(ids, lambda shipment_id: client.tracking.get(shipment_id).to_tracking())
 
 
 def demo(demo: Demo) -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .._core.client import BaseClient
 from .._core.options import Unpack
+from ..bulk import TracksMany
 from .spec import ENVIRONMENTS, SPEC
 from .tracking import TrackingResource
 
@@ -15,8 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["ENVIRONMENTS", "ShiplemonClient"]
 
 
-class ShiplemonClient(BaseClient):
-    """Client of Shiplemon's tracking API.
+class ShiplemonClient(TracksMany, BaseClient):
+    """Client of Shiplemon's tracking API; many shipments at once with
+    :meth:`~shiptrack_sdk.bulk.TracksMany.track_many`, each by
+    ``GET /public/v1/shipments/{id}/tracking``.
 
     Args:
         api_key: Shiplemon API key, sent as ``x-api-key`` (env ``SHIPTRACK_SHIPLEMON_API_KEY``).
@@ -25,7 +28,9 @@ class ShiplemonClient(BaseClient):
         base_url: Overrides the environment's URL (env ``SHIPTRACK_SHIPLEMON_BASE_URL``).
         **options: The shared client options (:class:`~shiptrack_sdk.ClientOptions`):
             ``session``, ``timeout``, ``max_retries``, ``backoff_factor``, ``retry``,
-            ``verify``, ``user_agent``, ``max_response_bytes``.
+            ``verify``, ``user_agent``, ``max_response_bytes``, ``rate_limit`` (env
+            ``SHIPTRACK_SHIPLEMON_RATE_LIMIT``; Shiplemon documents no rate limit, so there
+            is none by default).
 
     Example::
 

@@ -57,7 +57,10 @@ SPEC = ProviderSpec(
     envelope=unwrap_data,
     sandbox_app="shiptrack_sdk.shiplemon._sandbox:ShiplemonApp",
     sandbox_client=_sandbox_client,
-    tracks="shiptrack_sdk.shiplemon.cli:track",
+    track_one="shiptrack_sdk.shiplemon.tracking:track_one",
+    # "Call this endpoint every hour at :05 and :35" (its tracking page); no rate limit.
+    poll_minutes=(5, 35),
+    rate_limit=None,
     guide="guides/shiplemon",
     demo="shiptrack_sdk.shiplemon.cli:demo",
     status_map="shiptrack_sdk.shiplemon.status:STATUS_MAP",

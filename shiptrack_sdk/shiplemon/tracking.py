@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -18,11 +18,14 @@ from .._core.convert import format_datetime
 from .._core.options import TimeoutLike
 from .._core.resource import Endpoint, Resource
 from ..errors import ValidationError
-from ..models import TrackingEvent
+from ..models import Tracking, TrackingEvent
 from .models import Shipment, ShipmentTracking
 from .status import STATUSES
 
-__all__ = ["HistoryUpdate", "TrackingResource"]
+if TYPE_CHECKING:
+    from .client import ShiplemonClient
+
+__all__ = ["HistoryUpdate", "TrackingResource", "track_one"]
 
 #: Pull one shipment's tracking.
 GET_TRACKING = Endpoint("GET", "public/v1/shipments/{shipment_id}/tracking", ShipmentTracking)
@@ -186,3 +189,11 @@ class TrackingResource(Resource):
         return self._call(
             PUT_TRACKING, path={"shipment_id": shipment_id}, json_body=body, timeout=timeout
         )
+
+
+def track_one(
+    client: ShiplemonClient, shipment_id: str, *, timeout: TimeoutLike | None = None
+) -> Tracking:
+    """One shipment's normalized tracking, ``GET /public/v1/shipments/{id}/tracking``: what
+    ``client.track_many`` and :func:`shiptrack_sdk.track_many` run for each Shiplemon id."""
+    return client.tracking.get(shipment_id, timeout=timeout).to_tracking()

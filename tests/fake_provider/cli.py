@@ -1,20 +1,20 @@
-"""Fake Parcels on the command line: ``shiptrack track fake ID...``."""
+"""Fake Parcels' tracking by id: what ``shiptrack track fake ID...`` and ``track_many`` run."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from shiptrack_sdk.cli import track_each
-from shiptrack_sdk.errors import ShiptrackError
+from shiptrack_sdk._core.options import TimeoutLike
 from shiptrack_sdk.models import Tracking
 
 if TYPE_CHECKING:
     from .client import FakeClient
 
-__all__ = ["track"]
+__all__ = ["track_one"]
 
 
-def track(client: FakeClient, ids: Sequence[str]) -> list[Tracking | ShiptrackError]:
-    """Each parcel's normalized tracking (``GET /v1/parcels/{parcelId}``), or its error."""
-    return track_each(ids, lambda parcel_id: client.parcels.get(parcel_id).to_tracking())
+def track_one(
+    client: FakeClient, parcel_id: str, *, timeout: TimeoutLike | None = None
+) -> Tracking:
+    """One parcel's normalized tracking (``GET /v1/parcels/{parcelId}``)."""
+    return client.parcels.get(parcel_id, timeout=timeout).to_tracking()

@@ -61,6 +61,6 @@ SPEC = ProviderSpec(
     envelope=unwrap_result,
     sandbox_app="tests.fake_provider._sandbox:FakeApp",
     sandbox_client=_sandbox_client,
-    tracks="tests.fake_provider.cli:track",
+    track_one="tests.fake_provider.cli:track_one",
     status_map="tests.fake_provider.status:STATUS_MAP",
 )

@@ -39,11 +39,14 @@ CORE = [
     "sandbox/pytest_plugin",
 ]
 
-#: Every directory under shiptrack_sdk that is a package, but the sandbox, is a provider.
+#: Every directory under shiptrack_sdk that is a package, but the sandbox and the packages built
+#: on the providers (``watch``), is a provider.
 PROVIDERS = sorted(
     p.name
     for p in PACKAGE.iterdir()
-    if (p / "__init__.py").is_file() and p.name != "sandbox" and not p.name.startswith("_")
+    if (p / "__init__.py").is_file()
+    and p.name not in ("sandbox", "watch")
+    and not p.name.startswith("_")
 )
 
 

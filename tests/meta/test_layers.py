@@ -36,11 +36,20 @@ ROOT = PACKAGE.parent
 #: The longest a module may be.
 MAX_LINES = 600
 
-#: Every sub-package of shiptrack_sdk is a provider, but the sandbox and private packages.
+#: Packages built on the providers, above the core: they use the providers' public API (the
+#: watcher follows exporto's tours and forwards to LEX), and no core or provider module
+#: imports them.
+ABOVE_PROVIDERS = ("watch",)
+
+#: Every sub-package of shiptrack_sdk is a provider, but the sandbox, private packages and
+#: those built on the providers.
 PROVIDERS = sorted(
     p.name
     for p in PACKAGE.iterdir()
-    if (p / "__init__.py").is_file() and p.name != "sandbox" and not p.name.startswith("_")
+    if (p / "__init__.py").is_file()
+    and p.name != "sandbox"
+    and p.name not in ABOVE_PROVIDERS
+    and not p.name.startswith("_")
 )
 
 
@@ -340,7 +349,13 @@ NAMED_CORE = [
     "shiptrack_sdk.sandbox._server",
 ]
 
-CORE = sorted(name for name in MODULES if provider_of(name) is None)
+
+def above_providers(module: str) -> bool:
+    parts = module.split(".")
+    return len(parts) > 1 and parts[1] in ABOVE_PROVIDERS
+
+
+CORE = sorted(name for name in MODULES if provider_of(name) is None and not above_providers(name))
 
 
 def test_the_core_is_every_module_outside_the_providers() -> None:
@@ -475,6 +490,19 @@ def test_core_module_knows_no_provider(module: str) -> None:
         registry=module == "shiptrack_sdk._providers",
     )
     assert problems == [], f"{relative(path)} knows a provider: {problems}"
+
+
+def test_nothing_below_imports_what_is_built_on_the_providers() -> None:
+    # The command line composes ``shiptrack watch`` by reference, as it composes providers.
+    graph = import_graph(deferred=True)
+    found = sorted(
+        f"{importer} imports {target}"
+        for importer, targets in graph.items()
+        if not above_providers(importer)
+        for target in targets
+        if above_providers(target)
+    )
+    assert found == []
 
 
 # -- endpoints are declared ---------------------------------------------------------------------

@@ -65,4 +65,6 @@ CRASH_TRIALS: dict[str, int] = {
     "checkpoint: a process killed between the temporary write and the rename "
     "(tests/lex/test_checkpoint.py)": 2,
     "push de-duplication: a worker killed while it holds a claim (tests/lex/test_push_dedup.py)": 1,
+    "watcher: a polling and handing-over process killed at random moments, then resumed "
+    "(tests/watch/test_crash.py)": 24,
 }

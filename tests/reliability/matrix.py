@@ -198,11 +198,11 @@ class Endpoint:
 def spec_endpoints(spec: ProviderSpec) -> tuple[Endpoint, ...]:
     """The endpoints of a provider that tracks by id, from its spec alone.
 
-    ``track(id)`` (the spec's ``tracks``), and for an OAuth2 provider its token endpoint,
+    ``track(id)`` (the spec's ``track_one``), and for an OAuth2 provider its token endpoint,
     reached through it. The faulted route is every GET under the provider's sandbox prefix
     (every POST, for the token): ``track`` sends one GET per id, and POSTs only for a token.
     """
-    if spec.tracks is None:
+    if not spec.pullable:
         return ()
     oauth2 = isinstance(spec.auth, OAuth2AuthSpec)
     prefix = f"/{spec.name}/*"

@@ -123,20 +123,17 @@ CALLS["lex.token@tracking.send"] = CALLS["lex.tracking.send"]
 
 
 def call_of(endpoint: Endpoint, sb: Sandbox) -> tuple[str, Invoke, Check]:
-    """The provider, the call and its check of ``endpoint``: a spec's ``track`` of its sandbox
-    app's first sample id, or one of :data:`CALLS`."""
+    """The provider, the call and its check of ``endpoint``: a spec's ``track_one`` of its
+    sandbox app's first sample id, or one of :data:`CALLS`."""
     if not endpoint.tracks:
         return CALLS[endpoint.id]
     found = spec(endpoint.provider)
-    assert found.tracks is not None
-    track = load(found.tracks)
+    assert found.track_one is not None
+    track_one = load(found.track_one)
     sample = sb.apps[found.name].sample_ids[0]
 
     def invoke(client: Any) -> Any:
-        (result,) = track(client, [sample])
-        if isinstance(result, ShiptrackError):
-            raise result
-        return result
+        return track_one(client, sample)
 
     def looks_ok(result: Any) -> bool:
         return (

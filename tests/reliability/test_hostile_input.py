@@ -27,7 +27,6 @@ import pytest
 from shiptrack_sdk import (
     ExportoClient,
     RetryPolicy,
-    ShiptrackError,
     ValidationError,
 )
 from shiptrack_sdk._core.options import Timeout
@@ -141,7 +140,7 @@ def _served() -> list[ProviderSpec]:
 
 #: The registered providers a sandbox serves, and those of them that track by id.
 PROVIDERS = [s.name for s in _served()]
-TRACKING = [s.name for s in _served() if s.tracks]
+TRACKING = [s.name for s in _served() if s.pullable]
 
 
 @pytest.fixture
@@ -158,16 +157,12 @@ def api_calls(sb: Sandbox) -> list[Any]:
 
 
 def track_one(sb: Sandbox, provider: str, shipment_id: Any) -> Any:
-    """The provider's ``track`` (its spec's) of one id, with a client that does not retry:
-    the tracking, or the error reported for the id, raised."""
+    """The provider's ``track_one`` (its spec's) of one id, with a client that does not
+    retry: the tracking, or the error raised."""
     found = spec(provider)
-    assert found.tracks is not None
-    track = load(found.tracks)
+    assert found.track_one is not None
     with sb.client(provider, max_retries=0) as client:
-        (result,) = track(client, [shipment_id])
-    if isinstance(result, ShiptrackError):
-        raise result
-    return result
+        return load(found.track_one)(client, shipment_id)
 
 
 def secret_settings(found: ProviderSpec) -> set[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.lex import test_journal_crash
 from tests.reliability import inventory
+from tests.watch import test_crash as test_watch_crash
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,6 +19,7 @@ def test_inventory_crash_trials() -> None:
     }
     assert trials["tests/lex/test_journal_crash.py"] == test_journal_crash.TRIALS
     assert trials["tests/lex/test_journal_crash.py"] >= 20  # the promise: at least 20 kills
+    assert trials["tests/watch/test_crash.py"] == test_watch_crash.TRIALS >= 20
     for path, count in trials.items():
         source = (ROOT / path).read_text(encoding="utf-8")
         assert "SIGKILL" in source, path

@@ -26,12 +26,13 @@ import pytest
 from shiptrack_sdk import Tracking
 from shiptrack_sdk._core.spec import ApiKeyAuthSpec, OAuth2AuthSpec, ProviderSpec, load
 from shiptrack_sdk._providers import all_specs, spec
+from shiptrack_sdk.cli import track_each
 from shiptrack_sdk.sandbox import Sandbox
 from tests.conftest import Seen
 
 #: The registered providers the suite runs on: those that track by id in the sandbox.
 TRACKING = [
-    s.name for s in all_specs() if s.tracks and s.sandbox_app and s.sandbox_client is not None
+    s.name for s in all_specs() if s.pullable and s.sandbox_app and s.sandbox_client is not None
 ]
 
 
@@ -64,8 +65,12 @@ def sentinels(found: ProviderSpec) -> dict[str, str]:
 def test_no_secret_of_a_provider_shows(provider: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # the root logger: every library's records
     found = spec(provider)
-    assert found.tracks is not None
-    track = load(found.tracks)
+    assert found.track_one is not None
+    track_one = load(found.track_one)
+
+    def track(client: Any, ids: list[str]) -> list[Any]:
+        return track_each(ids, lambda shipment_id: track_one(client, shipment_id))
+
     planted = sentinels(found)
     seen = Seen()
     with Sandbox(credentials={provider: planted}) as sb:
