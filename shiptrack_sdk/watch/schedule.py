@@ -108,6 +108,7 @@ class Interval:
 #: A cadence: :class:`Slots` or :class:`Interval`.
 Cadence = Slots | Interval
 
+
 def documented_cadences() -> dict[str, Cadence]:
     """The cadences providers document (their specs' ``poll_minutes``), by provider name."""
     return {s.name: Slots(s.poll_minutes) for s in all_specs() if s.poll_minutes}
