@@ -14,16 +14,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from ._core import validate
 from ._render import Exportable, tracking_html
-from .errors import ValidationError
-
-if TYPE_CHECKING:
-    from .errors import ShiptrackError
+from .errors import ShiptrackError, ValidationError
 
 __all__ = ["Tracking", "TrackingEvent", "TrackingOutcome", "TrackingStatus"]
 
