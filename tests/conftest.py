@@ -15,7 +15,7 @@ import logging
 import os
 import traceback
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +265,23 @@ class _ErrorWalk:
             for name in (slots,) if isinstance(slots, str) else slots:
                 if name not in ("__dict__", "__weakref__"):
                     self.walk(getattr(obj, name, None), f"{at}.{name}", depth)
+
+
+@contextlib.contextmanager
+def dask_cluster(env: dict[str, str] | None = None) -> Iterator[Any]:
+    """A dask client of a ``LocalCluster`` of two worker processes, two threads each, whose
+    workers run with ``env`` added to their environment."""
+    import distributed
+
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=2,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            **({"env": env} if env else {}),
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

@@ -9,7 +9,6 @@ shiptrack-sdk[dask]``).
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import pytest
 
 from shiptrack_sdk import NotFoundError
 from shiptrack_sdk.sandbox import Sandbox
+from tests.conftest import dask_cluster
 
 distributed = pytest.importorskip("distributed")
 
@@ -29,16 +29,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "dask_t
 
 @pytest.fixture(scope="module")
 def dask_client() -> Iterator[Any]:
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=2,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with dask_cluster() as client:
         yield client
 
 

@@ -8,7 +8,6 @@ installs it (the ``ci`` extra).
 
 from __future__ import annotations
 
-import logging
 import pickle
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +19,7 @@ from shiptrack_sdk import NotFoundError, ValidationError
 from shiptrack_sdk._providers import spec
 from shiptrack_sdk.distributed import ClientFactory, DaskFetcher, track_many
 from shiptrack_sdk.sandbox import Sandbox
+from tests.conftest import dask_cluster
 
 distributed = pytest.importorskip("distributed")
 
@@ -31,17 +31,7 @@ def dask_client(_shiptrack_sandbox_server: Sandbox) -> Iterator[Any]:
     """Two worker processes whose environment points every client at the sandbox (the test
     process's own environment holds no ``SHIPTRACK_*`` variable)."""
     env = {**_shiptrack_sandbox_server.environment(), "NO_PROXY": LOOPBACK, "no_proxy": LOOPBACK}
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=2,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            env=env,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with dask_cluster(env) as client:
         yield client
 
 
