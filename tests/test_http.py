@@ -266,6 +266,49 @@ def test_proxies_from_the_environment_are_used_and_read_once_per_origin(
     assert pickle.loads(pickle.dumps(transport))._environment == {}  # noqa: S301 (our own bytes)
 
 
+def test_a_callers_session_lends_its_headers_cookies_params_and_hooks(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.get(f"{BASE}/a", json={})
+    session = requests.Session()
+    session.headers["X-Tenant"] = "t-1"
+    session.headers["Accept-Encoding"] = None  # type: ignore[assignment]  # requests: drop it
+    session.params = {"lang": "de"}
+    session.cookies.set("route", "b2", domain="api.example.test")
+    seen: list[int] = []
+    session.hooks["response"].append(lambda response, **_: seen.append(response.status_code))
+    transport = _Client(base_url=BASE, session=session)._transport
+    transport.request("GET", "a", params={"page": 1}, headers={"X-Trace": "t1"})
+    request = mocked.calls[0].request
+    assert request.headers["X-Tenant"] == "t-1"
+    assert request.headers["X-Trace"] == "t1"
+    assert "Accept-Encoding" not in request.headers
+    assert request.headers["User-Agent"] == f"shiptrack-sdk/{__version__}"
+    assert request.headers["Cookie"] == "route=b2"
+    assert request.url == f"{BASE}/a?lang=de&page=1"
+    assert seen == [200]
+
+
+def test_netrc_and_session_auth_never_replace_the_clients_credentials(
+    mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # requests adds HTTP Basic from ~/.netrc or session.auth to a request without its own
+    # auth, replacing an Authorization header: the client authenticates every request itself.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine api.example.test login someone password hunter2\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    mocked.get(f"{BASE}/a", json={})
+    mocked.get(f"{BASE}/b", json={})
+    make_transport(credentials=ApiKeyAuth("x-api-key", "k-123")).request("GET", "a")
+    session = requests.Session()
+    session.auth = ("someone", "hunter2")
+    _Client(base_url=BASE, session=session)._transport.request("GET", "b")
+    for call in mocked.calls:
+        assert "Authorization" not in call.request.headers
+    assert mocked.calls[0].request.headers["x-api-key"] == "k-123"
+
+
 def test_verify_false_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="shiptrack_sdk"):
         make_transport(verify=False)

@@ -42,6 +42,7 @@ from .answers import Exchange, parse_retry_after
 from .encoding import EncodedJSON, encode_json
 from .options import Deadline, RetryPolicy, Timeout, TimeoutLike, VerifyLike, check_verify
 from .ratelimit import Limiter
+from .sessions import Environment, environment_settings, new_session, prepare
 from .spec import ErrorParser
 from .tokens import Basic, Credentials, TokenRequest
 from .urls import install_log_redaction, origin, redact_url, redirect_target, split_userinfo
@@ -156,7 +157,7 @@ class Transport:
         self._session_lock = threading.Lock()
         self._closed = False
         self.limiter = Limiter()  # the client sets its rate limit
-        self._environment: dict[tuple[str, str, int | None], dict[str, Any]] = {}
+        self._environment: Environment = {}
         install_log_redaction()
 
     # Pickling carries configuration; a session the transport made itself is rebuilt lazily
@@ -189,13 +190,7 @@ class Transport:
                     raise ClientClosedError(self.provider)
                 session = self._session
                 if session is None:
-                    session = requests.Session()
-                    # Pool size above the default 10 so a fan-out of N workers keeps N
-                    # connections alive instead of opening and dropping them.
-                    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-                    session.mount("https://", adapter)
-                    session.mount("http://", adapter)
-                    self._session = session
+                    session = self._session = new_session()
         return session
 
     @property
@@ -418,10 +413,8 @@ class Transport:
         for _hop in range(_MAX_REDIRECTS + 1):
             if call.deadline.passed():
                 return _Failure(exchange.deadline_error(call.deadline.total), False)
-            prepared = session.prepare_request(
-                requests.Request(method, url, params=params, data=data, headers=headers)
-            )
-            settings = self._environment_settings(session, prepared.url or url)
+            prepared = prepare(session, method, url, params, data, headers)
+            settings = environment_settings(session, prepared.url or url, self._environment)
             error: TransportError | None = None
             try:
                 response = session.send(
@@ -455,20 +448,6 @@ class Transport:
                 return read
             return response
         return _Failure(exchange.response_error(f"more than {_MAX_REDIRECTS} redirects"), False)
-
-    def _environment_settings(self, session: requests.Session, url: str) -> dict[str, Any]:
-        # Proxies and CA bundle from the environment, as requests reads them, but once per
-        # origin rather than on every request: the lookup scans the whole environment (tens
-        # of microseconds, more with a large one), and NO_PROXY matches hosts, not paths.
-        key = origin(url)
-        if key is not None and key in self._environment:
-            return self._environment[key]
-        settings: dict[str, Any] = dict(
-            session.merge_environment_settings(url, {}, None, None, None)
-        )
-        if key is not None:
-            self._environment[key] = settings
-        return settings
 
     def _refuse_redirect(
         self, response: requests.Response, method: str, target: str, exchange: Exchange

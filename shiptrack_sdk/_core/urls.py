@@ -38,6 +38,7 @@ port, an unclosed IPv6 bracket) is read by the same character rules and masked t
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import re
@@ -147,6 +148,21 @@ def redact_text(text: str) -> str:
 def origin(url: str) -> tuple[str, str, int | None] | None:
     """``(scheme, host, port)`` of ``url``, lower-cased, the scheme's default port made explicit;
     ``None`` when ``url`` has no scheme or host, or a port that is not a number."""
+    # Asked twice a request (the token's destination, the environment's settings) about URLs
+    # that differ in their paths only: what follows the authority is cut off, the rest cached.
+    scheme, separator, rest = url.partition("://")
+    if separator:
+        end = len(rest)
+        for mark in "/?#":
+            found = rest.find(mark, 0, end)
+            if found >= 0:
+                end = found
+        return _origin(scheme + separator + rest[:end])
+    return _origin(url)
+
+
+@functools.lru_cache(maxsize=256)
+def _origin(url: str) -> tuple[str, str, int | None] | None:
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 import urllib3
@@ -322,6 +324,29 @@ def test_origin() -> None:
     assert origin("ftp://h/x") == ("ftp", "h", None)
     for unreadable in ("/relative", "h/x", "http://h:99999/x", "http://h:port/", "http://[::1/"):
         assert origin(unreadable) is None, unreadable
+
+
+def _origin_of_the_whole_url(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port, host = parts.port, (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if not scheme or not host:
+        return None
+    return (scheme, host, port if port is not None else {"http": 80, "https": 443}.get(scheme))
+
+
+@settings(max_examples=400)
+@given(
+    st.from_regex(
+        r"\A[A-Za-z][A-Za-z+.-]{0,5}://([a-z:@]{0,4}@)?[A-Za-z0-9.\[\]:-]{0,12}[/?#;@\\ ]?.{0,12}\Z"
+    )
+)
+def test_origin_reads_only_the_authority_as_the_whole_url_would(url: str) -> None:
+    # origin() caches by what precedes the path; the answer is the one of the whole URL.
+    assert origin(url) == _origin_of_the_whole_url(url)
 
 
 def test_is_loopback_url() -> None:
