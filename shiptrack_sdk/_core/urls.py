@@ -149,7 +149,8 @@ def origin(url: str) -> tuple[str, str, int | None] | None:
     """``(scheme, host, port)`` of ``url``, lower-cased, the scheme's default port made explicit;
     ``None`` when ``url`` has no scheme or host, or a port that is not a number."""
     # Asked twice a request (the token's destination, the environment's settings) about URLs
-    # that differ in their paths only: what follows the authority is cut off, the rest cached.
+    # that differ in their paths only: what follows the authority is cut off, and so is user
+    # info (no credential is kept in the cache), the rest cached.
     scheme, separator, rest = url.partition("://")
     if separator:
         end = len(rest)
@@ -157,7 +158,11 @@ def origin(url: str) -> tuple[str, str, int | None] | None:
             found = rest.find(mark, 0, end)
             if found >= 0:
                 end = found
-        return _origin(scheme + separator + rest[:end])
+        authority = rest[:end]
+        user, at, host = authority.rpartition("@")
+        if at and user.isascii() and "[" not in user and "]" not in user:
+            authority = host  # user info urlsplit would not refuse
+        return _origin(scheme + separator + authority)
     return _origin(url)
 
 
