@@ -30,7 +30,7 @@ import math
 import numbers
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TypeGuard, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -228,6 +228,19 @@ def seconds(argument: str, value: object, *, zero: bool = False, infinite: bool 
     ):
         raise ValidationError(argument, f"{expected}, got {number!r}")
     return number
+
+
+def duration(argument: str, value: object, *, zero: bool = False) -> timedelta:
+    """``value`` unchanged: a :class:`~datetime.timedelta` above zero (or zero, with ``zero``).
+
+    Raises:
+        ValidationError: not a ``timedelta``, negative, or zero (unless ``zero``).
+    """
+    if not isinstance(value, timedelta):
+        raise ValidationError(argument, f"expected a timedelta, got {type(value).__name__}")
+    if value < timedelta(0) or (value == timedelta(0) and not zero):
+        raise ValidationError(argument, "must not be negative" if zero else "must be positive")
+    return value
 
 
 def aware_utc(argument: str, value: object) -> datetime:

@@ -78,11 +78,7 @@ class Slots:
 
 
 def _every(value: Any) -> timedelta:
-    if not isinstance(value, timedelta):
-        raise ValidationError("every", f"expected a timedelta, got {type(value).__name__}")
-    if value < timedelta(0):
-        raise ValidationError("every", "must not be negative")
-    return value
+    return validate.duration("every", value, zero=True)
 
 
 @attrs.frozen
@@ -114,24 +110,16 @@ def documented_cadences() -> dict[str, Cadence]:
     return {s.name: Slots(s.poll_minutes) for s in all_specs() if s.poll_minutes}
 
 
-def _positive(argument: str, value: Any) -> timedelta:
-    if not isinstance(value, timedelta):
-        raise ValidationError(argument, f"expected a timedelta, got {type(value).__name__}")
-    if value <= timedelta(0):
-        raise ValidationError(argument, "must be positive")
-    return value
-
-
 def _first(value: Any) -> timedelta:
-    return _positive("first", value)
+    return validate.duration("first", value)
 
 
 def _cap(value: Any) -> timedelta:
-    return _positive("cap", value)
+    return validate.duration("cap", value)
 
 
 def _tours_every(value: Any) -> timedelta:
-    return _positive("tours_every", value)
+    return validate.duration("tours_every", value)
 
 
 def _factor(value: Any) -> float:
@@ -186,11 +174,7 @@ def _cadence(value: Any) -> Cadence:
 
 
 def _grace(value: Any) -> timedelta:
-    if not isinstance(value, timedelta):
-        raise ValidationError("retire_after", f"expected a timedelta, got {type(value).__name__}")
-    if value < timedelta(0):
-        raise ValidationError("retire_after", "must not be negative")
-    return value
+    return validate.duration("retire_after", value, zero=True)
 
 
 def _backoff(value: Any) -> Backoff:

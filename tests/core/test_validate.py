@@ -181,6 +181,24 @@ def test_no_surrogates_passes_or_raises_validation_error(value: Any) -> None:
         json.dumps(value, ensure_ascii=False, allow_nan=True).encode("utf-8")
 
 
+# -- duration ---------------------------------------------------------------------------------
+
+
+def test_duration() -> None:
+    assert validate.duration("every", timedelta(minutes=5)) == timedelta(minutes=5)
+    assert validate.duration("every", timedelta(0), zero=True) == timedelta(0)
+    for value, zero, problem in (
+        (timedelta(0), False, "must be positive"),
+        (timedelta(seconds=-1), False, "must be positive"),
+        (timedelta(seconds=-1), True, "must not be negative"),
+        (300, True, "expected a timedelta, got int"),
+    ):
+        with pytest.raises(ValidationError) as info:
+            validate.duration("every", value, zero=zero)
+        assert info.value.argument == "every"
+        assert info.value.problems[0][1] == problem
+
+
 # -- int_in_range -----------------------------------------------------------------------------
 
 
