@@ -26,6 +26,8 @@ Install the extra: ``python -m pip install ".[dask]"``.
 from __future__ import annotations
 
 import threading
+import uuid
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -119,34 +121,54 @@ def _factory(provider: str, options: dict[str, Any]) -> ClientFactory:
     return ClientFactory(provider, **options)
 
 
+class _Built:
+    """The clients built from one set of sources in this process, shared by its copies."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+
+#: What each set of sources has built in this process, by its key; an entry goes when the
+#: last copy of its sources does.
+_BUILT: weakref.WeakValueDictionary[str, _Built] = weakref.WeakValueDictionary()
+_BUILT_LOCK = threading.Lock()
+
+
 class _WorkerClients:
     """What a worker tracks with: each provider's client, or the factory it is built from,
-    built at most once in each process it is unpickled in (the worker's copy is shared by the
-    partitions the worker runs, from its threads)."""
+    built at most once in each process it is unpickled in, however many times it is (dask
+    may deserialize scattered data more than once in a worker): the copies share the clients,
+    from the partitions the worker runs on its threads."""
 
-    def __init__(self, sources: Mapping[str, Any]) -> None:
+    def __init__(self, sources: Mapping[str, Any], key: str | None = None) -> None:
         self._sources = dict(sources)
-        self._built: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._key = key or uuid.uuid4().hex
+        with _BUILT_LOCK:
+            built = _BUILT.get(self._key)
+            if built is None:
+                built = _BUILT[self._key] = _Built()
+        self._built = built
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"sources": self._sources}
+        return {"sources": self._sources, "key": self._key}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["sources"])  # type: ignore[misc]
+        self.__init__(state["sources"], state["key"])  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<worker clients of {', '.join(sorted(self._sources))}>"
 
     def clients(self, providers: Iterable[str]) -> dict[str, Any]:
         """The client of each of ``providers``, built now where it is not yet."""
-        with self._lock:
+        built = self._built
+        with built.lock:
             for name in providers:
-                if name not in self._built:
+                if name not in built.clients:
                     source = self._sources.get(name) or ClientFactory(name)
-                    built = source.build() if isinstance(source, ClientFactory) else source
-                    self._built[name] = built
-            return dict(self._built)
+                    client = source.build() if isinstance(source, ClientFactory) else source
+                    built.clients[name] = client
+            return dict(built.clients)
 
 
 def _partition(

@@ -103,6 +103,25 @@ def test_a_fetcher_keeps_each_workers_clients_from_one_call_to_the_next(
     assert 1 <= sb.tokens.issued - issued <= 2
 
 
+def test_copies_unpickled_twice_in_one_process_share_its_clients_and_token(sb: Sandbox) -> None:
+    # dask may deserialize scattered data more than once in a worker (a replica, and a copy
+    # fetched for a task that ran before the replica came): each copy must find the clients
+    # the process already built, not build and authenticate its own.
+    from shiptrack_sdk.distributed import _WorkerClients
+
+    sources = _WorkerClients(factories(sb))
+    first, second = (pickle.loads(pickle.dumps(sources)) for _ in range(2))  # noqa: S301
+    ids = exporto_ids(sb, 2)
+    issued = sb.tokens.issued
+    one = first.clients(["exporto"])["exporto"]
+    other = second.clients(["exporto"])["exporto"]
+    assert one is other
+    for sid in ids:
+        one.shipments.get(sid)
+        other.shipments.get(sid)
+    assert sb.tokens.issued - issued == 1
+
+
 def test_a_setting_the_workers_lack_is_each_items_error(sb: Sandbox, dask_client: Any) -> None:
     clients = {"shiplemon": ClientFactory("shiplemon", api_key="")}
     items = [("shiplemon", f"id-{n}") for n in range(5)]
