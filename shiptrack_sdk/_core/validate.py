@@ -252,6 +252,8 @@ def aware_utc(argument: str, value: object) -> datetime:
     """
     if not isinstance(value, datetime):
         raise ValidationError(argument, f"expected a datetime, got {type(value).__name__}")
+    if value.tzinfo is timezone.utc:
+        return value  # the usual case (the SDK's models hold UTC): nothing to convert
     try:
         offset = value.utcoffset()
     except (TypeError, ValueError, ArithmeticError) as exc:

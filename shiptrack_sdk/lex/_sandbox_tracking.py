@@ -33,14 +33,17 @@ MAX_MESSAGES = 1000
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 
+#: The parties a message may name: wire name, path.
+_PARTIES = (("shipFrom", ".shipFrom"), ("shipTo", ".shipTo"), ("sender", ".sender"))
+
 # Object fields and their string members, by SDK wire name.
-_STRINGS = {
-    "event": ("code", "businessReference", "type", "description"),
-    "anomaly": ("code", "description"),
-    "location": ("name", "city", "postalCode", "countryCode"),
-    "party": ("id", "name", "contactName", "phone", "email"),
-    "address": ("street", "city", "postalCode", "region", "countryCode"),
-    "carrier": ("id", "name", "trackingNumber", "trackingUrl"),
+_STRINGS: dict[str, frozenset[str]] = {
+    "event": frozenset({"code", "businessReference", "type", "description"}),
+    "anomaly": frozenset({"code", "description"}),
+    "location": frozenset({"name", "city", "postalCode", "countryCode"}),
+    "party": frozenset({"id", "name", "contactName", "phone", "email"}),
+    "address": frozenset({"street", "city", "postalCode", "region", "countryCode"}),
+    "carrier": frozenset({"id", "name", "trackingNumber", "trackingUrl"}),
 }
 
 
@@ -54,6 +57,12 @@ def _error(
 
 
 class _Check:
+    """Checks decoded messages, appending ``{"path", "message"}`` errors.
+
+    A part's path is passed as the message's and the part's (``"[3]"``, ``".event"``) and
+    joined only for an error: most parts have none, and a batch holds hundreds of them.
+    """
+
     def __init__(self, document_required_codes: frozenset[str]) -> None:
         self.document_required_codes = document_required_codes
         self.errors: list[dict[str, str]] = []
@@ -64,6 +73,7 @@ class _Check:
     def obj(
         self,
         path: str,
+        part: str,
         value: Any,
         kind: str,
         *,
@@ -72,73 +82,78 @@ class _Check:
     ) -> bool:
         if value is None:
             if required:
-                self.add(path, "is required")
+                self.add(path + part, "is required")
             return False
         if not isinstance(value, dict):
-            self.add(path, "must be an object")
+            self.add(path + part, "must be an object")
             return False
-        for name in _STRINGS[kind]:
+        strings = _STRINGS[kind]
+        for name, item in value.items():  # the fields present: fewer than those named
+            if (
+                name in strings
+                and item is not None
+                and (not isinstance(item, str) or not item.strip())
+                and name not in required_fields
+            ):
+                self.add(f"{path}{part}.{name}", "must be a non-empty string")
+        for name in required_fields:
             item = value.get(name)
-            if name in required_fields:
-                self.required_text(f"{path}.{name}", item)
-            elif item is not None and (not isinstance(item, str) or not item.strip()):
-                self.add(f"{path}.{name}", "must be a non-empty string")
+            if not isinstance(item, str) or not item.strip():
+                self.add(f"{path}{part}.{name}", "is required (a non-empty string)")
         country = value.get("countryCode")
         if isinstance(country, str) and not _COUNTRY.match(country):
-            self.add(f"{path}.countryCode", "must be an ISO 3166-1 alpha-2 code")
+            self.add(f"{path}{part}.countryCode", "must be an ISO 3166-1 alpha-2 code")
         return True
-
-    def required_text(self, path: str, value: Any) -> None:
-        if not isinstance(value, str) or not value.strip():
-            self.add(path, "is required (a non-empty string)")
 
     def message(self, path: str, message: Any) -> None:
         if not isinstance(message, dict):
             self.add(path, "must be an object")
             return
-        event = message.get("event")
+        event: Any = message.get("event")
         code = None
         if self.obj(
-            f"{path}.event",
+            path,
+            ".event",
             event,
             "event",
             required=True,
             required_fields=("code", "businessReference"),
-        ) and isinstance(event, dict):
+        ):
             code = event.get("code")
             when = event.get("occurredAt")
             if not isinstance(when, str) or not _DATETIME.match(when):
                 self.add(f"{path}.event.occurredAt", "must be an ISO 8601 date-time with offset")
             location = event.get("location")
-            if location is not None:  # optional parts: their paths are built only when present
-                self.obj(f"{path}.event.location", location, "location")
+            if location is not None:  # optional parts: looked at only when present
+                self.obj(path, ".event.location", location, "location")
         anomaly = message.get("anomaly")
         if anomaly is not None:
-            self.obj(f"{path}.anomaly", anomaly, "anomaly", required_fields=("code",))
+            self.obj(path, ".anomaly", anomaly, "anomaly", required_fields=("code",))
         url = message.get("documentUrl")
         if url is None:
             if code in self.document_required_codes:
                 self.add(f"{path}.documentUrl", f"is required for event code {code}")
         elif not isinstance(url, str) or not url.startswith(("http://", "https://")):
             self.add(f"{path}.documentUrl", "must be an http(s) URL")
-        for name in ("shipFrom", "shipTo", "sender"):
-            party = message.get(name)
-            if party is None or not self.obj(f"{path}.{name}", party, "party"):
-                continue
-            address = party.get("address") if isinstance(party, dict) else None
-            if address is not None:
-                self.obj(f"{path}.{name}.address", address, "address")
+        for name, part in _PARTIES:
+            party: Any = message.get(name)
+            if party is not None and self.obj(path, part, party, "party"):
+                address = party.get("address")
+                if address is not None:
+                    self.obj(path, f"{part}.address", address, "address")
         carrier = message.get("carrier")
         if carrier is not None:
-            self.obj(f"{path}.carrier", carrier, "carrier")
-        self.items(f"{path}.attributes", message.get("attributes"), ("name",), ("value",))
-        self.items(f"{path}.deliveryNotes", message.get("deliveryNotes"), ("number",), ())
+            self.obj(path, ".carrier", carrier, "carrier")
+        attributes = message.get("attributes")
+        if attributes is not None:
+            self.items(f"{path}.attributes", attributes, ("name",), ("value",))
+        notes = message.get("deliveryNotes")
+        if notes is not None:
+            self.items(f"{path}.deliveryNotes", notes, ("number",), ())
 
     def items(
         self, path: str, value: Any, required: tuple[str, ...], strings: tuple[str, ...]
     ) -> None:
-        if value is None:
-            return
         if not isinstance(value, list):
             self.add(path, "must be an array")
             return
@@ -147,7 +162,9 @@ class _Check:
                 self.add(f"{path}[{i}]", "must be an object")
                 continue
             for name in required:
-                self.required_text(f"{path}[{i}].{name}", item.get(name))
+                text = item.get(name)
+                if not isinstance(text, str) or not text.strip():
+                    self.add(f"{path}[{i}].{name}", "is required (a non-empty string)")
             for name in strings:
                 if not isinstance(item.get(name), str):
                     self.add(f"{path}[{i}].{name}", "must be a string")

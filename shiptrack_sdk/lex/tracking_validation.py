@@ -51,6 +51,14 @@ DEFAULT_LIMITS: Mapping[str, int] = {
     "url": 2048,
 }
 
+# Each part's text fields and their kinds; a ``!`` marks a required one.
+_EVENT_FIELDS = {
+    "code": "code!",
+    "business_reference": "reference!",
+    "type": "code",
+    "description": "text",
+}
+_ANOMALY_FIELDS = {"code": "code!", "description": "text"}
 _PARTY_FIELDS = {
     "id": "reference",
     "name": "name",
@@ -79,10 +87,36 @@ _CARRIER_FIELDS = {
 }
 
 
+_PARTS = {
+    "event": _EVENT_FIELDS,
+    "anomaly": _ANOMALY_FIELDS,
+    "party": _PARTY_FIELDS,
+    "address": _ADDRESS_FIELDS,
+    "location": _LOCATION_FIELDS,
+    "carrier": _CARRIER_FIELDS,
+}
+
+#: A part's text fields as ``(name, kind, limit, required)``: ``limit`` is ``None`` for a
+#: kind whose check is more than the text rule (a URL, a country code).
+_Plan = tuple[tuple[str, str, "int | None", bool], ...]
+
+
+def _plan(fields: Mapping[str, str], text_limits: Mapping[str, int]) -> _Plan:
+    return tuple(
+        (name, kind.rstrip("!"), text_limits.get(kind.rstrip("!")), kind.endswith("!"))
+        for name, kind in fields.items()
+    )
+
+
 def _str_set(values: Iterable[str]) -> frozenset[str]:
     if isinstance(values, str):  # one code, not its characters
         return frozenset({values})
     return frozenset(values)
+
+
+def _is_country(value: str) -> bool:
+    """Whether ``value`` has the shape of an ISO 3166-1 alpha-2 code (two ASCII letters)."""
+    return len(value) == 2 and value.isascii() and value.isalpha()
 
 
 def _wire_names(cls: type[Any], renames: Mapping[str, Mapping[str, str]]) -> frozenset[str]:
@@ -130,6 +164,7 @@ class TrackingValidator:
     limits: Mapping[str, int] = attrs.field(factory=dict, hash=False)
     renames: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict, hash=False, repr=False)
     text_limits: Mapping[str, int] = attrs.field(init=False, hash=False, repr=False, eq=False)
+    plans: Mapping[str, _Plan] = attrs.field(init=False, hash=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         unknown = self.required_parts - OPTIONAL_PARTS - {"event"}
@@ -153,6 +188,8 @@ class TrackingValidator:
         # The kinds whose only check is the text rule (a URL's is more), and their limits.
         text_limits = {kind: limit for kind, limit in self.limits.items() if kind != "url"}
         object.__setattr__(self, "text_limits", text_limits)
+        plans = {part: _plan(fields, text_limits) for part, fields in _PARTS.items()}
+        object.__setattr__(self, "plans", plans)
 
     def problems(
         self, messages: Iterable[Any], *, argument: str = "messages"
@@ -218,6 +255,8 @@ class _MessageCheck:
         limit = self.v.text_limits.get(kind)
         if limit is not None and validate.is_text(value, limit):
             return  # the usual case: a text of its kind, on one line
+        if kind == "country" and validate.is_text(value, 2) and _is_country(value):
+            return
         if value is None:
             if required:
                 self.add(f"{where}.{name}" if name else where, "is required")
@@ -225,7 +264,7 @@ class _MessageCheck:
         try:
             if kind == "country":
                 validate.text(kind, value)
-                if len(value) != 2 or not value.isascii() or not value.isalpha():
+                if not _is_country(value):
                     problem = f"{value!r} is not an ISO 3166-1 alpha-2 country code"
                     self.add(f"{where}.{name}" if name else where, problem)
             elif kind == "url":
@@ -283,11 +322,16 @@ class _MessageCheck:
             return False
         return True
 
-    def fields(self, where: str, obj: Any, kinds: Mapping[str, str]) -> None:
-        for name, kind in kinds.items():
+    def fields(self, where: str, obj: Any, part: str) -> None:
+        """Check the text fields of ``obj``, a ``part`` (``"event"``...), and its extra."""
+        is_text = validate.is_text
+        for name, kind, limit, required in self.v.plans[part]:
             value = getattr(obj, name)
-            if value is not None:  # an absent optional field has nothing to check
-                self.text(where, value, kind, name=name)
+            if value is None:
+                if required:
+                    self.add(f"{where}.{name}", "is required")
+            elif limit is None or not is_text(value, limit):  # the usual text needs no call
+                self.text(where, value, kind, required=required, name=name)
         self.check_extra(where, obj)
 
     # -- parts ----------------------------------------------------------------------------
@@ -314,7 +358,7 @@ class _MessageCheck:
             if self.model(name, party, models.Party, required=name in required):
                 self.party(name, party)
         if self.model("carrier", message.carrier, models.Carrier, required="carrier" in required):
-            self.fields("carrier", message.carrier, _CARRIER_FIELDS)
+            self.fields("carrier", message.carrier, "carrier")
             self.one_of("carrier", message.carrier)
         self.attributes(message.attributes)
         self.delivery_notes(message.delivery_notes, required="delivery_notes" in required)
@@ -323,10 +367,7 @@ class _MessageCheck:
     def event(self, event: Any) -> None:
         if not self.model("event", event, models.ShipmentEvent, required=True):
             return
-        self.text("event.code", event.code, "code", required=True)
-        self.text("event.business_reference", event.business_reference, "reference", required=True)
-        self.text("event.type", event.type, "code")
-        self.text("event.description", event.description, "text")
+        self.fields("event", event, "event")
         when = event.occurred_at
         if when is None:
             self.add("event.occurred_at", "is required")
@@ -338,22 +379,19 @@ class _MessageCheck:
             except ValidationError as exc:
                 self.add("event.occurred_at", exc.problems[0][1])
         if self.model("event.location", event.location, models.Location, required=False):
-            self.fields("event.location", event.location, _LOCATION_FIELDS)
-        self.check_extra("event", event)
+            self.fields("event.location", event.location, "location")
 
     def anomaly(self, anomaly: Any) -> None:
-        self.text("anomaly.code", anomaly.code, "code", required=True)
-        self.text("anomaly.description", anomaly.description, "text")
-        self.check_extra("anomaly", anomaly)
+        self.fields("anomaly", anomaly, "anomaly")
 
     def party(self, where: str, party: models.Party) -> None:
-        self.fields(where, party, _PARTY_FIELDS)
+        self.fields(where, party, "party")
         self.one_of(where, party)
         address = party.address
         if address is not None and self.model(
             f"{where}.address", address, models.TrackingAddress, required=False
         ):
-            self.fields(f"{where}.address", party.address, _ADDRESS_FIELDS)
+            self.fields(f"{where}.address", party.address, "address")
 
     def one_of(self, where: str, obj: Any) -> None:
         if obj.id is None and obj.name is None:
