@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -51,9 +52,9 @@ def lex_batching(sb: RemoteSandbox, settings: Settings) -> Figure:
     """
     client = sb.lex_client()
     client.tracking.send(tracking_messages(10, "W"), batch_size=5)  # token, connection, hooks
-    elapsed = {100: 0.0, 1: 0.0}
     rounds = 10
     share = settings.messages // rounds
+    times: dict[int, list[float]] = {100: [], 1: []}
     for number in range(rounds):
         order = ((100, "B"), (1, "S")) if number % 2 == 0 else ((1, "S"), (100, "B"))
         for batch_size, prefix in order:
@@ -61,12 +62,15 @@ def lex_batching(sb: RemoteSandbox, settings: Settings) -> Figure:
             before = sb.lex_accepted()
             start = time.perf_counter()
             report = client.tracking.send(messages, batch_size=batch_size)
-            elapsed[batch_size] += time.perf_counter() - start
+            times[batch_size].append(time.perf_counter() - start)
             accepted = sb.lex_accepted() - before
             if not report.ok or accepted != share:
                 raise RuntimeError(f"LEX batching: {report!r}, {accepted} accepted")
     client.close()
+    elapsed = {size: sum(values) for size, values in times.items()}
     speedup = elapsed[1] / elapsed[100]
+    # Each round's ratio too: how far the machine's noise moves the figure within one run.
+    ratios = [single / batched for single, batched in zip(times[1], times[100], strict=True)]
     count = share * rounds
     return Figure(
         name="lex_batching",
@@ -78,12 +82,14 @@ def lex_batching(sb: RemoteSandbox, settings: Settings) -> Figure:
         detail=(
             f"{count} messages each way, in {rounds} interleaved rounds: {elapsed[1]:.2f} s one a "
             f"call ({elapsed[1] / count * 1e6:.0f} us a message), {elapsed[100]:.2f} s 100 a "
-            f"call ({elapsed[100] / count * 1e6:.0f} us)"
+            f"call ({elapsed[100] / count * 1e6:.0f} us); the rounds' own ratios "
+            f"{min(ratios):.1f}x to {max(ratios):.1f}x (median {statistics.median(ratios):.1f}x)"
         ),
         data={
             "messages": count,
             "batch_1_s": elapsed[1],
             "batch_100_s": elapsed[100],
+            "ratios": ratios,
         },
     )
 

@@ -46,6 +46,14 @@ _STRINGS: dict[str, frozenset[str]] = {
     "carrier": frozenset({"id", "name", "trackingNumber", "trackingUrl"}),
 }
 
+#: The string members each object must have.
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "event": ("code", "businessReference"),
+    "anomaly": ("code",),
+}
+#: The string members each object may have.
+_OPTIONAL = {kind: names - set(_REQUIRED.get(kind, ())) for kind, names in _STRINGS.items()}
+
 
 def _error(
     status: int, message: str, errors: list[dict[str, str]] | None = None
@@ -70,16 +78,7 @@ class _Check:
     def add(self, path: str, message: str) -> None:
         self.errors.append({"path": path, "message": message})
 
-    def obj(
-        self,
-        path: str,
-        part: str,
-        value: Any,
-        kind: str,
-        *,
-        required: bool = False,
-        required_fields: tuple[str, ...] = (),
-    ) -> bool:
+    def obj(self, path: str, part: str, value: Any, kind: str, *, required: bool = False) -> bool:
         if value is None:
             if required:
                 self.add(path + part, "is required")
@@ -87,16 +86,15 @@ class _Check:
         if not isinstance(value, dict):
             self.add(path + part, "must be an object")
             return False
-        strings = _STRINGS[kind]
+        optional = _OPTIONAL[kind]
         for name, item in value.items():  # the fields present: fewer than those named
             if (
-                name in strings
+                name in optional
                 and item is not None
                 and (not isinstance(item, str) or not item.strip())
-                and name not in required_fields
             ):
                 self.add(f"{path}{part}.{name}", "must be a non-empty string")
-        for name in required_fields:
+        for name in _REQUIRED.get(kind, ()):
             item = value.get(name)
             if not isinstance(item, str) or not item.strip():
                 self.add(f"{path}{part}.{name}", "is required (a non-empty string)")
@@ -111,14 +109,7 @@ class _Check:
             return
         event: Any = message.get("event")
         code = None
-        if self.obj(
-            path,
-            ".event",
-            event,
-            "event",
-            required=True,
-            required_fields=("code", "businessReference"),
-        ):
+        if self.obj(path, ".event", event, "event", required=True):
             code = event.get("code")
             when = event.get("occurredAt")
             if not isinstance(when, str) or not _DATETIME.match(when):
@@ -128,7 +119,7 @@ class _Check:
                 self.obj(path, ".event.location", location, "location")
         anomaly = message.get("anomaly")
         if anomaly is not None:
-            self.obj(path, ".anomaly", anomaly, "anomaly", required_fields=("code",))
+            self.obj(path, ".anomaly", anomaly, "anomaly")
         url = message.get("documentUrl")
         if url is None:
             if code in self.document_required_codes:

@@ -268,6 +268,11 @@ class SendReport:
         return f"SendReport({counts}, batches={sent}{f', skipped={skipped}' if skipped else ''})"
 
 
+def _groups(order: Sequence[int], size: int) -> list[Sequence[int]]:
+    """``order`` cut into consecutive groups of ``size`` (the last one shorter)."""
+    return [order[start : start + size] for start in range(0, len(order), size)]
+
+
 def _check_batch_size(batch_size: Any) -> int:
     return validate.int_in_range("batch_size", batch_size, 1, MAX_BATCH_SIZE)
 
@@ -456,21 +461,33 @@ class TrackingResource(Resource):
             raise ValidationError("journal", "must be a SendJournal (resend_in_doubt needs one)")
         items = _materialize(messages)
         (validator or self.validator).validate(items)
-        # The profile's names (the SDK's by default), then its JSON Schema, if it has one.
-        body = [self.profile.converter.unstructure(message) for message in items]
-        self.profile.check_tracking(body)
+        # The profile's names (the SDK's by default). Every batch is encoded before the first
+        # is sent: nothing is sent if one cannot be (the validator checks extra; this is a
+        # net). One encoding a batch, not a message.
+        wire = self.profile.converter.unstructure
         plan = None
-        if journal is None:
-            order: Sequence[int] = range(len(items))
+        body: list[Any] = []
+        if journal is None and self.profile.tracking_schema is None:
+            # The usual send: a batch's wire form lives only while it is encoded, so a long
+            # list costs its payloads' bytes, not a tree of objects for every message.
+            groups = _groups(range(len(items)), size)
+            payloads = [
+                encode_json([wire(items[i]) for i in group], argument="messages")
+                for group in groups
+            ]
         else:
-            plan = journal._plan("tracking", body, resend_in_doubt=resend_in_doubt)
-            order = plan.send
-        groups = [order[start : start + size] for start in range(0, len(order), size)]
-        # Every batch is encoded before the first is sent: nothing is sent if one cannot be
-        # (the validator checks extra; this is a net). One encoding a batch, not a message.
-        payloads = [encode_json([body[i] for i in group], argument="messages") for group in groups]
-        if journal is None:
-            del body  # what is sent is in the payloads now
+            # The whole list's wire form first: the journal keys messages by it, and the
+            # profile's JSON Schema checks it.
+            body = [wire(message) for message in items]
+            self.profile.check_tracking(body)
+            order: Sequence[int] = range(len(items))
+            if journal is not None:
+                plan = journal._plan("tracking", body, resend_in_doubt=resend_in_doubt)
+                order = plan.send
+            groups = _groups(order, size)
+            payloads = [
+                encode_json([body[i] for i in group], argument="messages") for group in groups
+            ]
         state = _Sending(
             items,
             groups,

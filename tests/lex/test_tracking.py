@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -157,6 +158,40 @@ def test_batching(sb: Sandbox, count: int, batch_size: int, calls: int) -> None:
     # Each message arrived exactly once, in order; one token served every call.
     assert accepted_refs(sb) == [m.event.business_reference for m in items]
     assert client.auth.token_requests == 1
+
+
+def test_a_long_send_holds_one_batchs_wire_form_at_a_time(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a journal or a schema, a batch is converted just before it is encoded: the
+    messages' wire forms are never all alive at once, only their encoded payloads."""
+    from shiptrack_sdk.lex import tracking as tracking_module
+
+    client = sb.lex_client()
+    events: list[str] = []
+    convert = client.profile.converter.unstructure
+    encode = tracking_module.encode_json
+
+    def unstructure(message: Any) -> Any:
+        events.append("convert")
+        return convert(message)
+
+    def encode_json(value: Any, **kwargs: Any) -> Any:
+        events.append(f"encode {len(value)}")
+        return encode(value, **kwargs)
+
+    class Profile:  # the client's profile, its converter's unstructure counted
+        converter = SimpleNamespace(unstructure=unstructure)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(client.profile, name)
+
+    monkeypatch.setattr(client.tracking, "profile", Profile())
+    monkeypatch.setattr(tracking_module, "encode_json", encode_json)
+    assert client.tracking.send(messages(250), batch_size=100).ok
+    batch = ["convert"] * 100
+    assert events == [*batch, "encode 100", *batch, "encode 100", *batch[:50], "encode 50"]
+    assert len(accepted_refs(sb)) == 250
 
 
 def test_empty_list_sends_nothing(sb: Sandbox) -> None:
