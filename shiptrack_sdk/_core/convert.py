@@ -165,8 +165,12 @@ def _optional_hook(type_: Any, converter: cattrs.Converter) -> StructureHook:
 def _optional_unstructure_hook(type_: Any, converter: cattrs.Converter) -> UnstructureHook:
     # An optional str, int, float or bool unstructures as it is (None included); saying so
     # lets cattrs' generated code read the attribute inline instead of calling a hook.
-    if converter.get_unstructure_hook(_inner(type_)) is identity:
+    handler = converter.get_unstructure_hook(_inner(type_))
+    if handler is identity:
         return identity
+    or_none: UnstructureHook | None = getattr(handler, "or_none", None)
+    if or_none is not None:
+        return or_none  # a wire model's own hook that also takes None: one call less
     return converter.gen_unstructure_optional(type_)
 
 
@@ -418,23 +422,31 @@ class _WireModel:
             if omit_empty and a.init and not _empty_exactly_by_default(a)
         )
 
-        def unstructure(obj: Any) -> dict[str, Any]:
-            out: dict[str, Any] = base(obj)
-            for key in checked:
-                if _empty(out[key]):
-                    del out[key]
-            extra: Mapping[str, Any] = obj.extra if set_extra else {}
-            if not extra:
+        def make(or_none: bool) -> UnstructureHook:
+            def unstructure(obj: Any) -> dict[str, Any] | None:
+                if obj is None and or_none:
+                    return None
+                out: dict[str, Any] = base(obj)
+                for key in checked:
+                    if _empty(out[key]):
+                        del out[key]
+                extra: Mapping[str, Any] = obj.extra if set_extra else {}
+                if not extra:
+                    return out
+                if omit_empty and not field_keys.isdisjoint(extra):
+                    # Rare (a caller's own extra naming a field): an empty field's place is
+                    # taken by extra's value.
+                    return _merged_in_order(out, extra, ordered_keys)
+                for key, value in extra.items():
+                    if key not in out:  # extra never displaces a field's value
+                        out[key] = value
                 return out
-            if omit_empty and not field_keys.isdisjoint(extra):
-                # Rare (a caller's own extra naming a field): an empty field's place is taken
-                # by extra's value.
-                return _merged_in_order(out, extra, ordered_keys)
-            for key, value in extra.items():
-                if key not in out:  # extra never displaces a field's value
-                    out[key] = value
-            return out
 
+            return unstructure
+
+        unstructure = make(or_none=False)
+        # The hook of ``cls | None`` (see _optional_unstructure_hook).
+        unstructure.or_none = make(or_none=True)  # type: ignore[attr-defined]
         return unstructure
 
 

@@ -332,7 +332,9 @@ class _MessageCheck:
                     self.add(f"{where}.{name}", "is required")
             elif limit is None or not is_text(value, limit):  # the usual text needs no call
                 self.text(where, value, kind, required=required, name=name)
-        self.check_extra(where, obj)
+        extra = obj.extra
+        if extra.__class__ is not dict or extra:  # the usual empty dict needs no call either
+            self.check_extra(where, obj)
 
     # -- parts ----------------------------------------------------------------------------
 
@@ -342,8 +344,12 @@ class _MessageCheck:
             return
         required = self.v.required_parts
         self.event(message.event)
-        if self.model("anomaly", message.anomaly, models.Anomaly, required="anomaly" in required):
-            self.anomaly(message.anomaly)
+        # Absent optional parts and empty lists, the usual case, are passed over without a call.
+        anomaly = message.anomaly
+        if (anomaly is not None or "anomaly" in required) and self.model(
+            "anomaly", anomaly, models.Anomaly, required="anomaly" in required
+        ):
+            self.anomaly(anomaly)
         code = message.event.code if isinstance(message.event, models.ShipmentEvent) else None
         needs_document = "document_url" in required or (
             isinstance(code, str) and code in self.v.document_required_codes
@@ -351,18 +357,24 @@ class _MessageCheck:
         if message.document_url is None and needs_document:
             reason = f" for event code {code!r}" if "document_url" not in required else ""
             self.add("document_url", f"is required{reason} (proof of the event)")
-        else:
+        elif message.document_url is not None:
             self.text("document_url", message.document_url, "url")
         for name in ("ship_from", "ship_to", "sender"):
             party = getattr(message, name)
-            if self.model(name, party, models.Party, required=name in required):
+            if (party is not None or name in required) and self.model(
+                name, party, models.Party, required=name in required
+            ):
                 self.party(name, party)
         if self.model("carrier", message.carrier, models.Carrier, required="carrier" in required):
             self.fields("carrier", message.carrier, "carrier")
             self.one_of("carrier", message.carrier)
-        self.attributes(message.attributes)
-        self.delivery_notes(message.delivery_notes, required="delivery_notes" in required)
-        self.check_extra("", message)
+        attributes, notes = message.attributes, message.delivery_notes
+        if attributes.__class__ is not tuple or attributes:
+            self.attributes(attributes)
+        if notes.__class__ is not tuple or notes or "delivery_notes" in required:
+            self.delivery_notes(notes, required="delivery_notes" in required)
+        if message.extra.__class__ is not dict or message.extra:
+            self.check_extra("", message)
 
     def event(self, event: Any) -> None:
         if not self.model("event", event, models.ShipmentEvent, required=True):
@@ -378,8 +390,11 @@ class _MessageCheck:
                 validate.aware_utc("event.occurred_at", when)
             except ValidationError as exc:
                 self.add("event.occurred_at", exc.problems[0][1])
-        if self.model("event.location", event.location, models.Location, required=False):
-            self.fields("event.location", event.location, "location")
+        location = event.location
+        if location is not None and self.model(
+            "event.location", location, models.Location, required=False
+        ):
+            self.fields("event.location", location, "location")
 
     def anomaly(self, anomaly: Any) -> None:
         self.fields("anomaly", anomaly, "anomaly")
