@@ -211,6 +211,26 @@ def test_a_refused_payload_is_described_by_the_detailed_pass() -> None:
     assert info.value.__context__ is None  # not chained to the fast pass's error
 
 
+@attrs.frozen
+class _Stop:
+    name: str
+    leg: _Leg | None = None
+
+
+register_wire_model(_Stop)
+
+
+def test_an_optional_nested_model_unstructures_through_its_own_hook() -> None:
+    assert unstructure(_Stop("Lyon")) == {"name": "Lyon", "leg": None}
+    assert unstructure(_Stop("Lyon", _Leg("L1"))) == {
+        "name": "Lyon",
+        "leg": {"legId": "L1", "departedAt": None},
+    }
+    # Once the hooks are made, that of ``_Leg | None`` is _Leg's own, taking None too.
+    hook = converter.get_unstructure_hook(_Leg | None)
+    assert hook is getattr(converter.get_unstructure_hook(_Leg), "or_none", None)
+
+
 def test_a_null_nested_model_and_a_null_list() -> None:
     parcel = structure({"ID": "P", "legs": None}, _Parcel)
     assert parcel.legs == ()
