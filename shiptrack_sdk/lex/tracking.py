@@ -268,15 +268,6 @@ class SendReport:
         return f"SendReport({counts}, batches={sent}{f', skipped={skipped}' if skipped else ''})"
 
 
-def _groups(order: Sequence[int], size: int) -> list[Sequence[int]]:
-    """``order`` cut into consecutive groups of ``size`` (the last one shorter)."""
-    return [order[start : start + size] for start in range(0, len(order), size)]
-
-
-def _check_batch_size(batch_size: Any) -> int:
-    return validate.int_in_range("batch_size", batch_size, 1, MAX_BATCH_SIZE)
-
-
 def _materialize(messages: Iterable[TrackingMessage]) -> tuple[TrackingMessage, ...]:
     if isinstance(messages, (str, bytes, Mapping, TrackingMessage)) or not isinstance(
         messages, Iterable
@@ -454,40 +445,33 @@ class TrackingResource(Resource):
         moment in doubt (in the journal too), the rest not sent. Nothing already sent needs
         to be sent again.
         """
-        size = _check_batch_size(batch_size)
+        size = validate.int_in_range("batch_size", batch_size, 1, MAX_BATCH_SIZE)
         if timeout is not None:
             Timeout.of(timeout)  # refused here, not reported as a batch in doubt
         if not isinstance(journal, SendJournal) and (journal is not None or resend_in_doubt):
             raise ValidationError("journal", "must be a SendJournal (resend_in_doubt needs one)")
         items = _materialize(messages)
         (validator or self.validator).validate(items)
-        # The profile's names (the SDK's by default). Every batch is encoded before the first
-        # is sent: nothing is sent if one cannot be (the validator checks extra; this is a
-        # net). One encoding a batch, not a message.
+        # The profile's names (the SDK's by default). With a journal or a JSON Schema, the
+        # whole list's wire form first: the journal keys messages by it, the schema checks it.
         wire = self.profile.converter.unstructure
-        plan = None
-        body: list[Any] = []
-        if journal is None and self.profile.tracking_schema is None:
-            # The usual send: a batch's wire form lives only while it is encoded, so a long
-            # list costs its payloads' bytes, not a tree of objects for every message.
-            groups = _groups(range(len(items)), size)
-            payloads = [
-                encode_json([wire(items[i]) for i in group], argument="messages")
-                for group in groups
-            ]
-        else:
-            # The whole list's wire form first: the journal keys messages by it, and the
-            # profile's JSON Schema checks it.
+        body: list[Any] | None = None
+        if journal is not None or self.profile.tracking_schema is not None:
             body = [wire(message) for message in items]
             self.profile.check_tracking(body)
-            order: Sequence[int] = range(len(items))
-            if journal is not None:
-                plan = journal._plan("tracking", body, resend_in_doubt=resend_in_doubt)
-                order = plan.send
-            groups = _groups(order, size)
-            payloads = [
-                encode_json([body[i] for i in group], argument="messages") for group in groups
-            ]
+        plan = None
+        if journal is not None and body is not None:
+            plan = journal._plan("tracking", body, resend_in_doubt=resend_in_doubt)
+        order: Sequence[int] = range(len(items)) if plan is None else plan.send
+        groups = [order[start : start + size] for start in range(0, len(order), size)]
+        # Every batch encoded before the first is sent (nothing is sent if one cannot be); a
+        # wire form made here lives only while encoded: a long send holds its payloads' bytes.
+        payloads = [
+            encode_json(
+                [wire(items[i]) if body is None else body[i] for i in group], argument="messages"
+            )
+            for group in groups
+        ]
         state = _Sending(
             items,
             groups,
@@ -518,7 +502,8 @@ class TrackingResource(Resource):
                             continue
                     state.in_flight, state.in_flight_batch = positions, batch_id
                     payload = payloads[number]
-                    if len(positions) != len(group):  # another sender claimed some meanwhile
+                    if len(positions) != len(group) and body is not None:
+                        # another sender claimed some meanwhile (a journal's send: body is kept)
                         payload = encode_json([body[i] for i in positions])
                     result = self._send_batch(len(state.results), positions, payload, timeout)
                     if state.journaled:
