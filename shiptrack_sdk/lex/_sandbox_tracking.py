@@ -37,13 +37,13 @@ _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
 _PARTIES = (("shipFrom", ".shipFrom"), ("shipTo", ".shipTo"), ("sender", ".sender"))
 
 # Object fields and their string members, by SDK wire name.
-_STRINGS: dict[str, frozenset[str]] = {
-    "event": frozenset({"code", "businessReference", "type", "description"}),
-    "anomaly": frozenset({"code", "description"}),
-    "location": frozenset({"name", "city", "postalCode", "countryCode"}),
-    "party": frozenset({"id", "name", "contactName", "phone", "email"}),
-    "address": frozenset({"street", "city", "postalCode", "region", "countryCode"}),
-    "carrier": frozenset({"id", "name", "trackingNumber", "trackingUrl"}),
+_STRINGS: dict[str, tuple[str, ...]] = {
+    "event": ("code", "businessReference", "type", "description"),
+    "anomaly": ("code", "description"),
+    "location": ("name", "city", "postalCode", "countryCode"),
+    "party": ("id", "name", "contactName", "phone", "email"),
+    "address": ("street", "city", "postalCode", "region", "countryCode"),
+    "carrier": ("id", "name", "trackingNumber", "trackingUrl"),
 }
 
 #: The string members each object must have.
@@ -51,8 +51,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "event": ("code", "businessReference"),
     "anomaly": ("code",),
 }
-#: The string members each object may have.
-_OPTIONAL = {kind: names - set(_REQUIRED.get(kind, ())) for kind, names in _STRINGS.items()}
 
 
 def _error(
@@ -86,18 +84,14 @@ class _Check:
         if not isinstance(value, dict):
             self.add(path + part, "must be an object")
             return False
-        optional = _OPTIONAL[kind]
-        for name, item in value.items():  # the fields present: fewer than those named
-            if (
-                name in optional
-                and item is not None
-                and (not isinstance(item, str) or not item.strip())
-            ):
-                self.add(f"{path}{part}.{name}", "must be a non-empty string")
-        for name in _REQUIRED.get(kind, ()):
+        needed = _REQUIRED.get(kind, ())
+        for name in _STRINGS[kind]:  # in a fixed order, the order errors are reported in
             item = value.get(name)
-            if not isinstance(item, str) or not item.strip():
-                self.add(f"{path}{part}.{name}", "is required (a non-empty string)")
+            if name in needed:
+                if not isinstance(item, str) or not item.strip():
+                    self.add(f"{path}{part}.{name}", "is required (a non-empty string)")
+            elif item is not None and (not isinstance(item, str) or not item.strip()):
+                self.add(f"{path}{part}.{name}", "must be a non-empty string")
         country = value.get("countryCode")
         if isinstance(country, str) and not _COUNTRY.match(country):
             self.add(f"{path}{part}.countryCode", "must be an ISO 3166-1 alpha-2 code")

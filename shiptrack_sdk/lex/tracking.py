@@ -472,6 +472,8 @@ class TrackingResource(Resource):
             )
             for group in groups
         ]
+        if journal is None:
+            body = None  # what is sent is in the payloads now
         state = _Sending(
             items,
             groups,

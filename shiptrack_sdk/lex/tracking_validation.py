@@ -322,8 +322,9 @@ class _MessageCheck:
             return False
         return True
 
-    def fields(self, where: str, obj: Any, part: str) -> None:
-        """Check the text fields of ``obj``, a ``part`` (``"event"``...), and its extra."""
+    def fields(self, where: str, obj: Any, part: str, *, extra: bool = True) -> None:
+        """Check the text fields of ``obj``, a ``part`` (``"event"``...), and (unless told
+        otherwise) its extra."""
         is_text = validate.is_text
         for name, kind, limit, required in self.v.plans[part]:
             value = getattr(obj, name)
@@ -332,8 +333,7 @@ class _MessageCheck:
                     self.add(f"{where}.{name}", "is required")
             elif limit is None or not is_text(value, limit):  # the usual text needs no call
                 self.text(where, value, kind, required=required, name=name)
-        extra = obj.extra
-        if extra.__class__ is not dict or extra:  # the usual empty dict needs no call either
+        if extra and (obj.extra.__class__ is not dict or obj.extra):  # the usual {}: no call
             self.check_extra(where, obj)
 
     # -- parts ----------------------------------------------------------------------------
@@ -379,7 +379,7 @@ class _MessageCheck:
     def event(self, event: Any) -> None:
         if not self.model("event", event, models.ShipmentEvent, required=True):
             return
-        self.fields("event", event, "event")
+        self.fields("event", event, "event", extra=False)  # its extra last, as it always was
         when = event.occurred_at
         if when is None:
             self.add("event.occurred_at", "is required")
@@ -395,6 +395,8 @@ class _MessageCheck:
             "event.location", location, models.Location, required=False
         ):
             self.fields("event.location", location, "location")
+        if event.extra.__class__ is not dict or event.extra:
+            self.check_extra("event", event)
 
     def anomaly(self, anomaly: Any) -> None:
         self.fields("anomaly", anomaly, "anomaly")

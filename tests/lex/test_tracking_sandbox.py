@@ -118,3 +118,24 @@ def test_document_required_codes_are_configurable_and_reset(sb: Sandbox) -> None
     sb.reset()
     assert part.document_required_codes == frozenset({"LIV"})
     assert stored(sb) == []
+
+
+def test_the_sandbox_reports_an_objects_problems_in_a_fixed_order() -> None:
+    """The order of the fields named, whatever the order of the body's keys."""
+    from shiptrack_sdk.lex._sandbox_tracking import _Check
+
+    check = _Check(frozenset())
+    check.message(
+        "[0]",
+        {
+            "event": {"type": 5, "code": "", "occurredAt": "2024-05-14T06:00:00Z"},
+            "shipTo": {"email": "", "id": ""},
+        },
+    )
+    assert [(e["path"], e["message"]) for e in check.errors] == [
+        ("[0].event.code", "is required (a non-empty string)"),
+        ("[0].event.businessReference", "is required (a non-empty string)"),
+        ("[0].event.type", "must be a non-empty string"),
+        ("[0].shipTo.id", "must be a non-empty string"),
+        ("[0].shipTo.email", "must be a non-empty string"),
+    ]

@@ -115,3 +115,23 @@ def test_send_refuses_before_any_request(sb: Sandbox, event: ShipmentEvent) -> N
     assert info.value.argument.startswith("messages[1].event.")
     str(info.value).encode("utf-8")
     assert [c for c in sb.calls() if "token" not in c.path] == []
+
+
+def test_problems_come_in_the_order_of_the_message() -> None:
+    """An event's own fields, then its time, its location, and its extra last."""
+    from shiptrack_sdk.lex import Location, TrackingValidator
+
+    event = ShipmentEvent(
+        "AAR",
+        "REF-1",
+        None,  # type: ignore[arg-type]
+        location=Location(name="Madrid", country_code="E1"),
+        extra={"code": "X"},
+    )
+    message = TrackingMessage(event, carrier=Carrier(id="C"), sender=Party(id="S"))
+    paths = [path for path, _ in TrackingValidator().problems([message])]
+    assert paths == [
+        "messages[0].event.occurred_at",
+        "messages[0].event.location.country_code",
+        "messages[0].event.extra.code",
+    ]
