@@ -333,7 +333,7 @@ class _MessageCheck:
                     self.add(f"{where}.{name}", "is required")
             elif limit is None or not is_text(value, limit):  # the usual text needs no call
                 self.text(where, value, kind, required=required, name=name)
-        if extra and (obj.extra.__class__ is not dict or obj.extra):  # the usual {}: no call
+        if extra:
             self.check_extra(where, obj)
 
     # -- parts ----------------------------------------------------------------------------
@@ -373,8 +373,7 @@ class _MessageCheck:
             self.attributes(attributes)
         if notes.__class__ is not tuple or notes or "delivery_notes" in required:
             self.delivery_notes(notes, required="delivery_notes" in required)
-        if message.extra.__class__ is not dict or message.extra:
-            self.check_extra("", message)
+        self.check_extra("", message)
 
     def event(self, event: Any) -> None:
         if not self.model("event", event, models.ShipmentEvent, required=True):
@@ -395,8 +394,7 @@ class _MessageCheck:
             "event.location", location, models.Location, required=False
         ):
             self.fields("event.location", location, "location")
-        if event.extra.__class__ is not dict or event.extra:
-            self.check_extra("event", event)
+        self.check_extra("event", event)
 
     def anomaly(self, anomaly: Any) -> None:
         self.fields("anomaly", anomaly, "anomaly")
